@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Make a bounded TCP socket population on loopback for twtop's benchmark, then stop by itself.
+
+    python bench/loadgen.py --tw 100000 --estab 5000 --close-wait 1000 --netns twtop-bench --hold 90
+
+Only loopback addresses are used (127.0.0.0/8, ::1), in the current namespace or in a namespace this
+script creates (``--netns NAME``: created, configured and deleted by this script). Every count is
+capped and the script exits after ``--hold`` seconds (at most MAX_HOLD_S), closing everything it made.
+
+TIME_WAIT: the client closes first, the server then closes its side, so the client's socket ends in
+TIME_WAIT for 60 s (TCP_TIMEWAIT_LEN). Connections are spread over several destination addresses
+(127.0.1.1, 127.0.1.2, ...) because each (src, dst, dport) tuple has only ip_local_port_range ports.
+Inside its own namespace the script sets tcp_tw_reuse=0 (so connect() cannot take over the TIME_WAITs
+it is building up), a wide port range and a tcp_max_tw_buckets large enough for the population.
+ESTABLISHED and CLOSE_WAIT sockets need file descriptors; they are held by worker processes of at most
+FDS_PER_WORKER each (this machine's hard RLIMIT_NOFILE may be small).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import multiprocessing as mp
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+MAX_SOCKETS = 1_200_000  # hard cap on everything one run may create
+MAX_HOLD_S = 900  # the script never lives longer than this
+PER_TUPLE = 20_000  # TIME_WAITs per (src, dst, dport) tuple: below the 28k default range
+BATCH = 1000  # connections opened before a close round (bounded by the listen backlog)
+SERVICE_PORT = 8080
+
+
+def _raise_nofile() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def _listener(addr: str, port: int, family: int = socket.AF_INET) -> socket.socket:
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(4096)
+    return s
+
+
+def make_time_wait(count: int, dst_base: str = "127.0.1.", port: int = SERVICE_PORT) -> int:
+    """Create ``count`` client-side TIME_WAIT sockets; return how many were made."""
+    made = 0
+    ndst = max(1, -(-count // PER_TUPLE))
+    listeners = [_listener(f"{dst_base}{i + 1}", port) for i in range(min(ndst, 250))]
+    try:
+        while made < count:
+            for lst in listeners:
+                if made >= count:
+                    break
+                n = min(BATCH, count - made)
+                addr = lst.getsockname()
+                clients = []
+                for _ in range(n):
+                    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    try:
+                        c.connect(addr)
+                    except OSError:
+                        c.close()
+                        break
+                    clients.append(c)
+                for c in clients:
+                    c.close()  # active close: FIN from the client
+                for _ in clients:
+                    s, _peer = lst.accept()
+                    s.close()  # the server answers with its FIN; the client enters TIME_WAIT
+                made += len(clients)
+                if not clients:
+                    return made
+    finally:
+        for lst in listeners:
+            lst.close()
+    return made
+
+
+def _hold_worker(kind: str, count: int, port: int, ready: mp.Queue, stop_at: float) -> None:
+    _raise_nofile()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    lst = _listener("127.0.0.1", port)
+    keep: list[socket.socket] = [lst]
+    made = 0
+    while made < count:
+        n = min(BATCH, count - made)
+        clients = []
+        for _ in range(n):
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c.connect(("127.0.0.1", port))
+            clients.append(c)
+        for c in clients:
+            s, _ = lst.accept()
+            keep.append(s)
+            if kind == "close_wait":
+                c.close()  # the client closes; the server side is never closed: CLOSE_WAIT
+            else:
+                keep.append(c)
+        made += n
+    ready.put(made)
+    while time.monotonic() < stop_at:
+        time.sleep(0.5)
+    for s in keep:
+        s.close()
+
+
+def _netns_setup(name: str, tw_buckets: int) -> None:
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
+    for key, value in (
+        ("net.ipv4.tcp_tw_reuse", "0"),
+        ("net.ipv4.ip_local_port_range", "10000 65000"),
+        ("net.ipv4.tcp_max_tw_buckets", str(tw_buckets)),
+    ):
+        subprocess.run(
+            ["ip", "netns", "exec", name, "sysctl", "-q", "-w", f"{key}={value}"], check=True
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Create the population, print a one-line summary, hold it, clean up."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--tw", type=int, default=10000, help="client-side TIME_WAIT sockets")
+    ap.add_argument("--estab", type=int, default=0, help="ESTABLISHED connections (2 sockets each)")
+    ap.add_argument("--close-wait", type=int, default=0, help="CLOSE_WAIT sockets (server side)")
+    ap.add_argument("--netns", help="create this namespace, work inside it, delete it at the end")
+    ap.add_argument("--hold", type=float, default=60.0, help="seconds to keep the population")
+    ap.add_argument("--ready-file", help="write the summary line here when the population is up")
+    args = ap.parse_args(argv)
+    total = args.tw + 2 * args.estab + 2 * args.close_wait
+    if total > MAX_SOCKETS:
+        ap.error(f"at most {MAX_SOCKETS} sockets per run")
+    hold = min(max(args.hold, 0.0), MAX_HOLD_S)
+    workers: list[mp.Process] = []
+    created = False
+    try:
+        if args.netns:
+            if os.path.exists(f"/run/netns/{args.netns}"):
+                ap.error(f"namespace {args.netns} exists already; pick a new name")
+            created = True
+            _netns_setup(args.netns, max(262144, 2 * args.tw))
+            from twtop.netns import _setns
+
+            fd = os.open(f"/run/netns/{args.netns}", os.O_RDONLY)
+            _setns(fd)  # the whole (single-threaded) process: workers forked below inherit it
+            os.close(fd)
+        _raise_nofile()
+        t0 = time.monotonic()
+        stop_at = t0 + hold + 600  # workers also stop by themselves
+        ctx = mp.get_context("fork")
+        ready: mp.Queue = ctx.Queue()
+        per = max(1, (_raise_nofile() - 200) // 2)
+        port = 9000
+        for kind, count in (("estab", args.estab), ("close_wait", args.close_wait)):
+            while count > 0:
+                n = min(per, count)
+                p = ctx.Process(target=_hold_worker, args=(kind, n, port, ready, stop_at))
+                p.start()
+                workers.append(p)
+                count -= n
+                port += 1
+        held = sum(ready.get(timeout=300) for _ in workers)
+        tw = make_time_wait(args.tw)
+        line = (
+            f"loadgen: {tw} TIME_WAIT, {held} held connections in {time.monotonic() - t0:.1f}s"
+            f" (netns {args.netns or 'current'}); holding {hold:.0f}s"
+        )
+        print(line, flush=True)
+        if args.ready_file:
+            with open(args.ready_file, "w") as f:
+                f.write(line + "\n")
+        time.sleep(hold)
+    finally:
+        for p in workers:
+            p.terminate()
+        for p in workers:
+            p.join(5)
+        if created:
+            subprocess.run(["ip", "netns", "del", args.netns], check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,733 @@
+"""The collector: dumps sockets over sock_diag, aggregates them, and builds Snapshots.
+
+One poll makes, per address family: a LISTEN dump (cheap: the kernel walks only the listening hash),
+then the rest. With the default grouping, TIME_WAIT sockets -- the bulk of an incident -- are dumped
+twice with a kernel bytecode filter, once for inbound (local port is a listening port) and once for
+outbound, and only the few bytes that make the aggregation keys are unpacked from each message: no
+per-socket Python object is ever built for them. All other sockets are decoded into rows.
+"""
+
+from __future__ import annotations
+
+import errno
+import heapq
+import os
+import socket
+import struct
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from itertools import compress
+
+from twtop import bytecode as bc
+from twtop import netns as netns_mod
+from twtop import sysinfo, wire
+from twtop.errors import UnavailableError, UsageError
+from twtop.filter import Plan, compile_filter, evaluate
+from twtop.model import (
+    GROUPS,
+    TIME_WAIT_S,
+    Churn,
+    Listener,
+    Owner,
+    PeerRow,
+    PortTuple,
+    PortUsage,
+    ProcessRow,
+    Snapshot,
+    Socket,
+    fmt_endpoint,
+)
+from twtop.procs import ProcessMap
+from twtop.states import MASK_ALL, TcpState
+
+AF_INET, AF_INET6 = socket.AF_INET, socket.AF_INET6
+TW = int(TcpState.TIME_WAIT)
+LISTEN = int(TcpState.LISTEN)
+TW_BIT = 1 << TW
+LISTEN_BIT = 1 << LISTEN
+
+#: TIME_WAITs with more than (60 s - window) left entered TIME_WAIT within the window.
+CHURN_WINDOW_S = 10.0
+#: Peer groups kept in a Snapshot (top by total and by each key state); the rest are counted only.
+MAX_PEERS = 2000
+#: Outbound port tuples kept in a Snapshot (top by use).
+MAX_TUPLES = 500
+#: Listening (address, port) pairs above which the inbound/outbound split is done in Python: a
+#: kernel bytecode program runs once per socket, so a long one would slow the dump down.
+MAX_LISTEN_OPS = 64
+
+_MAPPED = b"\0" * 10 + b"\xff\xff"
+_KEY_STATES = (TcpState.ESTABLISHED, TcpState.TIME_WAIT, TcpState.CLOSE_WAIT, TcpState.FIN_WAIT2)
+_NO_OWNER = "(no owner)"
+
+
+class AddrCache:
+    """Raw address bytes -> text, IPv4-mapped IPv6 shown as IPv4 (as ss does)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[bytes, str] = {}
+
+    def __call__(self, raw: bytes, family: int) -> str:
+        key = raw if family == AF_INET6 else raw[:4]
+        text = self._cache.get(key)
+        if text is None:
+            if family == AF_INET6 and key[:12] == _MAPPED:
+                text = socket.inet_ntop(AF_INET, key[12:16])
+            elif family == AF_INET6:
+                text = socket.inet_ntop(AF_INET6, key[:16])
+            else:
+                text = socket.inet_ntop(AF_INET, key[:4])
+            self._cache[key] = text
+        return text
+
+
+class Listeners:
+    """Listening sockets, and the test that calls a socket inbound."""
+
+    def __init__(self) -> None:
+        self.wild: set[int] = set()  # raw ports listened on 0.0.0.0 / ::
+        self.specific: set[tuple[bytes, int]] = set()  # (raw 16-byte address, raw port)
+        self.rows: list[tuple[int, tuple]] = []
+        self.family_of: dict[bytes, int] = {}
+
+    def add(self, family: int, row: tuple) -> None:
+        """Record one LISTEN row."""
+        self.rows.append((family, row))
+        addr = row[wire.R_SRC]
+        self.family_of[addr] = family
+        if addr == bytes(16) or addr == _MAPPED + bytes(4):
+            self.wild.add(row[wire.R_SPORT])
+        else:
+            self.specific.add((addr, row[wire.R_SPORT]))
+
+    def is_inbound(self, src: bytes, sport: int) -> bool:
+        """A socket is inbound when its local port is listened on, on its address or the wildcard."""
+        return sport in self.wild or (src, sport) in self.specific
+
+    def program(self) -> bytes | None:
+        """Bytecode accepting inbound sockets of both families (None: too many listeners)."""
+        if len(self.wild) + len(self.specific) > MAX_LISTEN_OPS:
+            return None
+        progs = [bc.port_only(bc.S_COND, wire.port(p)) for p in sorted(self.wild)]
+        for addr, p in sorted(self.specific):
+            if addr[:12] == _MAPPED:
+                progs.append(bc.hostcond(bc.S_COND, AF_INET, addr[12:], 32, wire.port(p)))
+            elif self.family_of.get(addr) == AF_INET:
+                progs.append(bc.hostcond(bc.S_COND, AF_INET, addr[:4], 32, wire.port(p)))
+            else:
+                progs.append(bc.hostcond(bc.S_COND, AF_INET6, addr, 128, wire.port(p)))
+        return bc.any_of(*progs)
+
+
+class Aggregator:
+    """Turns decoded rows (and TIME_WAIT key buffers) into the parts of a Snapshot."""
+
+    def __init__(self, group: str, plan: Plan, listeners: Listeners, pid_of: dict[int, int]):
+        self.group = group
+        self.plan = plan
+        self.listeners = listeners
+        self.pid_of = pid_of
+        self.states: Counter[int] = Counter()
+        self.families: Counter[int] = Counter()
+        # (family, group key as produced by a path, path tag) -> Counter; resolved at the end
+        self.groups: Counter[tuple] = Counter()  # (family, tag, gkey, state, inbound)
+        self.peer_pids: Counter[tuple] = Counter()  # (family, tag, gkey, pid)
+        self.tuples: Counter[tuple] = Counter()  # (family, tag, tkey) -> used
+        self.tuples_tw: Counter[tuple] = Counter()
+        self.tuples_recent: Counter[tuple] = Counter()
+        self.procs: Counter[tuple[int, int]] = Counter()  # (pid, state)
+        self.tw_keys: defaultdict[tuple[str, bool], Counter[tuple]] = defaultdict(Counter)
+        self.tw_recent: defaultdict[str, Counter[tuple]] = defaultdict(Counter)
+        self.recent_tw = 0
+        self.unowned = 0  # sockets with an inode the process map does not know
+        self.sockets: list[tuple[int, tuple]] | None = None
+        self.threshold_ms = int((TIME_WAIT_S - CHURN_WINDOW_S) * 1000)
+
+    # -- the generic path: full rows ----------------------------------------------------------
+    def add_rows(self, rows: list[tuple]) -> None:
+        """Aggregate decoded rows (any state, either family)."""
+        plan = self.plan
+        if plan.node is not None:
+            node = plan.node
+            port = wire.port
+            rows = [
+                r
+                for r in rows
+                if evaluate(
+                    node, r[wire.R_FAMILY], r[wire.R_STATE], r[wire.R_SRC], port(r[wire.R_SPORT]),
+                    r[wire.R_DST], port(r[wire.R_DPORT]),
+                )
+            ]  # fmt: skip
+        if not rows:
+            return
+        if self.sockets is not None:
+            self.sockets.extend((r[wire.R_FAMILY], r) for r in rows)
+        cols = list(zip(*rows, strict=True))
+        fam = cols[wire.R_FAMILY]
+        self.families.update(fam)
+        states = cols[wire.R_STATE]
+        srcs, sports = cols[wire.R_SRC], cols[wire.R_SPORT]
+        dsts, dports = cols[wire.R_DST], cols[wire.R_DPORT]
+        inodes = cols[wire.R_INODE]
+        self.states.update(states)
+        lst = self.listeners
+        inbound = [
+            st == LISTEN or sp in lst.wild or (s, sp) in lst.specific
+            for st, s, sp in zip(states, srcs, sports, strict=True)
+        ]
+        pids = list(map(self.pid_of.get, inodes))
+        self.unowned += sum(1 for i, p in zip(inodes, pids, strict=True) if i and p is None)
+        group = self.group
+        gkeys: Iterable
+        if group == "ip":
+            gkeys = dsts
+        elif group == "ipport":
+            gkeys = zip(dsts, dports, strict=True)
+        elif group == "lport":
+            gkeys = zip(srcs, sports, strict=True)
+        else:
+            gkeys = pids
+        gkeys = list(gkeys)
+        tag = ["row"] * len(rows)
+        self.groups.update(zip(fam, tag, gkeys, states, inbound, strict=True))
+        self.peer_pids.update(
+            k for k in zip(fam, tag, gkeys, pids, strict=True) if k[3] is not None
+        )
+        self.procs.update(k for k in zip(pids, states, strict=True) if k[0] is not None)
+        # Outbound sockets hold an ephemeral port towards (src, dst, dport).
+        outbound = [not i for i in inbound]
+        tkeys = list(compress(zip(fam, tag, srcs, dsts, dports, strict=True), outbound))
+        self.tuples.update(tkeys)
+        is_tw = [st == TW for st in compress(states, outbound)]
+        if any(is_tw):
+            tw_keys = list(compress(tkeys, is_tw))
+            self.tuples_tw.update(tw_keys)
+            thr = self.threshold_ms
+            exp = list(compress(compress(cols[wire.R_EXPIRES], outbound), is_tw))
+            recent = list(compress(tw_keys, map(thr.__lt__, exp)))
+            self.tuples_recent.update(recent)
+        thr = self.threshold_ms
+        self.recent_tw += sum(
+            1 for st, e in zip(states, cols[wire.R_EXPIRES], strict=True) if st == TW and e > thr
+        )
+
+    # -- the fast path: TIME_WAIT buffers, keys only -----------------------------------------
+    # A buffer of one family is unpacked to 1-tuples of key bytes; a mixed one to (family, bytes).
+    # Counters are kept per layout and turned into the common form in ``finish`` (few keys).
+    def add_tw(self, buf: bytes, length: int, inbound: bool) -> None:
+        """Aggregate a uniform buffer of TIME_WAIT messages of one direction from key bytes only."""
+        fams = buf[16::length]
+        n = len(fams)
+        v6 = fams.count(AF_INET6)
+        layout = "v4" if v6 == 0 else "v6" if v6 == n else "mix"
+        if v6 != n:
+            self.families[AF_INET] += n - v6
+        if v6:
+            self.families[AF_INET6] += v6
+        self.states[TW] += n
+        keys = list(_tw_struct(layout, inbound, length).iter_unpack(buf))
+        exp = memoryview(buf).cast("I")[17 :: length // 4].tolist()
+        self.tw_keys[(layout, inbound)].update(keys)
+        recent = Counter(compress(keys, map(self.threshold_ms.__lt__, exp)))
+        self.recent_tw += recent.total()
+        if not inbound:
+            self.tw_recent[layout].update(recent)
+
+    def finish(self) -> None:
+        """Fold the TIME_WAIT fast-path counters into the common per-key counters."""
+        for (layout, inbound), counts in self.tw_keys.items():
+            for t, c in counts.items():
+                fam, key = _tw_key(layout, t)
+                if inbound:  # key: sport(2) + src(16) + dst
+                    self.groups[(fam, "twin", key, TW, True)] += c
+                else:  # key: dport(2) + src(16) + dst
+                    tkey = (fam, "twout", key)
+                    self.tuples[tkey] += c
+                    self.tuples_tw[tkey] += c
+                    self.groups[(fam, "twout", key, TW, False)] += c
+        for layout, counts in self.tw_recent.items():
+            for t, c in counts.items():
+                fam, key = _tw_key(layout, t)
+                self.tuples_recent[(fam, "twout", key)] += c
+        self.tw_keys.clear()
+        self.tw_recent.clear()
+
+    # -- the result ----------------------------------------------------------------------------
+    def peer_label(self, family: int, tag: str, gkey: object, addr: AddrCache) -> str:
+        """The text of a group key produced by one of the paths above."""
+        group = self.group
+        if tag == "twout":  # key: dport(2) src(16) dst
+            assert isinstance(gkey, bytes)
+            if group == "process":
+                return _NO_OWNER
+            return addr(gkey[18:], family)
+        if tag == "twin":  # key: sport(2) src(16) dst
+            assert isinstance(gkey, bytes)
+            if group == "process":
+                return _NO_OWNER
+            return addr(gkey[18:], family)
+        if group == "ip":
+            assert isinstance(gkey, bytes)
+            return addr(gkey, family)
+        if group == "ipport":
+            assert isinstance(gkey, tuple)
+            return fmt_endpoint(addr(gkey[0], family), wire.port(gkey[1]))
+        if group == "lport":
+            assert isinstance(gkey, tuple)
+            return str(wire.port(gkey[1]))
+        return _NO_OWNER if gkey is None else str(gkey)
+
+    def tuple_parts(self, family: int, tag: str, tkey: tuple, addr: AddrCache) -> tuple:
+        """(src, dst, dport) of a port-tuple key."""
+        if tag == "twout":
+            key = tkey[0]
+            dport = int.from_bytes(key[:2], "big")
+            return addr(key[2:18], family), addr(key[18:], family), dport
+        src, dst, dport = tkey
+        return addr(src, family), addr(dst, family), wire.port(dport)
+
+
+_tw_structs: dict[tuple[str, bool, int], struct.Struct] = {}
+
+
+def _tw_struct(layout: str, inbound: bool, length: int) -> struct.Struct:
+    """Key layout of a TIME_WAIT message: the service port, then src and dst addresses.
+
+    Outbound: dport (offset 22), src (24..40), dst (40..). Inbound: sport (20), then src and dst,
+    skipping the peer's ephemeral dport. IPv4 addresses use the first 4 of their 16 bytes.
+    """
+    k = (layout, inbound, length)
+    s = _tw_structs.get(k)
+    if s is None:
+        head = "16xB3x" if layout == "mix" else "20x"  # (family), state, timer, retrans
+        dlen = 4 if layout == "v4" else 16
+        if inbound:
+            body = f"2s2x{16 + dlen}s"
+        else:
+            body = f"2x{18 + dlen}s"
+        fmt = "=" + head + body
+        size = struct.calcsize(fmt)
+        s = _tw_structs[k] = struct.Struct(f"{fmt}{length - size}x")
+    return s
+
+
+def _tw_key(layout: str, t: tuple) -> tuple[int, bytes]:
+    if layout == "mix":
+        fam, *parts = t
+    else:
+        fam, parts = (AF_INET if layout == "v4" else AF_INET6), list(t)
+    return fam, b"".join(parts)
+
+
+class _CompatRefused(Exception):
+    """The kernel does not take this request form."""
+
+
+class Collector:
+    """Polls one network namespace; keeps what deltas and caches need between polls."""
+
+    def __init__(
+        self,
+        netns: str | None = None,
+        filter: str | None = None,
+        group: str = "ip",
+        process_refresh_s: float = 5.0,
+        keep_sockets: bool = False,
+    ) -> None:
+        self.netns_spec = netns
+        self.netns_path = netns_mod.resolve(netns) if netns else None
+        self.plan = compile_filter(filter)
+        self.set_group(group)
+        self.keep_sockets = keep_sockets
+        self.procs = ProcessMap(process_refresh_s)
+        self._sock: socket.socket | None = None
+        self._seq = 0
+        self._compat = True  # one TCPDIAG_GETSOCK walk for both families while the kernel takes it
+        self._lock = threading.Lock()
+        self._prev: tuple[float, dict[str, int], dict[TcpState, int]] | None = None
+        self.last_stats: list[wire.DecodeStats] = []
+
+    # -- configuration -------------------------------------------------------------------------
+    def set_filter(self, expr: str | None) -> None:
+        """Replace the filter (raises FilterError and keeps the old one when it does not parse)."""
+        plan = compile_filter(expr)
+        self.plan = plan
+
+    def set_group(self, group: str) -> None:
+        """Choose how peers are grouped: ip, ipport, lport or process."""
+        if group not in GROUPS:
+            raise UsageError(f"--group must be one of {', '.join(GROUPS)}, not '{group}'")
+        self.group = group
+
+    def close(self) -> None:
+        """Close the netlink socket."""
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def __enter__(self) -> Collector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- netlink ---------------------------------------------------------------------------------
+    def _socket(self) -> socket.socket:
+        if self._sock is None:
+            with netns_mod.entered(self.netns_path):
+                try:
+                    self._sock = wire.open_socket()
+                except wire.SockDiagError as exc:
+                    raise UnavailableError(
+                        f"sock_diag unavailable: {exc.strerror} (is CONFIG_INET_DIAG enabled and "
+                        "the tcp_diag module loaded?)"
+                    ) from None
+        return self._sock
+
+    def _chunks(
+        self, states: int, prog: bytes = b""
+    ) -> Iterator[tuple[bytes, int, list[tuple] | None]]:
+        """One dump of both families: a single TCPDIAG_GETSOCK walk, or (kernels without it) one
+        SOCK_DIAG_BY_FAMILY dump per family."""
+        if self._compat:
+            try:
+                yield from self._dump(wire.build_compat_request(states, self._next_seq(), prog))
+                return
+            except _CompatRefused:
+                self._compat = False
+        for fam in (AF_INET, AF_INET6):
+            req = wire.build_request(fam, states, self._next_seq(), bytecode=prog)
+            try:
+                yield from self._dump(req)
+            except _CompatRefused:
+                if fam == AF_INET:
+                    raise UnavailableError("sock_diag: the kernel refused the dump request") from None
+
+    def _next_seq(self) -> int:
+        self._seq = (self._seq + 1) & 0xFFFFFFFF or 1
+        return self._seq
+
+    def _dump(self, req: bytes) -> Iterator[tuple[bytes, int, list[tuple] | None]]:
+        sock = self._socket()
+        stats = wire.DecodeStats()
+        self.last_stats.append(stats)
+        try:
+            yield from wire.dump_chunks(sock, req, stats, self._seq)
+        except wire.SockDiagError as exc:
+            self.close()  # the socket may hold the rest of a dump: start clean next time
+            if exc.errno in (errno.EPERM, errno.EACCES):
+                raise UnavailableError(f"sock_diag: permission denied ({exc.strerror})") from None
+            if exc.errno in (errno.EINVAL, errno.ENOENT, errno.EOPNOTSUPP) and stats.messages == 0:
+                raise _CompatRefused() from None
+            raise UnavailableError(f"sock_diag dump failed: {exc.strerror}") from None
+        except OSError as exc:
+            self.close()
+            raise UnavailableError(f"sock_diag dump failed: {exc.strerror}") from None
+
+    def _rows(self, states: int, prog: bytes = b"") -> Iterator[list[tuple]]:
+        for buf, length, rows in self._chunks(states, prog):
+            if length:
+                yield wire.unpack_rows(buf, length)
+            elif rows:
+                yield rows
+
+    def _listeners(self) -> Listeners:
+        listeners = Listeners()
+        for rows in self._rows(LISTEN_BIT):
+            for r in rows:
+                if r[wire.R_STATE] == LISTEN:
+                    listeners.add(r[wire.R_FAMILY], r)
+        return listeners
+
+    # -- polling ---------------------------------------------------------------------------------
+    def poll(self) -> Snapshot:
+        """Take one Snapshot (thread-safe; polls never overlap)."""
+        with self._lock:
+            return self._poll()
+
+    def _poll(self) -> Snapshot:
+        t0 = time.perf_counter()
+        now = time.time()
+        self.last_stats = []
+        plan = self.plan
+        with netns_mod.entered(self.netns_path):
+            sysctl = sysinfo.read_sysctls()
+            counters = sysinfo.read_counters()
+        listeners = self._listeners()
+        self.procs.refresh(r[wire.R_INODE] for _f, r in listeners.rows)
+        agg = Aggregator(self.group, plan, listeners, self.procs.pid_of())
+        if self.keep_sockets:
+            agg.sockets = []
+        # Listeners count like any socket when the filter lets them through.
+        if plan.accepts_state(TcpState.LISTEN):
+            agg.add_rows([r for f, r in listeners.rows if _kernel_accepts(plan, f, r)])
+        mask = plan.mask & MASK_ALL & ~LISTEN_BIT
+        inbound_prog = None
+        if (
+            plan.node is None
+            and self.group in ("ip", "process")
+            and not self.keep_sockets
+            and mask & TW_BIT
+        ):
+            inbound_prog = listeners.program()
+        if inbound_prog is not None:
+            mask &= ~TW_BIT
+            self._tw_fast(agg, inbound_prog)
+        if mask:
+            for rows in self._rows(mask, plan.bytecode):
+                agg.add_rows(rows)
+        agg.finish()
+        collect_ms = (time.perf_counter() - t0) * 1000
+        return self._build(agg, listeners, sysctl, counters, now, collect_ms)
+
+    def _tw_fast(self, agg: Aggregator, inbound_prog: bytes) -> None:
+        base = self.plan.bytecode
+        out_prog = bc.all_of(base, bc.negate(inbound_prog)) if inbound_prog else base
+        for buf, length, rows in self._chunks(TW_BIT, out_prog):
+            if length:
+                agg.add_tw(buf, length, inbound=False)
+            elif rows:
+                agg.add_rows(rows)
+        if not inbound_prog:
+            return
+        for buf, length, rows in self._chunks(TW_BIT, bc.all_of(base, inbound_prog)):
+            if length:
+                agg.add_tw(buf, length, inbound=True)
+            elif rows:
+                agg.add_rows(rows)
+
+    # -- building the Snapshot --------------------------------------------------------------------
+    def _build(
+        self,
+        agg: Aggregator,
+        listeners: Listeners,
+        sysctl: dict[str, str | None],
+        counters: dict[str, int],
+        now: float,
+        collect_ms: float,
+    ) -> Snapshot:
+        addr = AddrCache()
+        states = {TcpState(s): n for s, n in agg.states.items() if s in TcpState._value2member_map_}
+        # Peers
+        per: dict[str, dict[TcpState, int]] = {}
+        inb: Counter[str] = Counter()
+        outb: Counter[str] = Counter()
+        for (fam, tag, gkey, st, is_in), n in agg.groups.items():
+            label = agg.peer_label(fam, tag, gkey, addr)
+            d = per.setdefault(label, {})
+            state = TcpState(st) if st in TcpState._value2member_map_ else TcpState.CLOSE
+            d[state] = d.get(state, 0) + n
+            (inb if is_in else outb)[label] += n
+        pnames: dict[str, set[str]] = {}
+        for (fam, tag, gkey, pid), _n in agg.peer_pids.items():
+            owner = self.procs.owner(pid)
+            if owner is not None:
+                label = agg.peer_label(fam, tag, gkey, addr)
+                pnames.setdefault(label, set()).add(f"{owner.name}[{pid}]")
+        rows = [
+            PeerRow(
+                peer=label,
+                total=sum(d.values()),
+                states=d,
+                inbound=inb[label],
+                outbound=outb[label],
+                processes=tuple(sorted(pnames.get(label, ()))),
+            )
+            for label, d in per.items()
+        ]
+        keep: dict[str, PeerRow] = {}
+        for keyf in [lambda r: r.total] + [
+            (lambda s: (lambda r: r.states.get(s, 0)))(s) for s in _KEY_STATES
+        ]:
+            for r in heapq.nlargest(MAX_PEERS, rows, key=keyf):
+                keep[r.peer] = r
+        peers = tuple(sorted(keep.values(), key=lambda r: (-r.total, r.peer)))
+        # Port tuples
+        low, high = sysinfo.parse_port_range(sysctl.get("ip_local_port_range"))
+        reserved = sysinfo.reserved_in_range(
+            sysinfo.parse_reserved(sysctl.get("ip_local_reserved_ports")), low, high
+        )
+        available = max(0, high - low + 1 - reserved)
+        tmerge: dict[tuple[str, str, int], list[float]] = {}
+        for (fam, tag, *tkey), used in agg.tuples.items():
+            k = agg.tuple_parts(fam, tag, tuple(tkey), addr)
+            full = (fam, tag, *tkey)
+            acc = tmerge.setdefault(k, [0, 0, 0])
+            acc[0] += used
+            acc[1] += agg.tuples_tw.get(full, 0)
+            acc[2] += agg.tuples_recent.get(full, 0)
+        tuples = [
+            PortTuple(s, d, p, int(u), int(t), available, r / CHURN_WINDOW_S)
+            for (s, d, p), (u, t, r) in tmerge.items()
+        ]
+        top_tuples = tuple(heapq.nlargest(MAX_TUPLES, tuples, key=lambda t: (t.used, t.tw_per_s)))
+        ports = PortUsage(low, high, reserved, top_tuples, len(tuples))
+        # Processes
+        pstates: dict[int, dict[TcpState, int]] = {}
+        for (pid, st), n in agg.procs.items():
+            if st in TcpState._value2member_map_:
+                pstates.setdefault(pid, {})[TcpState(st)] = n
+        processes = []
+        for pid, d in pstates.items():
+            owner = self.procs.owner(pid)
+            if owner is not None:
+                processes.append(ProcessRow(pid, owner.name, owner.user, d))
+        processes.sort(key=lambda p: (-p.states.get(TcpState.CLOSE_WAIT, 0), -p.total, p.pid))
+        # Listeners with their accept queues
+        lrows = []
+        for fam, r in listeners.rows:
+            pid = self.procs.pid_of().get(r[wire.R_INODE])
+            lrows.append(
+                Listener(
+                    addr(r[wire.R_SRC], fam),
+                    wire.port(r[wire.R_SPORT]),
+                    r[wire.R_RQUEUE],
+                    r[wire.R_WQUEUE],
+                    self.procs.owner(pid) if pid is not None else None,
+                )
+            )
+        lrows.sort(key=lambda x: (-x.queued, x.lport, x.local))
+        # Deltas since the previous poll
+        rates: dict[str, float] = {}
+        state_rates: dict[TcpState, float] = {}
+        tw_counter_rate = tw_delta_rate = None
+        interval = None
+        if self._prev is not None:
+            pt, pc, ps = self._prev
+            dt = now - pt
+            if dt > 0:
+                interval = dt
+                for k, v in counters.items():
+                    if k not in sysinfo.GAUGES and k in pc:
+                        rates[k] = max(0, v - pc[k]) / dt
+                for s in TcpState:
+                    state_rates[s] = (states.get(s, 0) - ps.get(s, 0)) / dt
+                if "TW" in rates:
+                    tw_counter_rate = rates["TW"] + rates.get("TWKilled", 0.0)
+                tw_delta_rate = state_rates[TcpState.TIME_WAIT]
+        self._prev = (now, counters, states)
+        churn = Churn(CHURN_WINDOW_S, agg.recent_tw / CHURN_WINDOW_S, tw_counter_rate, tw_delta_rate)
+        notes = self._notes(agg)
+        sockets: tuple[Socket, ...] = ()
+        if agg.sockets is not None:
+            sockets = tuple(self.to_socket(f, r, listeners, addr) for f, r in agg.sockets)
+        return Snapshot(
+            taken_at=now,
+            host=sysinfo.hostname(),
+            kernel=sysinfo.kernel_release(),
+            netns=self.netns_spec,
+            collect_ms=collect_ms,
+            filter=self.plan.text,
+            group=self.group,
+            states=states,
+            ipv4=agg.families.get(AF_INET, 0),
+            ipv6=agg.families.get(AF_INET6, 0),
+            peers=peers,
+            peers_total=len(rows),
+            ports=ports,
+            churn=churn,
+            sysctl=sysctl,
+            counters=counters,
+            rates=rates,
+            state_rates=state_rates,
+            processes=tuple(processes),
+            listeners=tuple(lrows),
+            notes=notes,
+            malformed=sum(s.malformed for s in self.last_stats),
+            interval_s=interval,
+            sockets=sockets,
+        )
+
+    def _notes(self, agg: Aggregator) -> tuple[str, ...]:
+        notes = []
+        if self.procs.unreadable and os.geteuid() != 0:
+            notes.append(
+                f"process names need root: {self.procs.unreadable} processes' file descriptors "
+                "could not be read; only your own sockets are attributed"
+            )
+        malformed = sum(s.malformed for s in self.last_stats)
+        if malformed:
+            notes.append(f"{malformed} malformed netlink messages skipped")
+        if any(s.interrupted for s in self.last_stats):
+            notes.append("the kernel flagged a dump as interrupted (sockets changed during it)")
+        return tuple(notes)
+
+    def to_socket(
+        self, family: int, r: tuple, listeners: Listeners | None = None, addr: AddrCache | None = None
+    ) -> Socket:
+        """Turn a decoded row into a Socket (with owner and direction when known)."""
+        addr = addr or AddrCache()
+        st = r[wire.R_STATE]
+        pid = self.procs.pid_of().get(r[wire.R_INODE]) if r[wire.R_INODE] else None
+        owner: Owner | None = self.procs.owner(pid) if pid is not None else None
+        inbound = None
+        if listeners is not None:
+            inbound = st == LISTEN or listeners.is_inbound(r[wire.R_SRC], r[wire.R_SPORT])
+        return Socket(
+            family=family,
+            state=TcpState(st) if st in TcpState._value2member_map_ else TcpState.CLOSE,
+            local=addr(r[wire.R_SRC], family),
+            lport=wire.port(r[wire.R_SPORT]),
+            remote=addr(r[wire.R_DST], family),
+            rport=wire.port(r[wire.R_DPORT]),
+            timer=r[wire.R_TIMER],
+            expires_ms=r[wire.R_EXPIRES],
+            retrans=r[wire.R_RETRANS],
+            rqueue=r[wire.R_RQUEUE],
+            wqueue=r[wire.R_WQUEUE],
+            uid=r[wire.R_UID],
+            inode=r[wire.R_INODE],
+            cookie=r[wire.R_COOKIE],
+            inbound=inbound,
+            owner=owner,
+        )
+
+    def sockets(self, filter: str | None = None, limit: int | None = None) -> list[Socket]:
+        """Sockets matching a filter, straight from a filtered kernel dump (no full poll)."""
+        plan = compile_filter(filter) if filter is not None else self.plan
+        listeners = self._listeners()
+        out: list[tuple[int, tuple]] = []
+        for rows in self._rows(plan.mask, plan.bytecode):
+            for r in rows:
+                fam = r[wire.R_FAMILY]
+                if plan.node is None or evaluate(
+                    plan.node, fam, r[wire.R_STATE], r[wire.R_SRC], wire.port(r[wire.R_SPORT]),
+                    r[wire.R_DST], wire.port(r[wire.R_DPORT]),
+                ):  # fmt: skip
+                    out.append((fam, r))
+        self.procs.refresh(r[wire.R_INODE] for _f, r in out)
+        addr = AddrCache()
+        socks = [self.to_socket(f, r, listeners, addr) for f, r in out]
+        socks.sort(key=lambda s: (s.state, s.remote, s.rport, s.local, s.lport))
+        return socks[:limit] if limit is not None else socks
+
+
+def _kernel_accepts(plan: Plan, family: int, r: tuple) -> bool:
+    if plan.bytecode and not bc.run(
+        plan.bytecode, family, r[wire.R_SRC], wire.port(r[wire.R_SPORT]), r[wire.R_DST],
+        wire.port(r[wire.R_DPORT]),
+    ):  # fmt: skip
+        return False
+    return plan.node is None or evaluate(
+        plan.node, family, r[wire.R_STATE], r[wire.R_SRC], wire.port(r[wire.R_SPORT]),
+        r[wire.R_DST], wire.port(r[wire.R_DPORT]),
+    )  # fmt: skip
+
+
+def take_snapshot(
+    netns: str | None = None, filter: str | None = None, group: str = "ip", keep_sockets: bool = False
+) -> Snapshot:
+    """One Snapshot of the namespace (None: the current one), optionally filtered and grouped."""
+    with Collector(netns=netns, filter=filter, group=group, keep_sockets=keep_sockets) as c:
+        return c.poll()
+
+
+def list_sockets(netns: str | None = None, filter: str | None = None) -> list[Socket]:
+    """The sockets matching ``filter``, from a kernel-filtered dump."""
+    with Collector(netns=netns) as c:
+        return c.sockets(filter)
+
+
+__all__ = ["Collector", "list_sockets", "take_snapshot"]

@@ -1,0 +1,371 @@
+"""The Snapshot model: frozen, slotted dataclasses built from decoded rows; no I/O, no UI."""
+
+from __future__ import annotations
+
+import socket as _socket
+from dataclasses import dataclass, field
+from typing import Any
+
+from twtop.states import ALL_STATES, TcpState
+
+SCHEMA = 1
+
+#: TCP_TIMEWAIT_LEN (include/net/tcp.h): a fixed 60 s, not 2 x MSL, not tunable by any sysctl.
+TIME_WAIT_S = 60.0
+
+#: idiag_timer values (kernel-facts section 3) and the names `ss -o` prints.
+TIMER_NAMES = {0: "off", 1: "on", 2: "keepalive", 3: "timewait", 4: "persist"}
+
+GROUPS = ("ip", "ipport", "lport", "process")
+GROUP_TITLES = {
+    "ip": "remote IP",
+    "ipport": "remote IP:port",
+    "lport": "local port",
+    "process": "process",
+}
+
+
+def fmt_endpoint(addr: str, port: int) -> str:
+    """``1.2.3.4:80`` or ``[::1]:80``, as ss prints them."""
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """The process that holds a socket's file descriptor."""
+
+    pid: int
+    name: str
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class Socket:
+    """One TCP socket as sock_diag reports it (field names follow `ss -tano` and inet_diag_msg)."""
+
+    family: int
+    state: TcpState
+    local: str
+    lport: int
+    remote: str
+    rport: int
+    timer: int
+    expires_ms: int
+    retrans: int
+    rqueue: int
+    wqueue: int
+    uid: int
+    inode: int
+    cookie: int
+    inbound: bool | None = None
+    owner: Owner | None = None
+
+    @property
+    def key(self) -> str:
+        """A stable identity for tables: the kernel's socket cookie."""
+        return f"{self.cookie:x}"
+
+    @property
+    def local_ep(self) -> str:
+        """Local address:port."""
+        return fmt_endpoint(self.local, self.lport)
+
+    @property
+    def remote_ep(self) -> str:
+        """Remote address:port."""
+        return fmt_endpoint(self.remote, self.rport)
+
+    @property
+    def timer_name(self) -> str:
+        """The timer kind as `ss -o` names it."""
+        return TIMER_NAMES.get(self.timer, str(self.timer))
+
+    @property
+    def orphan(self) -> bool:
+        """True when no file descriptor holds a full socket (the application has closed it)."""
+        return self.inode == 0 and self.state not in (TcpState.TIME_WAIT, TcpState.SYN_RECV)
+
+    @property
+    def ipv6(self) -> bool:
+        """True for an AF_INET6 socket that is not IPv4-mapped."""
+        return self.family == _socket.AF_INET6 and ":" in self.local
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "family": "ipv6" if self.family == _socket.AF_INET6 else "ipv4",
+            "state": self.state.name,
+            "local": self.local_ep,
+            "remote": self.remote_ep,
+            "timer": self.timer_name,
+            "expires_ms": self.expires_ms,
+            "retrans": self.retrans,
+            "rqueue": self.rqueue,
+            "wqueue": self.wqueue,
+            "uid": self.uid,
+            "inode": self.inode,
+            "cookie": self.cookie,
+            "inbound": self.inbound,
+            "pid": self.owner.pid if self.owner else None,
+            "process": self.owner.name if self.owner else None,
+        }
+
+
+def state_dict(counts: dict[TcpState, int]) -> dict[str, int]:
+    """All 11 states by name, zeros included, in kernel order."""
+    return {s.name: counts.get(s, 0) for s in ALL_STATES}
+
+
+@dataclass(frozen=True, slots=True)
+class PeerRow:
+    """One group of sockets (a remote IP, IP:port, local port or process) with per-state counts."""
+
+    peer: str
+    total: int
+    states: dict[TcpState, int]
+    inbound: int
+    outbound: int
+    processes: tuple[str, ...] = ()
+    sort_key: tuple[Any, ...] = ()
+
+    def count(self, state: TcpState) -> int:
+        """How many sockets of this group are in ``state``."""
+        return self.states.get(state, 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "peer": self.peer,
+            "total": self.total,
+            "states": {s.name: n for s, n in self.states.items() if n},
+            "inbound": self.inbound,
+            "outbound": self.outbound,
+            "processes": list(self.processes),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PortTuple:
+    """Ephemeral-port use of one outbound (source IP, destination IP, destination port) tuple."""
+
+    src: str
+    dst: str
+    dport: int
+    used: int  # live sockets + TIME_WAIT holding a local port towards this destination
+    time_wait: int
+    available: int  # ports connect() may pick (range minus reserved)
+    tw_per_s: float  # new TIME_WAIT per second, estimated from TIME_WAIT timers
+
+    @property
+    def ratio(self) -> float:
+        """used / available (above 1.0 when sockets were bound outside the range)."""
+        return self.used / self.available if self.available else 1.0
+
+    @property
+    def live(self) -> int:
+        """Sockets of this tuple that are not in TIME_WAIT."""
+        return self.used - self.time_wait
+
+    @property
+    def seconds_to_exhaustion(self) -> float | None:
+        """At the current TIME_WAIT rate, seconds until no port is left; None when not at risk.
+
+        New TIME_WAITs arrive at ``tw_per_s`` and each holds its port for 60 s (TCP_TIMEWAIT_LEN),
+        so the steady state holds ``live + 60 * rate`` ports. Below ``available`` the tuple is not at
+        risk. Above it, the pile grows by the arrivals minus the expiries (about time_wait / 60 per
+        second while the pile is younger than 60 s on average).
+        """
+        if self.used >= self.available:
+            return 0.0
+        if self.live + TIME_WAIT_S * self.tw_per_s < self.available:
+            return None
+        growth = self.tw_per_s - self.time_wait / TIME_WAIT_S
+        if growth <= 0:
+            return None
+        return (self.available - self.used) / growth
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "src": self.src,
+            "dst": self.dst,
+            "dport": self.dport,
+            "used": self.used,
+            "time_wait": self.time_wait,
+            "ratio": round(self.ratio, 6),
+            "tw_per_s": round(self.tw_per_s, 3),
+            "seconds_to_exhaustion": (
+                None if (t := self.seconds_to_exhaustion) is None else round(t, 1)
+            ),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PortUsage:
+    """The ephemeral port range, what is reserved in it, and the worst outbound tuples."""
+
+    low: int
+    high: int
+    reserved: int  # reserved ports inside the range
+    tuples: tuple[PortTuple, ...]
+    tuples_total: int
+
+    @property
+    def size(self) -> int:
+        """Ports in ip_local_port_range."""
+        return max(0, self.high - self.low + 1)
+
+    @property
+    def available(self) -> int:
+        """Ports connect() may choose: the range minus the reserved ports inside it."""
+        return max(0, self.size - self.reserved)
+
+    @property
+    def worst_ratio(self) -> float:
+        """The highest used/available ratio of any tuple."""
+        return max((t.ratio for t in self.tuples), default=0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "range": [self.low, self.high],
+            "reserved": self.reserved,
+            "available": self.available,
+            "tuples": [t.to_dict() for t in self.tuples],
+            "tuples_total": self.tuples_total,
+            "worst_ratio": round(self.worst_ratio, 6),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessRow:
+    """Sockets owned by one process, by state."""
+
+    pid: int
+    name: str
+    user: str
+    states: dict[TcpState, int]
+
+    @property
+    def total(self) -> int:
+        """All sockets of this process."""
+        return sum(self.states.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "pid": self.pid,
+            "name": self.name,
+            "user": self.user,
+            "states": {s.name: n for s, n in self.states.items() if n},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Churn:
+    """How fast TIME_WAITs are being made."""
+
+    window_s: float  # the timer window: TIME_WAITs with more than 60 s - window left are new
+    tw_per_s_timers: float  # from TIME_WAIT timers (needs no history)
+    tw_per_s_counter: float | None  # from the TW + TWKilled counters between polls
+    tw_per_s_delta: float | None  # from the change in the TIME_WAIT count between polls
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        r = lambda v: None if v is None else round(v, 3)  # noqa: E731
+        return {
+            "window_s": self.window_s,
+            "tw_per_s_timers": r(self.tw_per_s_timers),
+            "tw_per_s_counter": r(self.tw_per_s_counter),
+            "tw_per_s_delta": r(self.tw_per_s_delta),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """A listening socket with its accept queue (rqueue = queued, wqueue = backlog limit)."""
+
+    local: str
+    lport: int
+    queued: int
+    backlog: int
+    owner: Owner | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "local": fmt_endpoint(self.local, self.lport),
+            "queued": self.queued,
+            "backlog": self.backlog,
+            "pid": self.owner.pid if self.owner else None,
+            "process": self.owner.name if self.owner else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything twtop knows after one poll."""
+
+    taken_at: float
+    host: str
+    kernel: str
+    netns: str | None
+    collect_ms: float
+    filter: str | None
+    group: str
+    states: dict[TcpState, int]
+    ipv4: int
+    ipv6: int
+    peers: tuple[PeerRow, ...]
+    peers_total: int
+    ports: PortUsage
+    churn: Churn
+    sysctl: dict[str, str | None]
+    counters: dict[str, int]
+    rates: dict[str, float]  # per-second deltas of counters since the previous poll
+    state_rates: dict[TcpState, float]  # per-second change of each state count
+    processes: tuple[ProcessRow, ...]
+    listeners: tuple[Listener, ...]
+    notes: tuple[str, ...]
+    malformed: int = 0
+    interval_s: float | None = None
+    sockets: tuple[Socket, ...] = field(default=())
+
+    @property
+    def total(self) -> int:
+        """All sockets counted."""
+        return sum(self.states.values())
+
+    def count(self, state: TcpState) -> int:
+        """Sockets in ``state``."""
+        return self.states.get(state, 0)
+
+    def to_dict(self, top: int | None = None) -> dict[str, Any]:
+        """The stable JSON document (schema 1), lists cut to ``top`` entries when given."""
+        cut = (lambda xs: xs) if top is None else (lambda xs: xs[:top])
+        return {
+            "schema": SCHEMA,
+            "taken_at": self.taken_at,
+            "host": self.host,
+            "kernel": self.kernel,
+            "netns": self.netns,
+            "collect_ms": round(self.collect_ms, 3),
+            "filter": self.filter,
+            "group": self.group,
+            "total": self.total,
+            "ipv4": self.ipv4,
+            "ipv6": self.ipv6,
+            "states": state_dict(self.states),
+            "state_rates": {s.name: round(v, 3) for s, v in self.state_rates.items()},
+            "peers": [p.to_dict() for p in cut(self.peers)],
+            "peers_total": self.peers_total,
+            "ports": {**self.ports.to_dict(), "tuples": [t.to_dict() for t in cut(self.ports.tuples)]},
+            "churn": self.churn.to_dict(),
+            "sysctl": dict(self.sysctl),
+            "counters": dict(self.counters),
+            "rates": {k: round(v, 3) for k, v in self.rates.items()},
+            "processes": [p.to_dict() for p in cut(self.processes)],
+            "listeners": [x.to_dict() for x in cut(self.listeners)],
+            "notes": list(self.notes),
+            "malformed": self.malformed,
+        }

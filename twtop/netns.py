@@ -1,0 +1,97 @@
+"""Network namespaces: resolve NAME|PID|PATH and run code inside one on the calling thread.
+
+setns(2) on a network namespace changes only the calling thread, so the collector can enter a
+namespace for a poll (netlink socket creation, /proc/thread-self/net, /proc/sys/net) and leave it.
+A netlink socket stays in the namespace it was created in, whatever the thread does later.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from twtop.errors import UnavailableError
+
+CLONE_NEWNET = 0x40000000
+NETNS_RUN_DIR = "/run/netns"
+
+_libc: ctypes.CDLL | None = None
+
+
+def _setns(fd: int) -> None:
+    setns = getattr(os, "setns", None)  # Python 3.12+
+    if setns is not None:
+        setns(fd, CLONE_NEWNET)
+        return
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def resolve(spec: str) -> str:
+    """Turn ``--netns NAME|PID|PATH`` into a path to a namespace file, or raise UnavailableError."""
+    spec = spec.strip()
+    if not spec:
+        raise UnavailableError("--netns: empty namespace name")
+    if spec.isdigit():
+        path = f"/proc/{spec}/ns/net"
+        what = f"process {spec}"
+    elif "/" in spec:
+        path = spec
+        what = spec
+    else:
+        path = os.path.join(NETNS_RUN_DIR, spec)
+        what = f"'{spec}' ({path})"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise UnavailableError(f"network namespace {what} not found") from None
+    except PermissionError:
+        raise UnavailableError(f"permission denied opening network namespace {what}") from None
+    except OSError as exc:
+        raise UnavailableError(f"cannot open network namespace {what}: {exc.strerror}") from None
+    os.close(fd)
+    return path
+
+
+def inode_of(path: str | None) -> int:
+    """The namespace's inode number (what `ip netns identify` and `lsns` show)."""
+    return os.stat(path or "/proc/thread-self/ns/net").st_ino
+
+
+@contextmanager
+def entered(path: str | None) -> Iterator[None]:
+    """Run the body with the calling thread inside the namespace at ``path`` (None: stay put)."""
+    if path is None:
+        yield
+        return
+    try:
+        target = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise UnavailableError(f"network namespace {path} is gone") from None
+    except OSError as exc:
+        raise UnavailableError(f"cannot open network namespace {path}: {exc.strerror}") from None
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        try:
+            _setns(target)
+        except OSError as exc:
+            if exc.errno == errno.EPERM:
+                raise UnavailableError(
+                    f"permission denied entering network namespace {path} (needs CAP_SYS_ADMIN)"
+                ) from None
+            raise UnavailableError(f"cannot enter network namespace {path}: {exc.strerror}") from None
+        try:
+            yield
+        finally:
+            _setns(home)
+    finally:
+        os.close(target)
+        os.close(home)
