@@ -53,39 +53,54 @@ def _listener(addr: str, port: int, family: int = socket.AF_INET) -> socket.sock
     return s
 
 
+class TimeWaitMaker:
+    """Makes client-side TIME_WAIT sockets towards a set of loopback listeners."""
+
+    def __init__(self, count: int, dst_base: str = "127.0.1.", port: int = SERVICE_PORT) -> None:
+        ndst = max(1, -(-count // PER_TUPLE))
+        self.listeners = [_listener(f"{dst_base}{i + 1}", port) for i in range(min(ndst, 250))]
+        self._next = 0
+
+    def make(self, count: int) -> int:
+        """Create up to ``count`` TIME_WAITs (round-robin over the listeners); return how many."""
+        made = 0
+        while made < count:
+            lst = self.listeners[self._next % len(self.listeners)]
+            self._next += 1
+            n = min(BATCH, count - made)
+            addr = lst.getsockname()
+            clients = []
+            for _ in range(n):
+                c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                try:
+                    c.connect(addr)
+                except OSError:
+                    c.close()
+                    break
+                clients.append(c)
+            for c in clients:
+                c.close()  # active close: FIN from the client
+            for _ in clients:
+                s, _peer = lst.accept()
+                s.close()  # the server answers with its FIN; the client enters TIME_WAIT
+            made += len(clients)
+            if not clients:
+                break
+        return made
+
+    def close(self) -> None:
+        """Close the listeners."""
+        for lst in self.listeners:
+            lst.close()
+
+
 def make_time_wait(count: int, dst_base: str = "127.0.1.", port: int = SERVICE_PORT) -> int:
     """Create ``count`` client-side TIME_WAIT sockets; return how many were made."""
-    made = 0
-    ndst = max(1, -(-count // PER_TUPLE))
-    listeners = [_listener(f"{dst_base}{i + 1}", port) for i in range(min(ndst, 250))]
+    maker = TimeWaitMaker(count, dst_base, port)
     try:
-        while made < count:
-            for lst in listeners:
-                if made >= count:
-                    break
-                n = min(BATCH, count - made)
-                addr = lst.getsockname()
-                clients = []
-                for _ in range(n):
-                    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                    try:
-                        c.connect(addr)
-                    except OSError:
-                        c.close()
-                        break
-                    clients.append(c)
-                for c in clients:
-                    c.close()  # active close: FIN from the client
-                for _ in clients:
-                    s, _peer = lst.accept()
-                    s.close()  # the server answers with its FIN; the client enters TIME_WAIT
-                made += len(clients)
-                if not clients:
-                    return made
+        return maker.make(count)
     finally:
-        for lst in listeners:
-            lst.close()
-    return made
+        maker.close()
 
 
 def _hold_worker(kind: str, count: int, port: int, ready: mp.Queue, stop_at: float) -> None:
@@ -137,12 +152,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--close-wait", type=int, default=0, help="CLOSE_WAIT sockets (server side)")
     ap.add_argument("--netns", help="create this namespace, work inside it, delete it at the end")
     ap.add_argument("--hold", type=float, default=60.0, help="seconds to keep the population")
+    ap.add_argument(
+        "--sustain", action="store_true", help="keep the TIME_WAIT count level (tw/60 new per s)"
+    )
     ap.add_argument("--ready-file", help="write the summary line here when the population is up")
     args = ap.parse_args(argv)
     total = args.tw + 2 * args.estab + 2 * args.close_wait
     if total > MAX_SOCKETS:
         ap.error(f"at most {MAX_SOCKETS} sockets per run")
     hold = min(max(args.hold, 0.0), MAX_HOLD_S)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below
     workers: list[mp.Process] = []
     created = False
     try:
@@ -172,16 +191,33 @@ def main(argv: list[str] | None = None) -> int:
                 count -= n
                 port += 1
         held = sum(ready.get(timeout=300) for _ in workers)
-        tw = make_time_wait(args.tw)
+        maker = TimeWaitMaker(args.tw) if args.tw else None
+        tw = maker.make(args.tw) if maker else 0
         line = (
             f"loadgen: {tw} TIME_WAIT, {held} held connections in {time.monotonic() - t0:.1f}s"
             f" (netns {args.netns or 'current'}); holding {hold:.0f}s"
+            + (" sustaining the TIME_WAIT count" if args.sustain else "")
         )
         print(line, flush=True)
         if args.ready_file:
             with open(args.ready_file, "w") as f:
                 f.write(line + "\n")
-        time.sleep(hold)
+        end = time.monotonic() + hold
+        if maker and args.sustain:
+            # Each TIME_WAIT lasts 60 s: making tw/60 per second keeps the population level.
+            rate = tw / 60.0
+            start = time.monotonic()
+            made = 0
+            while (now := time.monotonic()) < end:
+                due = int((now - start) * rate) - made
+                if due > 0:
+                    made += maker.make(min(due, BATCH))
+                else:
+                    time.sleep(0.05)
+        else:
+            time.sleep(hold)
+        if maker:
+            maker.close()
     finally:
         for p in workers:
             p.terminate()

@@ -141,13 +141,12 @@ class Aggregator:
         self.tw_keys: defaultdict[tuple[str, bool], Counter[tuple]] = defaultdict(Counter)
         self.tw_recent: defaultdict[str, Counter[tuple]] = defaultdict(Counter)
         self.recent_tw = 0
-        self.unowned = 0  # sockets with an inode the process map does not know
         self.sockets: list[tuple[int, tuple]] | None = None
         self.threshold_ms = int((TIME_WAIT_S - CHURN_WINDOW_S) * 1000)
 
     # -- the generic path: full rows ----------------------------------------------------------
-    def add_rows(self, rows: list[tuple]) -> None:
-        """Aggregate decoded rows (any state, either family)."""
+    def add_rows(self, rows: list[tuple], all_inbound: bool = False) -> None:
+        """Aggregate decoded rows (any state, either family); listeners pass ``all_inbound``."""
         plan = self.plan
         if plan.node is not None:
             node = plan.node
@@ -173,12 +172,17 @@ class Aggregator:
         inodes = cols[wire.R_INODE]
         self.states.update(states)
         lst = self.listeners
-        inbound = [
-            st == LISTEN or sp in lst.wild or (s, sp) in lst.specific
-            for st, s, sp in zip(states, srcs, sports, strict=True)
-        ]
+        inbound: list[bool]
+        if all_inbound:
+            inbound = [True] * len(rows)
+        elif lst.specific:
+            inbound = [
+                sp in lst.wild or (s, sp) in lst.specific
+                for s, sp in zip(srcs, sports, strict=True)
+            ]
+        else:
+            inbound = list(map(lst.wild.__contains__, sports))
         pids = list(map(self.pid_of.get, inodes))
-        self.unowned += sum(1 for i, p in zip(inodes, pids, strict=True) if i and p is None)
         group = self.group
         gkeys: Iterable
         if group == "ip":
@@ -190,28 +194,24 @@ class Aggregator:
         else:
             gkeys = pids
         gkeys = list(gkeys)
-        tag = ["row"] * len(rows)
+        tag = ("row",) * len(rows)
         self.groups.update(zip(fam, tag, gkeys, states, inbound, strict=True))
-        self.peer_pids.update(
-            k for k in zip(fam, tag, gkeys, pids, strict=True) if k[3] is not None
-        )
-        self.procs.update(k for k in zip(pids, states, strict=True) if k[0] is not None)
+        self.peer_pids.update(compress(zip(fam, tag, gkeys, pids, strict=True), pids))
+        self.procs.update(compress(zip(pids, states, strict=True), pids))
         # Outbound sockets hold an ephemeral port towards (src, dst, dport).
         outbound = [not i for i in inbound]
         tkeys = list(compress(zip(fam, tag, srcs, dsts, dports, strict=True), outbound))
         self.tuples.update(tkeys)
-        is_tw = [st == TW for st in compress(states, outbound)]
+        is_tw = list(map(TW.__eq__, states))
         if any(is_tw):
-            tw_keys = list(compress(tkeys, is_tw))
-            self.tuples_tw.update(tw_keys)
             thr = self.threshold_ms
-            exp = list(compress(compress(cols[wire.R_EXPIRES], outbound), is_tw))
-            recent = list(compress(tw_keys, map(thr.__lt__, exp)))
-            self.tuples_recent.update(recent)
-        thr = self.threshold_ms
-        self.recent_tw += sum(
-            1 for st, e in zip(states, cols[wire.R_EXPIRES], strict=True) if st == TW and e > thr
-        )
+            expires = cols[wire.R_EXPIRES]
+            self.recent_tw += sum(map(thr.__lt__, compress(expires, is_tw)))
+            out_tw = list(compress(is_tw, outbound))
+            tw_keys = list(compress(tkeys, out_tw))
+            self.tuples_tw.update(tw_keys)
+            exp = compress(compress(expires, outbound), out_tw)
+            self.tuples_recent.update(compress(tw_keys, map(thr.__lt__, exp)))
 
     # -- the fast path: TIME_WAIT buffers, keys only -----------------------------------------
     # A buffer of one family is unpacked to 1-tuples of key bytes; a mixed one to (family, bytes).
@@ -462,7 +462,9 @@ class Collector:
             agg.sockets = []
         # Listeners count like any socket when the filter lets them through.
         if plan.accepts_state(TcpState.LISTEN):
-            agg.add_rows([r for f, r in listeners.rows if _kernel_accepts(plan, f, r)])
+            agg.add_rows(
+                [r for f, r in listeners.rows if _kernel_accepts(plan, f, r)], all_inbound=True
+            )
         mask = plan.mask & MASK_ALL & ~LISTEN_BIT
         inbound_prog = None
         if (

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Benchmark twtop's collector against the raw sock_diag dump, ss, netstat, psutil and pyroute2.
+
+    python bench/snapshot.py --tw 100000 --estab 5000 --close-wait 1000     # makes its population
+    python bench/snapshot.py --netns lg1                                    # measures an existing one
+
+With population flags, bench/loadgen.py is started in a fresh namespace (sustaining the TIME_WAIT
+count) and stopped afterwards. The benchmark process enters the namespace itself, so every tool
+measured reads the same sockets. Each figure is the median of --runs runs (pyroute2's generic
+decoder, which is slow, runs fewer times). Prints a Markdown table for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from twtop import netns as netns_mod  # noqa: E402
+from twtop import wire  # noqa: E402
+from twtop.states import MASK_ALL  # noqa: E402
+
+
+def _median(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _start_population(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
+    name = f"twtop-bench-{os.getpid()}"
+    ready = f"/tmp/{name}.ready"
+    cmd = [
+        sys.executable, os.path.join(ROOT, "bench", "loadgen.py"),
+        "--tw", str(args.tw), "--estab", str(args.estab), "--close-wait", str(args.close_wait),
+        "--netns", name, "--hold", str(args.hold), "--sustain", "--ready-file", ready,
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd)
+    deadline = time.monotonic() + 600
+    while not os.path.exists(ready):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("loadgen failed to start")
+        time.sleep(0.5)
+    os.unlink(ready)
+    time.sleep(2)  # let the sustain loop settle
+    return proc, name
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the table."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--netns", help="measure this existing namespace")
+    ap.add_argument("--tw", type=int, default=0)
+    ap.add_argument("--estab", type=int, default=0)
+    ap.add_argument("--close-wait", type=int, default=0)
+    ap.add_argument("--hold", type=float, default=300)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--skip-pyroute2", action="store_true")
+    args = ap.parse_args(argv)
+    loadgen = None
+    name = args.netns
+    if args.tw or args.estab or args.close_wait:
+        loadgen, name = _start_population(args)
+    try:
+        if name:
+            fd = os.open(netns_mod.resolve(name), os.O_RDONLY)
+            netns_mod._setns(fd)  # this (still single-threaded) process and its children
+            os.close(fd)
+        return _run(args, name)
+    finally:
+        if loadgen is not None:
+            loadgen.send_signal(signal.SIGTERM)
+            loadgen.wait(60)
+
+
+def _run(args: argparse.Namespace, name: str | None) -> int:
+    import psutil
+
+    import twtop
+    from twtop.collector import Collector
+
+    runs = args.runs
+    sock = wire.open_socket()
+    results: list[tuple[str, float, str]] = []
+
+    def floor_compat() -> None:
+        wire.raw_dump_bytes(sock, wire.build_compat_request(MASK_ALL, 1))
+
+    def floor_v2() -> None:
+        for fam in (socket.AF_INET, socket.AF_INET6):
+            wire.raw_dump_bytes(sock, wire.build_request(fam, MASK_ALL, 2))
+
+    floor = _median(floor_compat, runs)
+    results.append(("raw dump, one walk (floor)", floor, "TCPDIAG_GETSOCK, no decode"))
+    results.append(("raw dump, per family", _median(floor_v2, runs), "2 x SOCK_DIAG_BY_FAMILY"))
+    collector = Collector()
+    collector.poll()
+    poll = _median(collector.poll, runs)
+    snap = collector.poll()
+    results.append(("twtop Collector.poll()", poll, "steady state, as the TUI polls"))
+    cold = _median(lambda: twtop.take_snapshot(), runs)
+    results.append(("twtop.take_snapshot()", cold, "new collector: includes the /proc fd scan"))
+    devnull = subprocess.DEVNULL
+    ss_t = _median(lambda: subprocess.run(["ss", "-tan"], stdout=devnull, check=True), runs)
+    results.append(("ss -tan", ss_t, "output to /dev/null"))
+    if subprocess.run(["which", "netstat"], stdout=devnull).returncode == 0:
+        ns_t = _median(lambda: subprocess.run(["netstat", "-tan"], stdout=devnull), runs)
+        results.append(("netstat -tan", ns_t, "reads /proc/net/tcp{,6}"))
+    ps_t = _median(lambda: psutil.net_connections("tcp"), max(1, runs // 2))
+    results.append(("psutil.net_connections('tcp')", ps_t, "/proc/net/tcp{,6} + fd scan"))
+    if not args.skip_pyroute2:
+        from pyroute2 import DiagSocket
+
+        def pyroute2_decode() -> None:
+            with DiagSocket() as ds:
+                ds.bind()
+                for fam in (socket.AF_INET, socket.AF_INET6):
+                    ds.get_sock_stats(family=fam, states=MASK_ALL)
+
+        n = 1 if snap.total > 150_000 else 3
+        results.append(("pyroute2 generic decode", _median(pyroute2_decode, n), f"median of {n}"))
+    # Peak RSS of a fresh process taking one snapshot.
+    code = "import twtop; twtop.take_snapshot()"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    rss_note = f"{rss_mb:.0f} MB" if rss_mb > before / 1024 else "n/a (a larger child ran before)"
+    states = ", ".join(f"{s.name} {n}" for s, n in sorted(snap.states.items()) if n)
+    print(f"population: {snap.total} sockets ({states}) in netns {name or 'current'}")
+    print(f"machine: {_cpu_model()}, {os.cpu_count()} cores, Linux {platform.release()}, "
+          f"Python {platform.python_version()}")  # fmt: skip
+    print(f"peak RSS of `python -c '{code}'`: {rss_note}")
+    print()
+    print("| what | median ms | x floor | x ss -tan | note |")
+    print("|---|---:|---:|---:|---|")
+    for what, t, note in results:
+        print(f"| {what} | {t * 1000:.1f} | {t / floor:.2f} | {t / ss_t:.2f} | {note} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
