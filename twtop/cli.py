@@ -1,0 +1,167 @@
+"""The ``twtop`` command: the TUI by default, ``--once`` reports, ``twtop explain STATE``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from twtop import __version__
+from twtop.errors import EXIT_RUNTIME, EXIT_USAGE, TwtopError, UsageError
+from twtop.model import GROUPS
+
+EPILOG = """\
+filter examples:
+  state time-wait
+  state established,close-wait and dport = :443
+  dst 10.0.0.0/8 and not sport >= 1024
+
+exit codes: 0 ok, 1 runtime error, 2 usage error, 69 sock_diag/namespace unavailable
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for the main command."""
+    ap = argparse.ArgumentParser(
+        prog="twtop",
+        description="A top for TCP connection states: TIME_WAIT, CLOSE_WAIT, ephemeral ports.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("-V", "--version", action="version", version=f"twtop {__version__}")
+    ap.add_argument("-i", "--interval", type=float, help="seconds between polls (default 1)")
+    ap.add_argument("-n", "--netns", help="network namespace: NAME (ip netns), PID or PATH")
+    ap.add_argument("-f", "--filter", help="ss-like filter expression (see below)")
+    ap.add_argument("-g", "--group", choices=GROUPS, help="group peers by (default ip)")
+    ap.add_argument("--once", action="store_true", help="print one report and exit")
+    ap.add_argument("--format", choices=("table", "json", "prom"), help="--once output format")
+    ap.add_argument("--json", action="store_true", help="same as --once --format json")
+    ap.add_argument("--top", type=int, help="list lengths in reports (default 10)")
+    ap.add_argument("--lang", choices=("en", "zh"), help="language (default from LANG)")
+    ap.add_argument("--no-mouse", action="store_true", default=None, help="no mouse support")
+    return ap
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    from twtop import config
+
+    merged = config.load()
+    for key in ("interval", "netns", "filter", "group", "lang", "top", "no_mouse"):
+        value = getattr(args, key)
+        if value is not None:
+            merged[key] = value
+    merged.setdefault("interval", 1.0)
+    merged.setdefault("group", "ip")
+    merged.setdefault("top", 10)
+    merged.setdefault("lang", config.default_lang())
+    merged.setdefault("no_mouse", False)
+    if not 0.1 <= merged["interval"] <= 3600:
+        raise UsageError("--interval must be between 0.1 and 3600 seconds")
+    if merged["top"] < 1:
+        raise UsageError("--top must be at least 1")
+    if merged["group"] not in GROUPS:
+        raise UsageError(f"group must be one of {', '.join(GROUPS)}")
+    if merged["lang"] not in ("en", "zh"):
+        raise UsageError("lang must be en or zh")
+    return merged
+
+
+def _once(settings: dict[str, Any], fmt: str) -> int:
+    from twtop.collector import Collector
+    from twtop.report import render_prometheus, render_table
+
+    with Collector(
+        netns=settings.get("netns"), filter=settings.get("filter"), group=settings["group"]
+    ) as collector:
+        snap = collector.poll()
+    top = settings["top"]
+    findings = _findings(snap, settings["lang"])
+    if fmt == "json":
+        doc = snap.to_dict(top=top)
+        doc["findings"] = [f.to_dict() for f in findings]
+        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    elif fmt == "prom":
+        sys.stdout.write(render_prometheus(snap, top=top))
+    else:
+        lines = [line for f in findings for line in f.render_lines()]
+        sys.stdout.write(render_table(snap, top=top, findings=lines))
+    return 0
+
+
+def _findings(snap: Any, lang: str) -> list[Any]:
+    try:
+        from twtop.advisor import advise
+    except ImportError:  # the advisor ships with the explainer
+        return []
+    return list(advise(snap, lang=lang))
+
+
+def _explain(argv: list[str]) -> int:
+    from twtop import config
+
+    ap = argparse.ArgumentParser(prog="twtop explain", description="Explain a TCP state.")
+    ap.add_argument("state", help="a state as ss spells it (time-wait) or with underscores")
+    ap.add_argument("--lang", choices=("en", "zh"), default=None)
+    args = ap.parse_args(argv)
+    from twtop.explain import render_state_card
+    from twtop.states import parse_state
+
+    state = parse_state(args.state)
+    if state is None:
+        raise UsageError(f"unknown state '{args.state}' (try time-wait, close-wait, fin-wait-2)")
+    sys.stdout.write(render_state_card(state, args.lang or config.default_lang()))
+    return 0
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Parse arguments and run; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["explain"]:
+        return _explain(argv[1:])
+    args = build_parser().parse_args(argv)
+    settings = _settings(args)
+    if settings.get("filter"):
+        from twtop.filter import compile_filter
+
+        compile_filter(settings["filter"])  # a bad filter is a usage error before anything runs
+    if settings.get("netns"):
+        from twtop.netns import resolve
+
+        resolve(settings["netns"])
+    if args.once or args.json or args.format:
+        return _once(settings, "json" if args.json else (args.format or "table"))
+    if not sys.stdout.isatty() or os.environ.get("CI"):
+        # No terminal to draw on: print the report instead of failing.
+        return _once(settings, "table")
+    from tui.app import run_app
+
+    return run_app(settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: one-line errors, exit codes per the conventions."""
+    try:
+        code = run(argv)
+    except TwtopError as exc:
+        from twtop.filter import FilterError
+
+        print(f"twtop: {exc}", file=sys.stderr)
+        if isinstance(exc, FilterError):
+            print(exc.caret(), file=sys.stderr)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        code = 130
+    except BrokenPipeError:
+        code = 0
+    except Exception as exc:  # never a traceback for the user; TWTOP_DEBUG=1 shows one
+        if os.environ.get("TWTOP_DEBUG"):
+            raise
+        print(f"twtop: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        code = EXIT_RUNTIME
+    sys.exit(code) if argv is None else None
+    return code
+
+
+__all__ = ["EXIT_USAGE", "main", "run"]

@@ -1,0 +1,164 @@
+"""Plain-text renderings of a Snapshot: the ``--once`` report and the Prometheus text format."""
+
+from __future__ import annotations
+
+from twtop.model import GROUP_TITLES, Snapshot
+from twtop.states import ALL_STATES, TcpState
+
+#: The columns the report shows for peers, in this order; other states are summed into "other".
+PEER_STATES = (
+    TcpState.ESTABLISHED,
+    TcpState.TIME_WAIT,
+    TcpState.CLOSE_WAIT,
+    TcpState.FIN_WAIT2,
+)
+
+#: The sysctls the report prints, in this order.
+REPORT_SYSCTLS = (
+    "tcp_tw_reuse",
+    "tcp_tw_reuse_delay",
+    "tcp_timestamps",
+    "tcp_fin_timeout",
+    "tcp_max_tw_buckets",
+    "ip_local_port_range",
+    "ip_local_reserved_ports",
+    "tcp_max_orphans",
+    "somaxconn",
+    "tcp_max_syn_backlog",
+    "tcp_syncookies",
+    "tcp_rfc1337",
+    "tcp_tw_recycle",
+)
+
+
+def human_duration(seconds: float | None) -> str:
+    """``42s``, ``3m10s``, ``2h05m``; ``-`` for None."""
+    if seconds is None:
+        return "-"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+
+
+def render_table(snap: Snapshot, top: int = 10, findings: list[str] | None = None) -> str:
+    """The ``twtop --once`` report (fits 80 columns)."""
+    out: list[str] = []
+    w = out.append
+    ns = f" netns {snap.netns}" if snap.netns else ""
+    w(f"twtop {snap.host}{ns}  kernel {snap.kernel}  collected in {snap.collect_ms:.1f} ms")
+    if snap.filter:
+        w(f"filter: {snap.filter}")
+    w(f"TCP: {snap.total} (IPv4 {snap.ipv4}, IPv6 {snap.ipv6})")
+    w("")
+    w("STATE          COUNT   CHANGE/s")
+    for s in ALL_STATES:
+        n = snap.count(s)
+        if n or s in PEER_STATES or s is TcpState.SYN_RECV:
+            rate = snap.state_rates.get(s)
+            w(f"{s.name:<12} {n:>7}   {'' if rate is None else f'{rate:+.1f}'}")
+    churn = snap.churn
+    line = f"new TIME_WAIT/s: {churn.tw_per_s_timers:.1f} (timers, last {churn.window_s:.0f}s)"
+    if churn.tw_per_s_counter is not None:
+        line += f", {churn.tw_per_s_counter:.1f} (TW counter)"
+    w(line)
+    w("")
+    title = GROUP_TITLES.get(snap.group, snap.group)
+    w(f"TOP PEERS by {title} ({len(snap.peers[:top])} of {snap.peers_total})")
+    w(f"{'PEER':<22} {'TOTAL':>7} {'ESTAB':>6} {'TIME_W':>7} {'CLOSE_W':>7} {'FIN_W2':>6} "
+      f"{'OTHER':>5} {'IN':>6} {'OUT':>6}")  # fmt: skip
+    for p in snap.peers[:top]:
+        other = p.total - sum(p.count(s) for s in PEER_STATES)
+        peer = p.peer if len(p.peer) <= 22 else p.peer[:21] + "…"
+        w(f"{peer:<22} {p.total:>7} {p.count(TcpState.ESTABLISHED):>6} "
+          f"{p.count(TcpState.TIME_WAIT):>7} {p.count(TcpState.CLOSE_WAIT):>7} "
+          f"{p.count(TcpState.FIN_WAIT2):>6} {other:>5} {p.inbound:>6} {p.outbound:>6}")  # fmt: skip
+    w("")
+    ports = snap.ports
+    w(f"EPHEMERAL PORTS {ports.low}-{ports.high}: {ports.available} available per "
+      f"(src, dst, dport) ({ports.reserved} reserved)")  # fmt: skip
+    if ports.tuples:
+        w(f"{'SRC -> DST:DPORT':<40} {'USED':>6} {'TW':>6} {'USE%':>6} {'TW/s':>7} {'FULL IN':>8}")
+        for t in ports.tuples[:top]:
+            name = f"{t.src} -> {t.dst}:{t.dport}"
+            name = name if len(name) <= 40 else name[:39] + "…"
+            eta = t.seconds_to_exhaustion
+            eta_txt = "now" if eta == 0 else ("not at risk" if eta is None else human_duration(eta))
+            w(f"{name:<40} {t.used:>6} {t.time_wait:>6} {t.ratio * 100:>5.1f}% "
+              f"{t.tw_per_s:>7.1f} {eta_txt:>8}")  # fmt: skip
+    else:
+        w("no outbound connections")
+    if snap.processes:
+        w("")
+        w("PROCESSES (by CLOSE_WAIT, then sockets)")
+        for pr in snap.processes[:top]:
+            parts = ", ".join(f"{s.name} {n}" for s, n in sorted(pr.states.items()) if n)
+            w(f"  {pr.name}[{pr.pid}] ({pr.user}): {parts}")
+    w("")
+    w("SYSCTLS")
+    for name in REPORT_SYSCTLS:
+        value = snap.sysctl.get(name)
+        w(f"  {name:<24} {'(absent)' if value is None else (value or '(empty)')}")
+    if findings:
+        w("")
+        w("FINDINGS")
+        out.extend(findings)
+    if snap.notes:
+        w("")
+        for note in snap.notes:
+            w(f"note: {note}")
+    return "\n".join(out) + "\n"
+
+
+def _esc(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def render_prometheus(snap: Snapshot, top: int = 10) -> str:
+    """Prometheus text exposition (textfile-collector format): bounded labels, base units."""
+    lines: list[str] = []
+
+    def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
+        lines.append(f"# HELP {name} {help_}")
+        lines.append(f"# TYPE {name} {kind}")
+        for labels, value in samples:
+            lines.append(f"{name}{labels} {value:g}" if labels else f"{name} {value:g}")
+
+    metric(
+        "twtop_sockets", "gauge", "TCP sockets by state.",
+        [(f'{{state="{s.name.lower()}"}}', snap.count(s)) for s in ALL_STATES],
+    )  # fmt: skip
+    ports = snap.ports
+    metric("twtop_ephemeral_ports_available", "gauge",
+           "Ports connect() may use per (src, dst, dport): range minus reserved.",
+           [("", ports.available)])  # fmt: skip
+    tuples = list(ports.tuples[:top])
+    metric(
+        "twtop_port_tuple_usage_ratio", "gauge",
+        "Used/available ephemeral ports of the busiest outbound tuples (top N).",
+        [(f'{{src="{_esc(t.src)}",dst="{_esc(t.dst)}",dport="{t.dport}"}}', t.ratio)
+         for t in tuples],
+    )  # fmt: skip
+    metric("twtop_time_wait_created_per_second", "gauge",
+           "New TIME_WAIT per second estimated from TIME_WAIT timers.",
+           [("", snap.churn.tw_per_s_timers)])  # fmt: skip
+    cw = [p for p in snap.processes if p.states.get(TcpState.CLOSE_WAIT)][:top]
+    metric(
+        "twtop_close_wait_sockets", "gauge", "CLOSE_WAIT sockets by owning process (top N).",
+        [(f'{{pid="{p.pid}",process="{_esc(p.name)}"}}', p.states[TcpState.CLOSE_WAIT])
+         for p in cw],
+    )  # fmt: skip
+    metric(
+        "twtop_listen_queue", "gauge", "Accept queue length of listening sockets (top N).",
+        [(f'{{local="{_esc(x.local)}",port="{x.lport}"}}', x.queued) for x in snap.listeners[:top]],
+    )  # fmt: skip
+    metric(
+        "twtop_listen_backlog", "gauge", "Accept queue limit of listening sockets (top N).",
+        [(f'{{local="{_esc(x.local)}",port="{x.lport}"}}', x.backlog)
+         for x in snap.listeners[:top]],
+    )  # fmt: skip
+    metric("twtop_collect_duration_seconds", "gauge", "Time the last collection took.",
+           [("", snap.collect_ms / 1000)])  # fmt: skip
+    return "\n".join(lines) + "\n"
