@@ -26,6 +26,7 @@ from twtop import sysinfo, wire
 from twtop.errors import UnavailableError, UsageError
 from twtop.filter import Plan, compile_filter, evaluate
 from twtop.model import (
+    CLOSE_WAIT_AGED_S,
     GROUPS,
     TIME_WAIT_S,
     Churn,
@@ -45,6 +46,7 @@ from twtop.states import MASK_ALL, TcpState
 AF_INET, AF_INET6 = socket.AF_INET, socket.AF_INET6
 TW = int(TcpState.TIME_WAIT)
 LISTEN = int(TcpState.LISTEN)
+CLOSE_WAIT = int(TcpState.CLOSE_WAIT)
 TW_BIT = 1 << TW
 LISTEN_BIT = 1 << LISTEN
 
@@ -141,6 +143,8 @@ class Aggregator:
         self.tw_keys: defaultdict[tuple[str, bool], Counter[tuple]] = defaultdict(Counter)
         self.tw_recent: defaultdict[str, Counter[tuple]] = defaultdict(Counter)
         self.recent_tw = 0
+        self.cw_cookies: list[int] = []
+        self.cw_unread = 0  # CLOSE_WAITs with unread data in the receive queue
         self.sockets: list[tuple[int, tuple]] | None = None
         self.threshold_ms = int((TIME_WAIT_S - CHURN_WINDOW_S) * 1000)
 
@@ -202,6 +206,11 @@ class Aggregator:
         outbound = [not i for i in inbound]
         tkeys = list(compress(zip(fam, tag, srcs, dsts, dports, strict=True), outbound))
         self.tuples.update(tkeys)
+        is_cw = list(map(CLOSE_WAIT.__eq__, states))
+        if any(is_cw):
+            self.cw_cookies.extend(compress(cols[wire.R_COOKIE], is_cw))
+            # rqueue counts the peer's FIN as 1 until the application reads end-of-file
+            self.cw_unread += sum(1 for q in compress(cols[wire.R_RQUEUE], is_cw) if q > 1)
         is_tw = list(map(TW.__eq__, states))
         if any(is_tw):
             thr = self.threshold_ms
@@ -347,6 +356,7 @@ class Collector:
         self._compat = True  # one TCPDIAG_GETSOCK walk for both families while the kernel takes it
         self._lock = threading.Lock()
         self._prev: tuple[float, dict[str, int], dict[TcpState, int]] | None = None
+        self._cw_first_seen: dict[int, float] = {}  # CLOSE_WAIT cookie -> first poll that saw it
         self.last_stats: list[wire.DecodeStats] = []
 
     # -- configuration -------------------------------------------------------------------------
@@ -611,6 +621,9 @@ class Collector:
                 tw_delta_rate = state_rates[TcpState.TIME_WAIT]
         self._prev = (now, counters, states)
         churn = Churn(CHURN_WINDOW_S, agg.recent_tw / CHURN_WINDOW_S, tw_counter_rate, tw_delta_rate)
+        seen = self._cw_first_seen
+        self._cw_first_seen = {c: seen.get(c, now) for c in agg.cw_cookies}
+        ages = [now - t for t in self._cw_first_seen.values()]
         notes = self._notes(agg)
         sockets: tuple[Socket, ...] = ()
         if agg.sockets is not None:
@@ -640,6 +653,9 @@ class Collector:
             malformed=sum(s.malformed for s in self.last_stats),
             interval_s=interval,
             sockets=sockets,
+            close_wait_oldest_s=max(ages, default=None),
+            close_wait_aged=sum(1 for a in ages if a >= CLOSE_WAIT_AGED_S),
+            close_wait_unread=agg.cw_unread,
         )
 
     def _notes(self, agg: Aggregator) -> tuple[str, ...]:

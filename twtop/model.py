@@ -13,6 +13,10 @@ SCHEMA = 1
 #: TCP_TIMEWAIT_LEN (include/net/tcp.h): a fixed 60 s, not 2 x MSL, not tunable by any sysctl.
 TIME_WAIT_S = 60.0
 
+#: A CLOSE_WAIT seen this long (by its cookie, across polls) is counted as aged: a healthy
+#: application closes within milliseconds of reading the peer's FIN.
+CLOSE_WAIT_AGED_S = 30.0
+
 #: idiag_timer values (kernel-facts section 3) and the names `ss -o` prints.
 TIMER_NAMES = {0: "off", 1: "on", 2: "keepalive", 3: "timewait", 4: "persist"}
 
@@ -330,6 +334,9 @@ class Snapshot:
     malformed: int = 0
     interval_s: float | None = None
     sockets: tuple[Socket, ...] = field(default=())
+    close_wait_oldest_s: float | None = None  # since twtop first saw it (by socket cookie)
+    close_wait_aged: int = 0  # CLOSE_WAITs seen for CLOSE_WAIT_AGED_S or longer
+    close_wait_unread: int = 0  # CLOSE_WAITs with unread bytes in the receive queue
 
     @property
     def total(self) -> int:
@@ -366,6 +373,13 @@ class Snapshot:
             "rates": {k: round(v, 3) for k, v in self.rates.items()},
             "processes": [p.to_dict() for p in cut(self.processes)],
             "listeners": [x.to_dict() for x in cut(self.listeners)],
+            "close_wait": {
+                "oldest_s": None
+                if self.close_wait_oldest_s is None
+                else round(self.close_wait_oldest_s, 1),
+                "aged": self.close_wait_aged,
+                "unread": self.close_wait_unread,
+            },
             "notes": list(self.notes),
             "malformed": self.malformed,
         }

@@ -80,14 +80,14 @@ def render_table(snap: Snapshot, top: int = 10, findings: list[str] | None = Non
     w(f"EPHEMERAL PORTS {ports.low}-{ports.high}: {ports.available} available per "
       f"(src, dst, dport) ({ports.reserved} reserved)")  # fmt: skip
     if ports.tuples:
-        w(f"{'SRC -> DST:DPORT':<40} {'USED':>6} {'TW':>6} {'USE%':>6} {'TW/s':>7} {'FULL IN':>8}")
+        w(f"{'SRC -> DST:DPORT':<36} {'USED':>6} {'TW':>6} {'USE%':>6} {'TW/s':>7} {'FULL IN':>11}")
         for t in ports.tuples[:top]:
             name = f"{t.src} -> {t.dst}:{t.dport}"
-            name = name if len(name) <= 40 else name[:39] + "…"
+            name = name if len(name) <= 36 else name[:35] + "…"
             eta = t.seconds_to_exhaustion
             eta_txt = "now" if eta == 0 else ("not at risk" if eta is None else human_duration(eta))
-            w(f"{name:<40} {t.used:>6} {t.time_wait:>6} {t.ratio * 100:>5.1f}% "
-              f"{t.tw_per_s:>7.1f} {eta_txt:>8}")  # fmt: skip
+            w(f"{name:<36} {t.used:>6} {t.time_wait:>6} {t.ratio * 100:>5.1f}% "
+              f"{t.tw_per_s:>7.1f} {eta_txt:>11}")  # fmt: skip
     else:
         w("no outbound connections")
     if snap.processes:
