@@ -718,8 +718,19 @@ class Collector:
         self.procs.refresh(r[wire.R_INODE] for _f, r in out)
         addr = AddrCache()
         socks = [self.to_socket(f, r, listeners, addr) for f, r in out]
-        socks.sort(key=lambda s: (s.state, s.remote, s.rport, s.local, s.lport))
+        socks.sort(key=lambda s: (_LIST_ORDER.get(s.state, 99), s.remote, s.rport, s.local, s.lport))
         return socks[:limit] if limit is not None else socks
+
+
+#: Order of sockets in a listing: the states that need a person's attention first.
+_LIST_ORDER = {
+    st: i
+    for i, st in enumerate(
+        (TcpState.CLOSE_WAIT, TcpState.FIN_WAIT2, TcpState.LAST_ACK, TcpState.FIN_WAIT1,
+         TcpState.CLOSING, TcpState.SYN_RECV, TcpState.SYN_SENT, TcpState.TIME_WAIT,
+         TcpState.ESTABLISHED, TcpState.LISTEN, TcpState.CLOSE)
+    )
+}  # fmt: skip
 
 
 def _kernel_accepts(plan: Plan, family: int, r: tuple) -> bool:

@@ -1,0 +1,54 @@
+"""The status line: host, namespace, kernel, socket total, interval, last poll, pause, errors."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from twtop.model import Snapshot
+from widgets.format import count
+
+
+class StatusHeader(Widget):
+    """One line of who/where/when; errors from a failed poll show here in reverse video."""
+
+    DEFAULT_CSS = """
+    StatusHeader { height: 1; background: $primary-background; color: $text; }
+    """
+
+    snapshot: reactive[Snapshot | None] = reactive(None)
+    """The snapshot on display."""
+    interval: reactive[float] = reactive(1.0)
+    """Seconds between polls."""
+    paused: reactive[bool] = reactive(False)
+    """True while the display is frozen (collection goes on)."""
+    error: reactive[str | None] = reactive(None)
+    """The last poll's error, shown until a poll succeeds."""
+
+    def render(self) -> Text:
+        """Draw the line."""
+        snap = self.snapshot
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append(" twtop ", style="bold reverse")
+        if snap is None:
+            t.append(" collecting…")
+        else:
+            where = f" {snap.host}"
+            if snap.netns:
+                where += f" netns:{snap.netns}"
+            t.append(where, style="bold")
+            t.append(f"  {count(snap.total)} sockets")
+            t.append(f"  every {self.interval:g}s")
+            t.append(f"  {time.strftime('%H:%M:%S', time.localtime(snap.taken_at))}")
+            t.append(f"  {snap.collect_ms:.0f}ms")
+            if snap.filter:
+                t.append(f"  filter: {snap.filter}", style="italic")
+            t.append(f"  Linux {snap.kernel}", style="dim")
+        if self.paused:
+            t.append("  ‖ PAUSED", style="bold reverse")
+        if self.error:
+            t.append(f"  ! {self.error}", style="bold reverse")
+        return t

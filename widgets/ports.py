@@ -1,0 +1,63 @@
+"""The port gauge: ephemeral range and the worst (src, dst, dport) tuple as a bar."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from twtop.model import Snapshot
+from twtop.report import human_duration
+from widgets.format import count
+
+BAR = 20
+
+
+def bar(ratio: float, width: int = BAR) -> str:
+    """``[██████░░░░]``: filled by ratio (meaning also in the percentage next to it)."""
+    filled = max(0, min(width, round(ratio * width)))
+    return "[" + "█" * filled + "░" * (width - filled) + "]"
+
+
+class PortGauge(Widget):
+    """Ephemeral ports: range, available, worst tuple, its TIME_WAIT rate, time to exhaustion."""
+
+    DEFAULT_CSS = """
+    PortGauge { height: auto; border: round $primary; border-title-align: left; }
+    """
+
+    snapshot: reactive[Snapshot | None] = reactive(None)
+    """The snapshot on display."""
+
+    def __init__(self) -> None:
+        super().__init__(id="ports")
+        self.border_title = "Ephemeral ports"
+
+    def render(self) -> Text:
+        """Draw the gauge (two lines; more tuples when the pane is tall)."""
+        snap = self.snapshot
+        t = Text(no_wrap=True, overflow="ellipsis")
+        if snap is None:
+            return t
+        ports = snap.ports
+        self.border_title = (
+            f"Ephemeral ports {ports.low}-{ports.high}: {count(ports.available)} per tuple"
+            + (f" ({ports.reserved} reserved)" if ports.reserved else "")
+        )
+        if not ports.tuples:
+            t.append("no outbound connections: no ephemeral ports in use")
+            return t
+        rows = max(1, self.size.height) if self.size.height else 1
+        for i, tup in enumerate(ports.tuples[:rows]):
+            if i:
+                t.append("\n")
+            eta = tup.seconds_to_exhaustion
+            risk = "FULL NOW" if eta == 0 else ("not at risk" if eta is None else
+                                                f"full in {human_duration(eta)}")  # fmt: skip
+            style = "bold reverse" if eta is not None else ""
+            t.append(f"{tup.src}→{tup.dst}:{tup.dport} ")
+            t.append(bar(tup.ratio), style="bold" if tup.ratio >= 0.5 else "")
+            t.append(f" {tup.ratio * 100:4.1f}% {count(tup.used)}/{count(tup.available)}")
+            t.append(f" {tup.tw_per_s:.0f} TW/s ")
+            t.append(risk, style=style)
+        return t
