@@ -6,7 +6,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from textual import on, work
@@ -86,6 +86,8 @@ class TwtopApp(App[int]):
         self._wake = threading.Event()
         self._poll = poll
         self.export_dir = str(settings.get("export_dir") or os.getcwd())
+        #: Monotonic clock for timers counting down (tests freeze it for stable screenshots).
+        self.clock: Callable[[], float] = settings.get("clock") or time.monotonic
 
     # -- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:

@@ -45,6 +45,14 @@ def _host(addr: str) -> str:
     return f"[{addr}]" if ":" in addr else addr
 
 
+def _init_header(screen: Screen[None]) -> None:
+    app: TwtopApp = screen.app  # type: ignore[assignment]
+    header = screen.query_one(StatusHeader)
+    header.snapshot = app.snapshot
+    header.interval = app.interval
+    header.paused = app.paused
+
+
 class PeerScreen(Screen[None]):
     """The sockets of one peer group, refreshed every interval, timers counting down."""
 
@@ -73,6 +81,7 @@ class PeerScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Fetch now, then every interval; tick the timers every second."""
+        _init_header(self)
         self.query_one("#peer-title", Static).update(
             f" {self.row.peer}: {self.row.total} sockets  (filter: {self.expr})"
             "  Enter: explain  Esc: back"
@@ -92,23 +101,23 @@ class PeerScreen(Screen[None]):
             return
         if self.pid is not None:
             socks = [s for s in socks if s.owner is not None and s.owner.pid == self.pid]
-        self.app.call_from_thread(self._show, socks, time.monotonic())
+        self.app.call_from_thread(self._show, socks)
 
-    def _show(self, socks: list[Socket], fetched: float) -> None:
-        self.fetched_at = fetched
+    def _show(self, socks: list[Socket]) -> None:
+        self.fetched_at = self.twtop.clock()
         self.query_one(SocketTable).update_sockets(socks)
 
     def tick(self) -> None:
         """Count timers down between fetches."""
         if self.fetched_at:
-            elapsed = int((time.monotonic() - self.fetched_at) * 1000)
+            elapsed = int((self.twtop.clock() - self.fetched_at) * 1000)
             self.query_one(SocketTable).tick(elapsed)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter: explain the socket."""
         sock = self.query_one(SocketTable).by_key.get(event.row_key.value or "")
         if sock is not None:
-            elapsed = int((time.monotonic() - self.fetched_at) * 1000)
+            elapsed = int((self.twtop.clock() - self.fetched_at) * 1000)
             self.app.push_screen(SocketScreen(sock, elapsed))
 
 
@@ -123,7 +132,8 @@ class SocketScreen(Screen[None]):
     def __init__(self, sock: Socket, elapsed_ms: int = 0) -> None:
         super().__init__()
         self.sock = sock
-        self.opened = time.monotonic() - elapsed_ms / 1000
+        self.elapsed_at_open = elapsed_ms
+        self.opened = 0.0
 
     @property
     def twtop(self) -> TwtopApp:
@@ -138,12 +148,14 @@ class SocketScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Draw, then redraw every second (the timer counts down)."""
+        _init_header(self)
+        self.opened = self.twtop.clock() - self.elapsed_at_open / 1000
         self.redraw()
         self.set_interval(1.0, self.redraw)
 
     def redraw(self) -> None:
         """Render the explanation with the timer as of now."""
-        elapsed = int((time.monotonic() - self.opened) * 1000)
+        elapsed = int((self.twtop.clock() - self.opened) * 1000)
         self.query_one(ExplanationView).show(
             self.sock, self.twtop.snapshot, self.twtop.lang, elapsed
         )

@@ -23,7 +23,7 @@ class ExplainerStrip(Static):
             return
         lines = explain_peer(row, snap, lang)[:2] or [f"{row.peer}: {row.total} sockets"]
         text = Text("\n".join(lines), no_wrap=False)
-        text.append("   Enter: its sockets", style="dim")
+        text.append("  (Enter: its sockets)", style="dim")
         self.update(text)
 
 

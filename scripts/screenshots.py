@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Make screenshots/*.svg from the real app on a real socket population.
+
+Starts bench/loadgen.py in a fresh namespace (TIME_WAIT towards several peers, ESTABLISHED and
+CLOSE_WAIT held by worker processes), runs the app against it with the real Collector, and saves
+the main screen (80x24, 160x48), a drill-down, a socket's explanation and the help screen.
+Needs root (network namespaces).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+OUT = os.path.join(ROOT, "screenshots")
+
+
+async def shoot(netns: str, size: tuple[int, int], name: str, keys: list[str]) -> None:
+    from tui.app import TwtopApp
+    from twtop.collector import Collector
+
+    collector = Collector(netns=netns)
+    app = TwtopApp(collector, {"interval": 1.0, "lang": "en"})
+    async with app.run_test(size=size) as pilot:
+        for _ in range(4):  # a few polls, so rates and sparklines have history
+            await pilot.pause(1.0)
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause(1.0)
+        app.save_screenshot(filename=f"{name}.svg", path=OUT)
+    collector.close()
+
+
+def main() -> int:
+    """Make the population, take the screenshots, clean up."""
+    name = f"twtop-shots-{os.getpid()}"
+    ready = f"/tmp/{name}.ready"
+    gen = subprocess.Popen([
+        sys.executable, os.path.join(ROOT, "bench", "loadgen.py"), "--tw", "30000",
+        "--estab", "400", "--close-wait", "120", "--netns", name, "--hold", "120", "--sustain",
+        "--ready-file", ready,
+    ])  # fmt: skip
+    try:
+        while not os.path.exists(ready):
+            if gen.poll() is not None:
+                return 1
+            time.sleep(0.3)
+        os.unlink(ready)
+        os.makedirs(OUT, exist_ok=True)
+        shots = [
+            ((80, 24), "main-80x24", []),
+            ((160, 48), "main-160x48", []),
+            ((100, 30), "drill-down", ["down", "down", "enter"]),
+            ((100, 40), "explainer", ["enter", "enter"]),
+            ((100, 40), "help", ["question_mark"]),
+        ]
+        for size, shot, keys in shots:
+            asyncio.run(shoot(name, size, shot, keys))
+            print(f"screenshots/{shot}.svg")
+    finally:
+        gen.send_signal(signal.SIGTERM)
+        gen.wait(30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
