@@ -14,6 +14,7 @@ class ExplainerStrip(Static):
 
     DEFAULT_CSS = """
     ExplainerStrip { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    ExplainerStrip.-narrow { max-height: 2; }
     """
 
     def show(self, row: PeerRow | None, snap: Snapshot | None, lang: str) -> None:
@@ -21,7 +22,8 @@ class ExplainerStrip(Static):
         if row is None or snap is None:
             self.update("")
             return
-        lines = explain_peer(row, snap, lang)[:2] or [f"{row.peer}: {row.total} sockets"]
+        shown = 2 if self.app.size.height >= 30 else 1
+        lines = explain_peer(row, snap, lang)[:shown] or [f"{row.peer}: {row.total} sockets"]
         text = Text("\n".join(lines), no_wrap=False)
         text.append("  (Enter: its sockets)", style="dim")
         self.update(text)

@@ -16,7 +16,7 @@ class FindingsBar(Widget):
     """Up to two findings, one line each; hidden when there are none."""
 
     DEFAULT_CSS = """
-    FindingsBar { height: auto; max-height: 2; }
+    FindingsBar { height: auto; max-height: 2; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     findings: reactive[tuple[Finding, ...]] = reactive(())
@@ -29,7 +29,8 @@ class FindingsBar(Widget):
     def render(self) -> Text:
         """Draw the lines."""
         t = Text(no_wrap=True, overflow="ellipsis")
-        for i, f in enumerate(self.findings[:2]):
+        shown = 2 if self.app.size.height >= 30 else 1
+        for i, f in enumerate(self.findings[:shown]):
             if i:
                 t.append("\n")
             word = SEVERITY_WORDS[f.lang][f.severity].upper()

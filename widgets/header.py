@@ -16,7 +16,8 @@ class StatusHeader(Widget):
     """One line of who/where/when; errors from a failed poll show here in reverse video."""
 
     DEFAULT_CSS = """
-    StatusHeader { height: 1; background: $primary-background; color: $text; }
+    StatusHeader { height: 1; background: $primary-background; color: $text;
+                   text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     snapshot: reactive[Snapshot | None] = reactive(None)

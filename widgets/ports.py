@@ -23,7 +23,8 @@ class PortGauge(Widget):
     """Ephemeral ports: range, available, worst tuple, its TIME_WAIT rate, time to exhaustion."""
 
     DEFAULT_CSS = """
-    PortGauge { height: auto; border: round $primary; border-title-align: left; }
+    PortGauge { height: auto; border: round $primary; border-title-align: left;
+                text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     snapshot: reactive[Snapshot | None] = reactive(None)
@@ -32,6 +33,13 @@ class PortGauge(Widget):
     def __init__(self) -> None:
         super().__init__(id="ports")
         self.border_title = "Ephemeral ports"
+
+    def watch_snapshot(self, snap: Snapshot | None) -> None:
+        """Size the pane to the lines it will draw (borders included)."""
+        if snap is None:
+            return
+        rows = 3 if self.app.size.height >= 40 else 1
+        self.styles.height = max(1, min(rows, len(snap.ports.tuples))) + 2
 
     def render(self) -> Text:
         """Draw the gauge (two lines; more tuples when the pane is tall)."""
@@ -47,7 +55,9 @@ class PortGauge(Widget):
         if not ports.tuples:
             t.append("no outbound connections: no ephemeral ports in use")
             return t
-        rows = max(1, self.size.height) if self.size.height else 1
+        # One tuple on a small terminal, three when there is room; details when it is wide.
+        rows = 3 if self.app.size.height >= 40 else 1
+        wide = self.app.size.width >= 100
         for i, tup in enumerate(ports.tuples[:rows]):
             if i:
                 t.append("\n")
@@ -56,8 +66,10 @@ class PortGauge(Widget):
                                                 f"full in {human_duration(eta)}")  # fmt: skip
             style = "bold reverse" if eta is not None else ""
             t.append(f"{tup.src}→{tup.dst}:{tup.dport} ")
-            t.append(bar(tup.ratio), style="bold" if tup.ratio >= 0.5 else "")
-            t.append(f" {tup.ratio * 100:4.1f}% {count(tup.used)}/{count(tup.available)}")
+            t.append(bar(tup.ratio, BAR if wide else 12), style="bold" if tup.ratio >= 0.5 else "")
+            t.append(f" {tup.ratio * 100:4.1f}%")
+            if wide:
+                t.append(f" {count(tup.used)}/{count(tup.available)} used")
             t.append(f" {tup.tw_per_s:.0f} TW/s ")
             t.append(risk, style=style)
         return t

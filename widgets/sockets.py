@@ -7,16 +7,20 @@ from textual.widgets import DataTable
 
 from twtop.explain import fmt_ms
 from twtop.model import Socket
+from widgets.format import compact
 
+#: (key, label, width) with cell padding 0: fits 80 columns up to WQ; PROCESS scrolls in.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("state", "STATE", 11),
-    ("local", "LOCAL", 21),
-    ("remote", "REMOTE", 21),
-    ("timer", "TIMER", 15),
-    ("rq", "RQ", 4),
-    ("wq", "WQ", 4),
-    ("process", "PROCESS", 18),
+    ("state", "STATE", 12),
+    ("local", "LOCAL", 22),
+    ("remote", "REMOTE", 22),
+    ("timer", "TIMER", 11),
+    ("rq", "RQ", 5),
+    ("wq", "WQ", 5),
+    ("process", "  PROCESS", 24),
 )
+#: Short timer kinds: the state column already says TIME_WAIT.
+_KIND = {"on": "rto ", "keepalive": "ka ", "timewait": "", "persist": "zwp "}
 #: Sockets listed at most in a drill-down.
 MAX_SOCKETS = 500
 
@@ -27,24 +31,27 @@ def timer_cell(sock: Socket, elapsed_ms: int) -> Text:
         return Text("-", style="dim")
     left = max(0, sock.expires_ms - elapsed_ms)
     extra = f"/{sock.retrans}" if sock.retrans else ""
-    return Text(f"{sock.timer_name} {fmt_ms(left)}{extra}")
+    kind = _KIND.get(sock.timer_name, sock.timer_name + " ")
+    return Text(f"{kind}{fmt_ms(left).replace(' ', '')}{extra}")
 
 
 class SocketTable(DataTable[object]):
     """Sockets keyed by cookie, so the cursor stays on its socket across refreshes."""
 
     DEFAULT_CSS = """
-    SocketTable { height: 1fr; border: round $primary; border-title-align: left; }
+    SocketTable { height: 1fr; border: round $primary; border-title-align: left;
+                  scrollbar-size-vertical: 1; }
     """
 
     def __init__(self) -> None:
-        super().__init__(cursor_type="row", id="sockets")
+        super().__init__(cursor_type="row", id="sockets", cell_padding=0)
         self.by_key: dict[str, Socket] = {}
 
     def on_mount(self) -> None:
         """Create the columns."""
         for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+            justify = "right" if key in ("rq", "wq") else "left"
+            self.add_column(Text(label, justify=justify), key=key, width=width)
 
     def update_sockets(self, socks: list[Socket], elapsed_ms: int = 0) -> None:
         """Apply a new list as a diff; timers are redrawn from ``elapsed_ms``."""
@@ -62,9 +69,9 @@ class SocketTable(DataTable[object]):
                     "local": s.local_ep,
                     "remote": s.remote_ep,
                     "timer": timer_cell(s, elapsed_ms),
-                    "rq": str(s.rqueue),
-                    "wq": str(s.wqueue),
-                    "process": owner,
+                    "rq": Text(compact(s.rqueue), justify="right"),
+                    "wq": Text(compact(s.wqueue), justify="right"),
+                    "process": "  " + owner,
                 }
                 if key in self.by_key:
                     for col, value in cells.items():

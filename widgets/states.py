@@ -92,6 +92,8 @@ class StateCounts(Widget):
             n = snap.count(s)
             cell.display = n > 0 or s in KEY_STATES
             cell.show(n, snap.state_rates.get(s), tuple(self.history[s]))
+        shown = sum(1 for c in self.query(StateCell) if c.display)
+        self.styles.height = (shown + 1) // 2 + 2
         total = sum(snap.states.values())
         self.border_title = f"TCP states — {count(total)} (IPv4 {count(snap.ipv4)}, " \
             f"IPv6 {count(snap.ipv6)})"

@@ -24,7 +24,7 @@ OWNER = Owner(4242, "api-server", "www")
 
 def make_snapshot(n: int = 0, group: str = "ip", filter: str | None = None) -> Snapshot:
     """A snapshot of a host in trouble: outbound TIME_WAIT pressure and a CLOSE_WAIT leak."""
-    tw = 41_000 + 300 * n
+    tw = 21_000 + 300 * n
     peers = (
         PeerRow("10.4.14.24", tw + 120, {S.TIME_WAIT: tw, S.ESTABLISHED: 120}, 0, tw + 120,
                 ("api-server[4242]",)),

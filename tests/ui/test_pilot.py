@@ -30,7 +30,7 @@ async def test_first_screen_shows_counts_and_peers() -> None:
         assert table.selected_row().peer == "10.4.14.24"  # type: ignore[union-attr]
         assert "Peers by remote IP" in str(table.border_title)
         header = app.query_one(StatusHeader).render().plain
-        assert "web-7" in header and "45,509 sockets" in header
+        assert "web-7" in header and "25,509 sockets" in header
 
 
 async def test_poll_worker_delivers_snapshots_and_failures() -> None:
