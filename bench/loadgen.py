@@ -3,18 +3,18 @@
 
     python bench/loadgen.py --tw 100000 --estab 5000 --close-wait 1000 --netns twtop-bench --hold 90
 
-Only loopback addresses are used (127.0.0.0/8, ::1), in the current namespace or in a namespace this
-script creates (``--netns NAME``: created, configured and deleted by this script). Every count is
-capped and the script exits after ``--hold`` seconds (at most MAX_HOLD_S), closing everything it made.
+Only loopback addresses are used (127.0.0.0/8, ::1), in the current namespace or in a namespace
+this script creates (``--netns NAME``: created, configured and deleted by this script). Every count
+is capped and the script exits after ``--hold`` seconds (at most MAX_HOLD_S), closing everything it
+made.
 
 TIME_WAIT: the client closes first, the server then closes its side, so the client's socket ends in
 TIME_WAIT for 60 s (TCP_TIMEWAIT_LEN). Connections are spread over several destination addresses
-(127.0.1.1, 127.0.1.2, ...) because each (src, dst, dport) tuple has only ip_local_port_range ports.
-Inside its own namespace the script sets tcp_tw_reuse=0 (so connect() cannot take over the TIME_WAITs
-it is building up), a wide port range and a tcp_max_tw_buckets large enough for the population.
-ESTABLISHED and CLOSE_WAIT sockets need file descriptors; they are held by worker processes of at most
-FDS_PER_WORKER each (this machine's hard RLIMIT_NOFILE may be small).
-"""
+(127.0.1.1, 127.0.1.2, ...) because each (src, dst, dport) tuple has only ip_local_port_range
+ports. Inside its own namespace the script sets tcp_tw_reuse=0 (so connect() cannot take over the
+TIME_WAITs it is building up), a wide port range and a tcp_max_tw_buckets large enough for the
+population. ESTABLISHED and CLOSE_WAIT sockets need file descriptors; they are held by worker
+processes of at most FDS_PER_WORKER each (this machine's hard RLIMIT_NOFILE may be small)."""
 
 from __future__ import annotations
 

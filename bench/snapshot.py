@@ -2,7 +2,8 @@
 """Benchmark twtop's collector against the raw sock_diag dump, ss, netstat, psutil and pyroute2.
 
     python bench/snapshot.py --tw 100000 --estab 5000 --close-wait 1000     # makes its population
-    python bench/snapshot.py --netns lg1                                    # measures an existing one
+    python bench/snapshot.py --netns lg1                                    # measures an existing
+    one
 
 With population flags, bench/loadgen.py is started in a fresh namespace (sustaining the TIME_WAIT
 count) and stopped afterwards. The benchmark process enters the namespace itself, so every tool

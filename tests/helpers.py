@@ -44,7 +44,9 @@ class Population:
         c.connect(lst.getsockname()[:2])
         return c
 
-    def established(self, lst: socket.socket, n: int = 1) -> list[tuple[socket.socket, socket.socket]]:
+    def established(
+        self, lst: socket.socket, n: int = 1
+    ) -> list[tuple[socket.socket, socket.socket]]:
         """n ESTABLISHED pairs (client, server)."""
         out = []
         for _ in range(n):

@@ -78,8 +78,10 @@ def test_bad_filter_is_usage_error_pointing_at_token() -> None:
     out = run("--once", "--filter", "state time-wait and dprot = 80")
     assert out.returncode == 2
     lines = out.stderr.splitlines()
-    assert lines[0] == "twtop: filter: expected state, src, dst, sport, dport, not or '(': " \
+    assert (
+        lines[0] == "twtop: filter: expected state, src, dst, sport, dport, not or '(': "
         "'dprot' at column 21"
+    )
     assert lines[2].index("^") == 2 + 20
     assert "Traceback" not in out.stderr
 

@@ -43,7 +43,7 @@ def test_twtop_in_tmux(netns: TestNetns, pop: Population) -> None:
         pop.time_wait(other, 7)
         pop.close_wait(lst, 3)
     session = f"twtop-e2e-{os.getpid()}"
-    env = f"TWTOP_CONFIG=/nonexistent TERM=xterm-256color LANG=C.UTF-8"
+    env = "TWTOP_CONFIG=/nonexistent TERM=xterm-256color LANG=C.UTF-8"
     cmd = f"env {env} {TWTOP} --netns {netns.name} --no-mouse"
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd],
                    check=True)  # fmt: skip

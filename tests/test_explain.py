@@ -3,6 +3,7 @@ the knowledge tables checked for both languages and against the myths of kernel-
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import string
@@ -40,7 +41,10 @@ def test_time_wait_active_closer(netns: TestNetns, pop: Population) -> None:
     assert exp.role == "active" and sock.inbound is False
     assert all(s.status == "done" for s in exp.steps)
     assert [(s.segment, s.from_local) for s in exp.steps] == [
-        ("FIN", True), ("ACK", False), ("FIN", False), ("ACK", True)
+        ("FIN", True),
+        ("ACK", False),
+        ("FIN", False),
+        ("ACK", True),
     ]
     assert "of 60 s left" in exp.timer
     left = float(re.search(r"([\d.]+) s of 60 s left", exp.timer).group(1))  # type: ignore[union-attr]
@@ -220,17 +224,15 @@ def test_reserved_ports_and_timestamps_off(netns: TestNetns, pop: Population) ->
 
 def test_listen_overflow_fires(netns: TestNetns, pop: Population) -> None:
     with netns.inside():
-        lst = pop.listener("127.0.0.1", 6060, backlog=1)
+        pop.listener("127.0.0.1", 6060, backlog=1)
     with Collector(netns=netns.name) as c:
         c.poll()
         with netns.inside():
             for _ in range(6):
                 s = socket.socket()
                 s.setblocking(False)
-                try:
+                with contextlib.suppress(BlockingIOError):
                     s.connect(("127.0.0.1", 6060))
-                except BlockingIOError:
-                    pass
                 pop.keep.append(s)
         time.sleep(0.3)
         snap = c.poll()

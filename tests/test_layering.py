@@ -16,7 +16,8 @@ def test_engine_does_not_import_textual() -> None:
     code = (
         "import sys, twtop, twtop.collector, twtop.cli, twtop.report, twtop.filter\n"
         "import twtop.explain, twtop.advisor\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'tui', 'widgets')]\n"
+        "ui = ('textual', 'rich', 'tui', 'widgets')\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ui]\n"
         "print(bad); sys.exit(1 if bad else 0)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

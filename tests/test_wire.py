@@ -44,7 +44,9 @@ def decode(buf: bytes, seq: int | None = 1) -> tuple[list[tuple], wire.DecodeSta
 
 
 def test_uniform_buffer_takes_the_fast_path_and_decodes_fields() -> None:
-    buf = b"".join(msg(sport=40000 + i, attrs=attr(wire.INET_DIAG_MARK, bytes(4))) for i in range(5))
+    buf = b"".join(
+        msg(sport=40000 + i, attrs=attr(wire.INET_DIAG_MARK, bytes(4))) for i in range(5)
+    )
     assert wire.uniform_length(buf, 1) == 96
     rows, stats = decode(buf)
     assert stats.messages == 5 and stats.malformed == 0

@@ -64,7 +64,7 @@ class TwtopApp(App[int]):
         Binding("plus", "slower", "Slower", show=False, id="slower"),
         Binding("minus", "faster", "Faster", show=False, id="faster"),
         Binding("e", "export", "Export", show=False, id="export"),
-        Binding("ctrl+s", "screenshot", "Screenshot", show=False, id="screenshot"),
+        Binding("ctrl+s", "save_svg", "Screenshot", show=False, id="screenshot"),
     ]
     """Keys: see the help screen; at most six show in the footer."""
 
@@ -281,7 +281,7 @@ class TwtopApp(App[int]):
             return
         self.notify(f"snapshot written to {path}")
 
-    def action_screenshot(self) -> None:
+    def action_save_svg(self) -> None:
         """Save an SVG screenshot and say where."""
         try:
             path = self.save_screenshot(path=self.export_dir)
@@ -293,7 +293,9 @@ class TwtopApp(App[int]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """twtop's actions in the command palette."""
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Filter sockets", "Filter with the ss-like language", self.action_filter)
+        yield SystemCommand(
+            "Filter sockets", "Filter with the ss-like language", self.action_filter
+        )
         yield SystemCommand("Sort by next column", "Cycle the peer table's sort", self.action_sort)
         yield SystemCommand("Reverse sort", "Flip the sort order", self.action_reverse)
         yield SystemCommand("Group peers", "IP → IP:port → local port → process",
@@ -309,9 +311,7 @@ class TwtopApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide and disable the main screen's actions while a drill-down screen is up."""
-        if action in self.MAIN_ONLY and len(self.screen_stack) > 1:
-            return False
-        return True
+        return not (action in self.MAIN_ONLY and len(self.screen_stack) > 1)
 
     def on_unmount(self) -> None:
         """Stop polling and close the netlink socket."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -23,8 +22,9 @@ if TYPE_CHECKING:
     from tui.app import TwtopApp
 
 #: Every state a process can own (TIME_WAIT and request sockets have no owner).
-_OWNABLE = "established,syn-sent,fin-wait-1,fin-wait-2,unconnected,close-wait,last-ack,listening," \
-    "closing"
+_OWNABLE = (
+    "established,syn-sent,fin-wait-1,fin-wait-2,unconnected,close-wait,last-ack,listening,closing"
+)
 
 
 def peer_filter(row: PeerRow, group: str) -> tuple[str, int | None]:

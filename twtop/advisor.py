@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from twtop.knowledge import ETA_WORDS, FINDINGS, LABELS, SEVERITY_WORDS
 from twtop.explain import _wrap
+from twtop.knowledge import ETA_WORDS, FINDINGS, LABELS, SEVERITY_WORDS
 from twtop.model import CLOSE_WAIT_AGED_S, TIME_WAIT_S, Snapshot
 from twtop.report import human_duration
 from twtop.states import TcpState as S
@@ -111,8 +111,10 @@ def advise(snap: Snapshot, lang: str = "en") -> list[Finding]:
         owners = [p for p in snap.processes if p.states.get(S.CLOSE_WAIT)]
         top = owners[0] if owners else None
         owner = f"{top.name}[{top.pid}]" if top else "?"
-        sev = "critical" if cw >= CLOSE_WAIT_CRIT or snap.close_wait_aged >= CLOSE_WAIT_WARN else (
-            "warning"
+        sev = (
+            "critical"
+            if cw >= CLOSE_WAIT_CRIT or snap.close_wait_aged >= CLOSE_WAIT_WARN
+            else ("warning")
         )
         out.append(
             _make(

@@ -2,13 +2,12 @@
 
 Semantics (net/ipv4/inet_diag.c, inet_diag_bc_run / inet_diag_bc_audit): a program is a list of ops
 ``{u8 code, u8 yes, u16 no}``; a true condition advances by ``yes`` (always to the next op here), a
-false one jumps ``no`` bytes forward. Running off the end exactly accepts the socket; landing 4 bytes
-past the end rejects it. Ports compare in host order; host conditions match a prefix of the address,
-and an IPv4 condition also matches IPv4-mapped IPv6 sockets.
+false one jumps ``no`` bytes forward. Running off the end exactly accepts the socket; landing 4
+bytes past the end rejects it. Ports compare in host order; host conditions match a prefix of the
+address, and an IPv4 condition also matches IPv4-mapped IPv6 sockets.
 
-Programs are built bottom-up the way `ss` builds them: every sub-program rejects by jumping to its own
-end + 4, and AND / OR / NOT relocate those jumps.
-"""
+Programs are built bottom-up the way `ss` builds them: every sub-program rejects by jumping to its
+own end + 4, and AND / OR / NOT relocate those jumps."""
 
 from __future__ import annotations
 
@@ -90,7 +89,7 @@ def negate(prog: bytes) -> bytes:
 
 
 def run(prog: bytes, family: int, saddr: bytes, sport: int, daddr: bytes, dport: int) -> bool:
-    """Evaluate a program in Python exactly as the kernel would (used by tests and as a fallback)."""
+    """Evaluate a program in Python exactly as the kernel would (tests, listeners, fallbacks)."""
     off = 0
     n = len(prog)
     while off < n:

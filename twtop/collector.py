@@ -18,7 +18,9 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from functools import partial
 from itertools import compress
+from typing import Any
 
 from twtop import bytecode as bc
 from twtop import netns as netns_mod
@@ -91,10 +93,10 @@ class Listeners:
     def __init__(self) -> None:
         self.wild: set[int] = set()  # raw ports listened on 0.0.0.0 / ::
         self.specific: set[tuple[bytes, int]] = set()  # (raw 16-byte address, raw port)
-        self.rows: list[tuple[int, tuple]] = []
+        self.rows: list[tuple[int, wire.Row]] = []
         self.family_of: dict[bytes, int] = {}
 
-    def add(self, family: int, row: tuple) -> None:
+    def add(self, family: int, row: wire.Row) -> None:
         """Record one LISTEN row."""
         self.rows.append((family, row))
         addr = row[wire.R_SRC]
@@ -105,7 +107,8 @@ class Listeners:
             self.specific.add((addr, row[wire.R_SPORT]))
 
     def is_inbound(self, src: bytes, sport: int) -> bool:
-        """A socket is inbound when its local port is listened on, on its address or the wildcard."""
+        """A socket is inbound when its local port is listened on, on its address or the
+        wildcard."""
         return sport in self.wild or (src, sport) in self.specific
 
     def program(self) -> bytes | None:
@@ -134,22 +137,22 @@ class Aggregator:
         self.states: Counter[int] = Counter()
         self.families: Counter[int] = Counter()
         # (family, group key as produced by a path, path tag) -> Counter; resolved at the end
-        self.groups: Counter[tuple] = Counter()  # (family, tag, gkey, state, inbound)
-        self.peer_pids: Counter[tuple] = Counter()  # (family, tag, gkey, pid)
-        self.tuples: Counter[tuple] = Counter()  # (family, tag, tkey) -> used
-        self.tuples_tw: Counter[tuple] = Counter()
-        self.tuples_recent: Counter[tuple] = Counter()
+        self.groups: Counter[tuple[Any, ...]] = Counter()  # (family, tag, gkey, state, inbound)
+        self.peer_pids: Counter[tuple[Any, ...]] = Counter()  # (family, tag, gkey, pid)
+        self.tuples: Counter[tuple[Any, ...]] = Counter()  # (family, tag, tkey) -> used
+        self.tuples_tw: Counter[tuple[Any, ...]] = Counter()
+        self.tuples_recent: Counter[tuple[Any, ...]] = Counter()
         self.procs: Counter[tuple[int, int]] = Counter()  # (pid, state)
-        self.tw_keys: defaultdict[tuple[str, bool], Counter[tuple]] = defaultdict(Counter)
-        self.tw_recent: defaultdict[str, Counter[tuple]] = defaultdict(Counter)
+        self.tw_keys: defaultdict[tuple[str, bool], Counter[tuple[Any, ...]]] = defaultdict(Counter)
+        self.tw_recent: defaultdict[str, Counter[tuple[Any, ...]]] = defaultdict(Counter)
         self.recent_tw = 0
         self.cw_cookies: list[int] = []
         self.cw_unread = 0  # CLOSE_WAITs with unread data in the receive queue
-        self.sockets: list[tuple[int, tuple]] | None = None
+        self.sockets: list[tuple[int, wire.Row]] | None = None
         self.threshold_ms = int((TIME_WAIT_S - CHURN_WINDOW_S) * 1000)
 
     # -- the generic path: full rows ----------------------------------------------------------
-    def add_rows(self, rows: list[tuple], all_inbound: bool = False) -> None:
+    def add_rows(self, rows: list[wire.Row], all_inbound: bool = False) -> None:
         """Aggregate decoded rows (any state, either family); listeners pass ``all_inbound``."""
         plan = self.plan
         if plan.node is not None:
@@ -186,9 +189,9 @@ class Aggregator:
             ]
         else:
             inbound = list(map(lst.wild.__contains__, sports))
-        pids = list(map(self.pid_of.get, inodes))
+        pids: list[Any] = list(map(self.pid_of.get, inodes))
         group = self.group
-        gkeys: Iterable
+        gkeys: Iterable[Any]
         if group == "ip":
             gkeys = dsts
         elif group == "ipport":
@@ -288,7 +291,9 @@ class Aggregator:
             return str(wire.port(gkey[1]))
         return _NO_OWNER if gkey is None else str(gkey)
 
-    def tuple_parts(self, family: int, tag: str, tkey: tuple, addr: AddrCache) -> tuple:
+    def tuple_parts(
+        self, family: int, tag: str, tkey: tuple[Any, ...], addr: AddrCache
+    ) -> tuple[str, str, int]:
         """(src, dst, dport) of a port-tuple key."""
         if tag == "twout":
             key = tkey[0]
@@ -312,17 +317,14 @@ def _tw_struct(layout: str, inbound: bool, length: int) -> struct.Struct:
     if s is None:
         head = "16xB3x" if layout == "mix" else "20x"  # (family), state, timer, retrans
         dlen = 4 if layout == "v4" else 16
-        if inbound:
-            body = f"2s2x{16 + dlen}s"
-        else:
-            body = f"2x{18 + dlen}s"
+        body = f"2s2x{16 + dlen}s" if inbound else f"2x{18 + dlen}s"
         fmt = "=" + head + body
         size = struct.calcsize(fmt)
         s = _tw_structs[k] = struct.Struct(f"{fmt}{length - size}x")
     return s
 
 
-def _tw_key(layout: str, t: tuple) -> tuple[int, bytes]:
+def _tw_key(layout: str, t: tuple[Any, ...]) -> tuple[int, bytes]:
     if layout == "mix":
         fam, *parts = t
     else:
@@ -398,7 +400,7 @@ class Collector:
 
     def _chunks(
         self, states: int, prog: bytes = b""
-    ) -> Iterator[tuple[bytes, int, list[tuple] | None]]:
+    ) -> Iterator[tuple[bytes, int, list[wire.Row] | None]]:
         """One dump of both families: a single TCPDIAG_GETSOCK walk, or (kernels without it) one
         SOCK_DIAG_BY_FAMILY dump per family."""
         if self._compat:
@@ -413,13 +415,15 @@ class Collector:
                 yield from self._dump(req)
             except _CompatRefused:
                 if fam == AF_INET:
-                    raise UnavailableError("sock_diag: the kernel refused the dump request") from None
+                    raise UnavailableError(
+                        "sock_diag: the kernel refused the dump request"
+                    ) from None
 
     def _next_seq(self) -> int:
         self._seq = (self._seq + 1) & 0xFFFFFFFF or 1
         return self._seq
 
-    def _dump(self, req: bytes) -> Iterator[tuple[bytes, int, list[tuple] | None]]:
+    def _dump(self, req: bytes) -> Iterator[tuple[bytes, int, list[wire.Row] | None]]:
         sock = self._socket()
         stats = wire.DecodeStats()
         self.last_stats.append(stats)
@@ -436,7 +440,7 @@ class Collector:
             self.close()
             raise UnavailableError(f"sock_diag dump failed: {exc.strerror}") from None
 
-    def _rows(self, states: int, prog: bytes = b"") -> Iterator[list[tuple]]:
+    def _rows(self, states: int, prog: bytes = b"") -> Iterator[list[wire.Row]]:
         for buf, length, rows in self._chunks(states, prog):
             if length:
                 yield wire.unpack_rows(buf, length)
@@ -526,7 +530,7 @@ class Collector:
         per: dict[str, dict[TcpState, int]] = {}
         inb: Counter[str] = Counter()
         outb: Counter[str] = Counter()
-        for (fam, tag, gkey, st, is_in), n in agg.groups.items():
+        for (fam, tag, gkey, st, is_in), n in agg.groups.items():  # noqa: B007
             label = agg.peer_label(fam, tag, gkey, addr)
             d = per.setdefault(label, {})
             state = TcpState(st) if st in TcpState._value2member_map_ else TcpState.CLOSE
@@ -550,10 +554,10 @@ class Collector:
             for label, d in per.items()
         ]
         keep: dict[str, PeerRow] = {}
-        for keyf in [lambda r: r.total] + [
-            (lambda s: (lambda r: r.states.get(s, 0)))(s) for s in _KEY_STATES
-        ]:
-            for r in heapq.nlargest(MAX_PEERS, rows, key=keyf):
+        for r in heapq.nlargest(MAX_PEERS, rows, key=lambda r: r.total):
+            keep[r.peer] = r
+        for state in _KEY_STATES:  # so sorting the UI by a key state is right at the top too
+            for r in heapq.nlargest(MAX_PEERS, rows, key=partial(PeerRow.count, state=state)):
                 keep[r.peer] = r
         peers = tuple(sorted(keep.values(), key=lambda r: (-r.total, r.peer)))
         # Port tuples
@@ -564,9 +568,9 @@ class Collector:
         available = max(0, high - low + 1 - reserved)
         tmerge: dict[tuple[str, str, int], list[float]] = {}
         for (fam, tag, *tkey), used in agg.tuples.items():
-            k = agg.tuple_parts(fam, tag, tuple(tkey), addr)
+            parts = agg.tuple_parts(fam, tag, tuple(tkey), addr)
             full = (fam, tag, *tkey)
-            acc = tmerge.setdefault(k, [0, 0, 0])
+            acc = tmerge.setdefault(parts, [0, 0, 0])
             acc[0] += used
             acc[1] += agg.tuples_tw.get(full, 0)
             acc[2] += agg.tuples_recent.get(full, 0)
@@ -589,14 +593,14 @@ class Collector:
         processes.sort(key=lambda p: (-p.states.get(TcpState.CLOSE_WAIT, 0), -p.total, p.pid))
         # Listeners with their accept queues
         lrows = []
-        for fam, r in listeners.rows:
-            pid = self.procs.pid_of().get(r[wire.R_INODE])
+        for fam, lrow in listeners.rows:
+            pid = self.procs.pid_of().get(lrow[wire.R_INODE])
             lrows.append(
                 Listener(
-                    addr(r[wire.R_SRC], fam),
-                    wire.port(r[wire.R_SPORT]),
-                    r[wire.R_RQUEUE],
-                    r[wire.R_WQUEUE],
+                    addr(lrow[wire.R_SRC], fam),
+                    wire.port(lrow[wire.R_SPORT]),
+                    lrow[wire.R_RQUEUE],
+                    lrow[wire.R_WQUEUE],
                     self.procs.owner(pid) if pid is not None else None,
                 )
             )
@@ -620,7 +624,9 @@ class Collector:
                     tw_counter_rate = rates["TW"] + rates.get("TWKilled", 0.0)
                 tw_delta_rate = state_rates[TcpState.TIME_WAIT]
         self._prev = (now, counters, states)
-        churn = Churn(CHURN_WINDOW_S, agg.recent_tw / CHURN_WINDOW_S, tw_counter_rate, tw_delta_rate)
+        churn = Churn(
+            CHURN_WINDOW_S, agg.recent_tw / CHURN_WINDOW_S, tw_counter_rate, tw_delta_rate
+        )
         seen = self._cw_first_seen
         self._cw_first_seen = {c: seen.get(c, now) for c in agg.cw_cookies}
         ages = [now - t for t in self._cw_first_seen.values()]
@@ -673,7 +679,11 @@ class Collector:
         return tuple(notes)
 
     def to_socket(
-        self, family: int, r: tuple, listeners: Listeners | None = None, addr: AddrCache | None = None
+        self,
+        family: int,
+        r: wire.Row,
+        listeners: Listeners | None = None,
+        addr: AddrCache | None = None,
     ) -> Socket:
         """Turn a decoded row into a Socket (with owner and direction when known)."""
         addr = addr or AddrCache()
@@ -706,7 +716,7 @@ class Collector:
         """Sockets matching a filter, straight from a filtered kernel dump (no full poll)."""
         plan = compile_filter(filter) if filter is not None else self.plan
         listeners = self._listeners()
-        out: list[tuple[int, tuple]] = []
+        out: list[tuple[int, wire.Row]] = []
         for rows in self._rows(plan.mask, plan.bytecode):
             for r in rows:
                 fam = r[wire.R_FAMILY]
@@ -718,7 +728,9 @@ class Collector:
         self.procs.refresh(r[wire.R_INODE] for _f, r in out)
         addr = AddrCache()
         socks = [self.to_socket(f, r, listeners, addr) for f, r in out]
-        socks.sort(key=lambda s: (_LIST_ORDER.get(s.state, 99), s.remote, s.rport, s.local, s.lport))
+        socks.sort(
+            key=lambda s: (_LIST_ORDER.get(s.state, 99), s.remote, s.rport, s.local, s.lport)
+        )
         return socks[:limit] if limit is not None else socks
 
 
@@ -733,7 +745,7 @@ _LIST_ORDER = {
 }  # fmt: skip
 
 
-def _kernel_accepts(plan: Plan, family: int, r: tuple) -> bool:
+def _kernel_accepts(plan: Plan, family: int, r: wire.Row) -> bool:
     if plan.bytecode and not bc.run(
         plan.bytecode, family, r[wire.R_SRC], wire.port(r[wire.R_SPORT]), r[wire.R_DST],
         wire.port(r[wire.R_DPORT]),
@@ -746,7 +758,10 @@ def _kernel_accepts(plan: Plan, family: int, r: tuple) -> bool:
 
 
 def take_snapshot(
-    netns: str | None = None, filter: str | None = None, group: str = "ip", keep_sockets: bool = False
+    netns: str | None = None,
+    filter: str | None = None,
+    group: str = "ip",
+    keep_sockets: bool = False,
 ) -> Snapshot:
     """One Snapshot of the namespace (None: the current one), optionally filtered and grouped."""
     with Collector(netns=netns, filter=filter, group=group, keep_sockets=keep_sockets) as c:

@@ -5,12 +5,11 @@
     dst 10.0.0.0/8 and not (sport >= 1024 or src [::1])
 
 Terms: ``state NAME[,NAME...]`` (ss spellings, TIME_WAIT style, or the groups connected,
-synchronized, bucket, big, all), ``src``/``dst`` ADDR (IPv4, CIDR, ``[v6]``, ``[v6]/len``, an optional
-``:PORT``, ``*``), ``sport``/``dport`` OP PORT with OP one of ``= == != < <= > >=`` (or eq ne lt le gt
-ge; default ``=``) and PORT as ``80`` or ``:80``. Combine with ``and`` (or juxtaposition), ``or``,
-``not``/``!`` and parentheses. A filter whose state terms all sit in the top-level conjunction runs
-entirely in the kernel; any other runs its state part in Python.
-"""
+synchronized, bucket, big, all), ``src``/``dst`` ADDR (IPv4, CIDR, ``[v6]``, ``[v6]/len``, an
+optional ``:PORT``, ``*``), ``sport``/``dport`` OP PORT with OP one of ``= == != < <= > >=`` (or eq
+ne lt le gt ge; default ``=``) and PORT as ``80`` or ``:80``. Combine with ``and`` (or
+juxtaposition), ``or``, ``not``/``!`` and parentheses. A filter whose state terms all sit in the
+top-level conjunction runs entirely in the kernel; any other runs its state part in Python."""
 
 from __future__ import annotations
 
@@ -158,9 +157,14 @@ class _Parser:
 
     def parse_and(self) -> Node:
         node = self.parse_not()
-        while (tok := self.peek()) is not None and tok.text != ")" and tok.text.lower() not in (
-            "or",
-            "||",
+        while (
+            (tok := self.peek()) is not None
+            and tok.text != ")"
+            and tok.text.lower()
+            not in (
+                "or",
+                "||",
+            )
         ):
             if tok.text.lower() in ("and", "&&"):
                 self.take()

@@ -450,7 +450,7 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
             "evidence": "ip_local_port_range {low}-{high}, {reserved} reserved",
             "why": "Each (src, dst, dport) tuple can hold at most this many live + TIME_WAIT "
             "connections.",
-            "action": "sysctl -w net.ipv4.ip_local_port_range=\"32768 60999\" or wider "
+            "action": 'sysctl -w net.ipv4.ip_local_port_range="32768 60999" or wider '
             "(start and end of different parity).",
         },
         "reserved_in_range": {
@@ -553,7 +553,7 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
             "title": "临时端口范围过窄({available} 个端口)",
             "evidence": "ip_local_port_range {low}-{high},保留 {reserved} 个",
             "why": "每个(源、目的、目的端口)元组最多只能同时有这么多活动连接加 TIME_WAIT。",
-            "action": "sysctl -w net.ipv4.ip_local_port_range=\"32768 60999\" 或更宽"
+            "action": 'sysctl -w net.ipv4.ip_local_port_range="32768 60999" 或更宽'
             "(起止端口奇偶性不同)。",
         },
         "reserved_in_range": {

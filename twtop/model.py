@@ -115,6 +115,10 @@ class Socket:
         }
 
 
+def _round3(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
 def state_dict(counts: dict[TcpState, int]) -> dict[str, int]:
     """All 11 states by name, zeros included, in kernel order."""
     return {s.name: counts.get(s, 0) for s in ALL_STATES}
@@ -175,7 +179,8 @@ class PortTuple:
         """At the current TIME_WAIT rate, seconds until no port is left; None when not at risk.
 
         New TIME_WAITs arrive at ``tw_per_s`` and each holds its port for 60 s (TCP_TIMEWAIT_LEN),
-        so the steady state holds ``live + 60 * rate`` ports. Below ``available`` the tuple is not at
+        so the steady state holds ``live + 60 * rate`` ports. Below ``available`` the tuple is not
+        at
         risk. Above it, the pile grows by the arrivals minus the expiries (about time_wait / 60 per
         second while the pile is younger than 60 s on average).
         """
@@ -276,12 +281,11 @@ class Churn:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        r = lambda v: None if v is None else round(v, 3)  # noqa: E731
         return {
             "window_s": self.window_s,
-            "tw_per_s_timers": r(self.tw_per_s_timers),
-            "tw_per_s_counter": r(self.tw_per_s_counter),
-            "tw_per_s_delta": r(self.tw_per_s_delta),
+            "tw_per_s_timers": _round3(self.tw_per_s_timers),
+            "tw_per_s_counter": _round3(self.tw_per_s_counter),
+            "tw_per_s_delta": _round3(self.tw_per_s_delta),
         }
 
 
@@ -349,7 +353,10 @@ class Snapshot:
 
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
         """The stable JSON document (schema 1), lists cut to ``top`` entries when given."""
-        cut = (lambda xs: xs) if top is None else (lambda xs: xs[:top])
+
+        def cut(xs: tuple[Any, ...]) -> tuple[Any, ...]:
+            return xs if top is None else xs[:top]
+
         return {
             "schema": SCHEMA,
             "taken_at": self.taken_at,
@@ -366,7 +373,10 @@ class Snapshot:
             "state_rates": {s.name: round(v, 3) for s, v in self.state_rates.items()},
             "peers": [p.to_dict() for p in cut(self.peers)],
             "peers_total": self.peers_total,
-            "ports": {**self.ports.to_dict(), "tuples": [t.to_dict() for t in cut(self.ports.tuples)]},
+            "ports": {
+                **self.ports.to_dict(),
+                "tuples": [t.to_dict() for t in cut(self.ports.tuples)],
+            },
             "churn": self.churn.to_dict(),
             "sysctl": dict(self.sysctl),
             "counters": dict(self.counters),

@@ -87,7 +87,9 @@ def entered(path: str | None) -> Iterator[None]:
                 raise UnavailableError(
                     f"permission denied entering network namespace {path} (needs CAP_SYS_ADMIN)"
                 ) from None
-            raise UnavailableError(f"cannot enter network namespace {path}: {exc.strerror}") from None
+            raise UnavailableError(
+                f"cannot enter network namespace {path}: {exc.strerror}"
+            ) from None
         try:
             yield
         finally:

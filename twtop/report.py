@@ -72,9 +72,10 @@ def render_table(snap: Snapshot, top: int = 10, findings: list[str] | None = Non
     for p in snap.peers[:top]:
         other = p.total - sum(p.count(s) for s in PEER_STATES)
         peer = p.peer if len(p.peer) <= 22 else p.peer[:21] + "…"
-        w(f"{peer:<22} {p.total:>7} {p.count(TcpState.ESTABLISHED):>6} "
-          f"{p.count(TcpState.TIME_WAIT):>7} {p.count(TcpState.CLOSE_WAIT):>7} "
-          f"{p.count(TcpState.FIN_WAIT2):>6} {other:>5} {p.inbound:>6} {p.outbound:>6}")  # fmt: skip
+        estab, tw = p.count(TcpState.ESTABLISHED), p.count(TcpState.TIME_WAIT)
+        cw, fw2 = p.count(TcpState.CLOSE_WAIT), p.count(TcpState.FIN_WAIT2)
+        w(f"{peer:<22} {p.total:>7} {estab:>6} {tw:>7} {cw:>7} {fw2:>6} {other:>5} "
+          f"{p.inbound:>6} {p.outbound:>6}")  # fmt: skip
     w("")
     ports = snap.ports
     w(f"EPHEMERAL PORTS {ports.low}-{ports.high}: {ports.available} available per "

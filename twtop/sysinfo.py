@@ -11,7 +11,8 @@ import os
 
 PROC_NET = "/proc/thread-self/net"
 
-#: The sysctls twtop shows, by name; absent ones (e.g. tcp_tw_recycle, removed in 4.12) read as None.
+#: The sysctls twtop shows, by name; absent ones (e.g. tcp_tw_recycle, removed in 4.12) read as
+#: None.
 SYSCTLS = (
     "net.ipv4.tcp_tw_reuse",
     "net.ipv4.tcp_tw_reuse_delay",
@@ -68,13 +69,13 @@ def parse_pairs(text: str) -> dict[str, dict[str, int]]:
     """Parse /proc/net/netstat or /proc/net/snmp: header/value line pairs per section."""
     out: dict[str, dict[str, int]] = {}
     lines = text.splitlines()
-    for head, vals in zip(lines[::2], lines[1::2]):
+    for head, vals in zip(lines[::2], lines[1::2], strict=False):
         hname, _, hkeys = head.partition(":")
         vname, _, vvals = vals.partition(":")
         if hname != vname:
             continue
         section = out.setdefault(hname, {})
-        for k, v in zip(hkeys.split(), vvals.split()):
+        for k, v in zip(hkeys.split(), vvals.split(), strict=False):
             try:
                 section[k] = int(v)
             except ValueError:
@@ -87,7 +88,7 @@ def parse_sockstat(text: str) -> dict[str, int]:
     for line in text.splitlines():
         if line.startswith("TCP:"):
             words = line.split()[1:]
-            return {k: int(v) for k, v in zip(words[::2], words[1::2]) if v.isdigit()}
+            return {k: int(v) for k, v in zip(words[::2], words[1::2], strict=False) if v.isdigit()}
     return {}
 
 

@@ -1,14 +1,15 @@
 """NETLINK_SOCK_DIAG wire format: request encoding and a lean bulk decoder.
 
 The bulk decoder reads only the fixed part of inet_diag_msg (88 bytes with the nlmsghdr) and steps
-over attributes by the message length, never assuming a fixed length (kernel-facts section 1). When a
-receive buffer holds messages of one length only -- the common case -- the whole buffer is unpacked in
-one C call (``struct.iter_unpack``) after checking every header in it with strided byte slices; any
-other buffer is walked message by message. Malformed messages are skipped and counted, never raised.
-"""
+over attributes by the message length, never assuming a fixed length (kernel-facts section 1). When
+a receive buffer holds messages of one length only -- the common case -- the whole buffer is
+unpacked in one C call (``struct.iter_unpack``) after checking every header in it with strided byte
+slices; any other buffer is walked message by message. Malformed messages are skipped and counted,
+never raised."""
 
 from __future__ import annotations
 
+import contextlib
 import errno as _errno
 import os
 import socket
@@ -16,6 +17,7 @@ import struct
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 NETLINK_SOCK_DIAG = 4
 TCPDIAG_GETSOCK = 18  # the original inet_diag request: AF_UNSPEC, both families in one walk
@@ -41,7 +43,7 @@ NLMSGHDR = struct.Struct("=IHHII")  # 16 bytes
 REQ_V2 = struct.Struct("=BBBBIHH16s16sIQ")  # inet_diag_req_v2, 56 bytes
 REQ_V1 = struct.Struct("=BBBBHH16s16sIQII")  # inet_diag_req (compat), 60 bytes
 NLATTR = struct.Struct("=HH")
-#: nlmsghdr + inet_diag_msg fixed part, all fields (88 bytes); sport/dport are big-endian on the wire.
+#: nlmsghdr + inet_diag_msg fixed part, all fields (88 bytes); ports are big-endian on the wire.
 MSG = struct.Struct("=IHHIIBBBBHH16s16sIQIIIII")
 MSG_LEN = MSG.size  # 88
 
@@ -54,6 +56,9 @@ _ROW = struct.Struct(_ROW_FMT)
 assert _ROW.size == MSG_LEN
 
 _LITTLE = sys.byteorder == "little"
+
+#: A decoded row: the fields above, in that order.
+Row = tuple[Any, ...]
 
 
 def port(raw: int) -> int:
@@ -126,12 +131,12 @@ _REPLY_TYPES = (
 )
 
 
-def unpack_rows(buf: bytes, length: int) -> list[tuple]:
+def unpack_rows(buf: bytes, length: int) -> list[Row]:
     """All rows of a buffer that ``uniform_length`` accepted with ``length``."""
     return list(_fast_struct(length).iter_unpack(buf))
 
 
-def decode_buffer(buf: bytes, rows: list[tuple], stats: DecodeStats, seq: int | None = None) -> None:
+def decode_buffer(buf: bytes, rows: list[Row], stats: DecodeStats, seq: int | None = None) -> None:
     """Append the sockets in one receive buffer to ``rows``; count anything malformed in ``stats``.
 
     ``seq``: when given, messages of another sequence number are ignored (counted as foreign).
@@ -149,7 +154,7 @@ def _same_seq(buf: bytes, length: int, k: int, seq: int) -> bool:
     return all(buf[8 + i :: length] == want[i : i + 1] * k for i in range(4))
 
 
-def _decode_slow(buf: bytes, rows: list[tuple], stats: DecodeStats, seq: int | None) -> None:
+def _decode_slow(buf: bytes, rows: list[Row], stats: DecodeStats, seq: int | None) -> None:
     off = 0
     n = len(buf)
     unpack_hdr = NLMSGHDR.unpack_from
@@ -163,7 +168,7 @@ def _decode_slow(buf: bytes, rows: list[tuple], stats: DecodeStats, seq: int | N
         step = (length + 3) & ~3
         if seq is not None and mseq != seq:
             stats.foreign += 1
-        elif mtype == SOCK_DIAG_BY_FAMILY or mtype == TCPDIAG_GETSOCK:
+        elif mtype in (SOCK_DIAG_BY_FAMILY, TCPDIAG_GETSOCK):
             if flags & NLM_F_DUMP_INTR:
                 stats.interrupted = True
             # Attributes are not read on this path, so they are stepped over by nlmsg_len, not
@@ -252,7 +257,9 @@ def build_compat_request(states: int, seq: int, bytecode: bytes = b"", ext: int 
         alen = NLATTR.size + len(bytecode)
         body += NLATTR.pack(alen, INET_DIAG_REQ_BYTECODE) + bytecode + bytes((-alen) % 4)
     return (
-        NLMSGHDR.pack(NLMSGHDR.size + len(body), TCPDIAG_GETSOCK, NLM_F_REQUEST | NLM_F_DUMP, seq, 0)
+        NLMSGHDR.pack(
+            NLMSGHDR.size + len(body), TCPDIAG_GETSOCK, NLM_F_REQUEST | NLM_F_DUMP, seq, 0
+        )
         + body
     )
 
@@ -271,11 +278,11 @@ def open_socket() -> socket.socket:
     try:
         sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG)
     except OSError as exc:
-        raise SockDiagError(exc.errno or 0, f"cannot open NETLINK_SOCK_DIAG: {exc.strerror}") from exc
-    try:
+        raise SockDiagError(
+            exc.errno or 0, f"cannot open NETLINK_SOCK_DIAG: {exc.strerror}"
+        ) from exc
+    with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-    except OSError:
-        pass
     sock.settimeout(RECV_TIMEOUT_S)
     sock.bind((0, 0))
     return sock
@@ -286,7 +293,7 @@ def dump_chunks(
     request: bytes,
     stats: DecodeStats,
     seq: int,
-) -> Iterator[tuple[bytes, int, list[tuple] | None]]:
+) -> Iterator[tuple[bytes, int, list[Row] | None]]:
     """Send a dump request; yield each receive buffer until NLMSG_DONE as ``(buf, L, rows)``.
 
     ``L`` > 0: the buffer passed ``uniform_length`` and ``rows`` is None (the caller unpacks what it
@@ -305,14 +312,14 @@ def dump_chunks(
             stats.messages += len(buf) // length
             yield buf, length, None
             continue
-        rows: list[tuple] = []
+        rows: list[Row] = []
         _decode_slow(buf, rows, stats, seq)
         if stats.error:
             raise SockDiagError(stats.error, f"sock_diag: {os.strerror(stats.error)}")
         yield buf, 0, rows
 
 
-def dump(sock: socket.socket, request: bytes, stats: DecodeStats, seq: int) -> Iterator[list[tuple]]:
+def dump(sock: socket.socket, request: bytes, stats: DecodeStats, seq: int) -> Iterator[list[Row]]:
     """Send a dump request and yield decoded rows buffer by buffer until NLMSG_DONE."""
     for buf, length, rows in dump_chunks(sock, request, stats, seq):
         if length:

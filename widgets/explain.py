@@ -37,7 +37,8 @@ class ExplanationView(Static):
     """
 
     def show(self, sock: Socket, snap: Snapshot | None, lang: str, elapsed_ms: int = 0) -> None:
-        """Render the explanation; ``elapsed_ms`` counts the timer down since the socket was read."""
+        """Render the explanation; ``elapsed_ms`` counts the timer down since the socket was
+        read."""
         if elapsed_ms and sock.expires_ms:
             from dataclasses import replace
 

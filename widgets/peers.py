@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import JustifyMethod
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
@@ -94,7 +95,7 @@ class PeerTable(DataTable[object]):
     def on_mount(self) -> None:
         """Create the columns."""
         for key, label, width in COLUMNS:
-            justify = "left" if key in ("peer", "process") else "right"
+            justify: JustifyMethod = "left" if key in ("peer", "process") else "right"
             self.add_column(Text(label, justify=justify), key=key, width=width)
 
     def update_snapshot(self, snap: Snapshot) -> None:

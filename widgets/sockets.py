@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import JustifyMethod
 from rich.text import Text
 from textual.widgets import DataTable
 
@@ -50,7 +51,7 @@ class SocketTable(DataTable[object]):
     def on_mount(self) -> None:
         """Create the columns."""
         for key, label, width in COLUMNS:
-            justify = "right" if key in ("rq", "wq") else "left"
+            justify: JustifyMethod = "right" if key in ("rq", "wq") else "left"
             self.add_column(Text(label, justify=justify), key=key, width=width)
 
     def update_sockets(self, socks: list[Socket], elapsed_ms: int = 0) -> None:

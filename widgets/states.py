@@ -68,9 +68,7 @@ class StateCounts(Widget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.history: dict[TcpState, deque[float]] = {
-            s: deque(maxlen=HISTORY) for s in ALL_STATES
-        }
+        self.history: dict[TcpState, deque[float]] = {s: deque(maxlen=HISTORY) for s in ALL_STATES}
         self.border_title = "TCP states"
 
     def compose(self) -> ComposeResult:
@@ -95,5 +93,6 @@ class StateCounts(Widget):
         shown = sum(1 for c in self.query(StateCell) if c.display)
         self.styles.height = (shown + 1) // 2 + 2
         total = sum(snap.states.values())
-        self.border_title = f"TCP states — {count(total)} (IPv4 {count(snap.ipv4)}, " \
-            f"IPv6 {count(snap.ipv6)})"
+        self.border_title = (
+            f"TCP states — {count(total)} (IPv4 {count(snap.ipv4)}, IPv6 {count(snap.ipv6)})"
+        )

@@ -55,14 +55,21 @@ def make_snapshot(n: int = 0, group: str = "ip", filter: str | None = None) -> S
         peers_total=len(peers),
         ports=PortUsage(32768, 60999, 0, tuples, 2),
         churn=Churn(10.0, 690.0, 700.0, 300.0 if n else None),
-        sysctl={"tcp_tw_reuse": "2", "tcp_timestamps": "1", "tcp_fin_timeout": "60",
-                "tcp_max_tw_buckets": "131072", "ip_local_port_range": "32768 60999",
-                "ip_local_reserved_ports": "", "tcp_tw_reuse_delay": "1000"},  # fmt: skip
+        sysctl={
+            "tcp_tw_reuse": "2",
+            "tcp_timestamps": "1",
+            "tcp_fin_timeout": "60",
+            "tcp_max_tw_buckets": "131072",
+            "ip_local_port_range": "32768 60999",
+            "ip_local_reserved_ports": "",
+            "tcp_tw_reuse_delay": "1000",
+        },  # fmt: skip
         counters={"TW": 100_000 + 690 * n, "TCPTimeWaitOverflow": 0},
         rates={"TW": 690.0} if n else {},
         state_rates={S.TIME_WAIT: 300.0, S.CLOSE_WAIT: 2.0} if n else {},
-        processes=(ProcessRow(4242, "api-server", "www", {S.CLOSE_WAIT: 2_900,
-                                                          S.ESTABLISHED: 430}),),  # fmt: skip
+        processes=(
+            ProcessRow(4242, "api-server", "www", {S.CLOSE_WAIT: 2_900, S.ESTABLISHED: 430}),
+        ),  # fmt: skip
         listeners=(Listener("0.0.0.0", 8080, 0, 4096, OWNER),),
         notes=(),
         close_wait_oldest_s=310.0,
