@@ -1,19 +1,22 @@
 """The collector: dumps sockets over sock_diag, aggregates them, and builds Snapshots.
 
-One poll makes, per address family: a LISTEN dump (cheap: the kernel walks only the listening hash),
-then the rest. With the default grouping, TIME_WAIT sockets -- the bulk of an incident -- are dumped
-twice with a kernel bytecode filter, once for inbound (local port is a listening port) and once for
-outbound, and only the few bytes that make the aggregation keys are unpacked from each message: no
-per-socket Python object is ever built for them. All other sockets are decoded into rows.
+One poll reads sysctls and counters, makes a LISTEN dump (cheap: the kernel walks only the
+listening hash) and then two walks of the socket tables, each covering IPv4 and IPv6 at once
+(TCPDIAG_GETSOCK): one for TIME_WAIT, one for every other state. TIME_WAIT messages -- the bulk of
+an incident -- all have one length, so each receive buffer is aggregated from a few key bytes per
+message (C-speed slices and ``struct.iter_unpack``); no per-socket Python object is built for them.
+Other sockets are decoded into rows and aggregated column-wise.
 """
 
 from __future__ import annotations
 
 import errno
 import heapq
+import operator
 import os
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter, defaultdict
@@ -58,9 +61,6 @@ CHURN_WINDOW_S = 10.0
 MAX_PEERS = 2000
 #: Outbound port tuples kept in a Snapshot (top by use).
 MAX_TUPLES = 500
-#: Listening (address, port) pairs above which the inbound/outbound split is done in Python: a
-#: kernel bytecode program runs once per socket, so a long one would slow the dump down.
-MAX_LISTEN_OPS = 64
 
 _MAPPED = b"\0" * 10 + b"\xff\xff"
 _KEY_STATES = (TcpState.ESTABLISHED, TcpState.TIME_WAIT, TcpState.CLOSE_WAIT, TcpState.FIN_WAIT2)
@@ -92,6 +92,7 @@ class Listeners:
 
     def __init__(self) -> None:
         self.wild: set[int] = set()  # raw ports listened on 0.0.0.0 / ::
+        self.ports: set[int] = set()  # every raw listening port
         self.specific: set[tuple[bytes, int]] = set()  # (raw 16-byte address, raw port)
         self.rows: list[tuple[int, wire.Row]] = []
         self.family_of: dict[bytes, int] = {}
@@ -101,6 +102,7 @@ class Listeners:
         self.rows.append((family, row))
         addr = row[wire.R_SRC]
         self.family_of[addr] = family
+        self.ports.add(row[wire.R_SPORT])
         if addr == bytes(16) or addr == _MAPPED + bytes(4):
             self.wild.add(row[wire.R_SPORT])
         else:
@@ -110,20 +112,6 @@ class Listeners:
         """A socket is inbound when its local port is listened on, on its address or the
         wildcard."""
         return sport in self.wild or (src, sport) in self.specific
-
-    def program(self) -> bytes | None:
-        """Bytecode accepting inbound sockets of both families (None: too many listeners)."""
-        if len(self.wild) + len(self.specific) > MAX_LISTEN_OPS:
-            return None
-        progs = [bc.port_only(bc.S_COND, wire.port(p)) for p in sorted(self.wild)]
-        for addr, p in sorted(self.specific):
-            if addr[:12] == _MAPPED:
-                progs.append(bc.hostcond(bc.S_COND, AF_INET, addr[12:], 32, wire.port(p)))
-            elif self.family_of.get(addr) == AF_INET:
-                progs.append(bc.hostcond(bc.S_COND, AF_INET, addr[:4], 32, wire.port(p)))
-            else:
-                progs.append(bc.hostcond(bc.S_COND, AF_INET6, addr, 128, wire.port(p)))
-        return bc.any_of(*progs)
 
 
 class Aggregator:
@@ -145,7 +133,11 @@ class Aggregator:
         self.procs: Counter[tuple[int, int]] = Counter()  # (pid, state)
         self.tw_keys: defaultdict[tuple[str, bool], Counter[tuple[Any, ...]]] = defaultdict(Counter)
         self.tw_recent: defaultdict[str, Counter[tuple[Any, ...]]] = defaultdict(Counter)
+        # IPv4 outbound TIME_WAIT buffers of one (dport, src): destination int -> count
+        self.tw_dsts: defaultdict[bytes, Counter[int]] = defaultdict(Counter)
+        self.tw_dsts_recent: defaultdict[bytes, Counter[int]] = defaultdict(Counter)
         self.recent_tw = 0
+        self.unowned = 0
         self.cw_cookies: list[int] = []
         self.cw_unread = 0  # CLOSE_WAITs with unread data in the receive queue
         self.sockets: list[tuple[int, wire.Row]] | None = None
@@ -182,14 +174,15 @@ class Aggregator:
         inbound: list[bool]
         if all_inbound:
             inbound = [True] * len(rows)
-        elif lst.specific:
-            inbound = [
-                sp in lst.wild or (s, sp) in lst.specific
-                for s, sp in zip(srcs, sports, strict=True)
-            ]
         else:
-            inbound = list(map(lst.wild.__contains__, sports))
+            # C-speed port test first; the exact (address, port) test only for the few hits.
+            inbound = list(map(lst.ports.__contains__, sports))
+            if lst.specific and any(inbound):
+                for i in compress(range(len(inbound)), inbound):
+                    sp = sports[i]
+                    inbound[i] = sp in lst.wild or (srcs[i], sp) in lst.specific
         pids: list[Any] = list(map(self.pid_of.get, inodes))
+        self.unowned += pids.count(None) - inodes.count(0)  # sockets of processes not yet mapped
         group = self.group
         gkeys: Iterable[Any]
         if group == "ip":
@@ -206,7 +199,7 @@ class Aggregator:
         self.peer_pids.update(compress(zip(fam, tag, gkeys, pids, strict=True), pids))
         self.procs.update(compress(zip(pids, states, strict=True), pids))
         # Outbound sockets hold an ephemeral port towards (src, dst, dport).
-        outbound = [not i for i in inbound]
+        outbound = list(map(operator.not_, inbound))
         tkeys = list(compress(zip(fam, tag, srcs, dsts, dports, strict=True), outbound))
         self.tuples.update(tkeys)
         is_cw = list(map(CLOSE_WAIT.__eq__, states))
@@ -228,9 +221,37 @@ class Aggregator:
     # -- the fast path: TIME_WAIT buffers, keys only -----------------------------------------
     # A buffer of one family is unpacked to 1-tuples of key bytes; a mixed one to (family, bytes).
     # Counters are kept per layout and turned into the common form in ``finish`` (few keys).
-    def add_tw(self, buf: bytes, length: int, inbound: bool) -> None:
-        """Aggregate a uniform buffer of TIME_WAIT messages of one direction from key bytes only."""
+    def add_tw_any(self, buf: bytes, length: int) -> None:
+        """Aggregate a uniform buffer of TIME_WAIT messages of either direction.
+
+        The direction is the local port: a C-speed membership test of every message's sport
+        against the listening ports, refined for address-specific listeners on the hits only.
+        Single-direction buffers (the usual case) go straight to ``add_tw``; mixed ones are split.
+        """
+        lst = self.listeners
+        sports = memoryview(buf).cast("H")[10 :: length // 2].tolist()
+        hits = list(map(lst.ports.__contains__, sports))
+        if lst.specific and any(hits):
+            srcs = list(_src_struct(length).iter_unpack(buf))
+            for i in compress(range(len(hits)), hits):
+                sp = sports[i]
+                hits[i] = sp in lst.wild or (srcs[i][0], sp) in lst.specific
+        if not any(hits):
+            self.add_tw(buf, length, inbound=False)
+        elif all(hits):
+            self.add_tw(buf, length, inbound=True)
+        else:
+            self.add_tw(buf, length, inbound=True, select=hits)
+            self.add_tw(buf, length, inbound=False, select=list(map(operator.not_, hits)))
+
+    def add_tw(
+        self, buf: bytes, length: int, inbound: bool, select: list[bool] | None = None
+    ) -> None:
+        """Aggregate a uniform buffer of TIME_WAIT messages of one direction from key bytes only
+        (``select``: only the messages flagged True)."""
         fams = buf[16::length]
+        if select is not None:
+            fams = bytes(compress(fams, select))
         n = len(fams)
         v6 = fams.count(AF_INET6)
         layout = "v4" if v6 == 0 else "v6" if v6 == n else "mix"
@@ -239,11 +260,28 @@ class Aggregator:
         if v6:
             self.families[AF_INET6] += v6
         self.states[TW] += n
+        thr = self.threshold_ms.__lt__
+        mv = memoryview(buf).cast("I")
+        words = length // 4
+        exp = mv[17::words].tolist()
+        if select is not None:
+            exp = list(compress(exp, select))
+        elif layout == "v4" and not inbound and _same_bytes(buf, length, n, 22, 28):
+            # Every message has the same dport and source address (the usual case: one client
+            # address talking to one service port): count destination addresses as ints.
+            head = bytes(buf[22:28])
+            dsts = mv[10::words].tolist()
+            self.tw_dsts[head].update(dsts)
+            recent_dsts = list(compress(dsts, map(thr, exp)))
+            self.tw_dsts_recent[head].update(recent_dsts)
+            self.recent_tw += len(recent_dsts)
+            return
         keys = list(_tw_struct(layout, inbound, length).iter_unpack(buf))
-        exp = memoryview(buf).cast("I")[17 :: length // 4].tolist()
+        if select is not None:
+            keys = list(compress(keys, select))
         self.tw_keys[(layout, inbound)].update(keys)
-        recent = Counter(compress(keys, map(self.threshold_ms.__lt__, exp)))
-        self.recent_tw += recent.total()
+        recent = list(compress(keys, map(thr, exp)))
+        self.recent_tw += len(recent)
         if not inbound:
             self.tw_recent[layout].update(recent)
 
@@ -263,8 +301,22 @@ class Aggregator:
             for t, c in counts.items():
                 fam, key = _tw_key(layout, t)
                 self.tuples_recent[(fam, "twout", key)] += c
+        pad = bytes(12)
+        for by_head, target in ((self.tw_dsts, "all"), (self.tw_dsts_recent, "recent")):
+            for head, per_dst in by_head.items():
+                for dst, c in per_dst.items():
+                    key = head + pad + dst.to_bytes(4, sys.byteorder)  # dport, src(16), dst
+                    tkey = (AF_INET, "twout", key)
+                    if target == "recent":
+                        self.tuples_recent[tkey] += c
+                    else:
+                        self.tuples[tkey] += c
+                        self.tuples_tw[tkey] += c
+                        self.groups[(AF_INET, "twout", key, TW, False)] += c
         self.tw_keys.clear()
         self.tw_recent.clear()
+        self.tw_dsts.clear()
+        self.tw_dsts_recent.clear()
 
     # -- the result ----------------------------------------------------------------------------
     def peer_label(self, family: int, tag: str, gkey: object, addr: AddrCache) -> str:
@@ -322,6 +374,20 @@ def _tw_struct(layout: str, inbound: bool, length: int) -> struct.Struct:
         size = struct.calcsize(fmt)
         s = _tw_structs[k] = struct.Struct(f"{fmt}{length - size}x")
     return s
+
+
+def _src_struct(length: int) -> struct.Struct:
+    """The 16-byte source address of every message of a uniform buffer."""
+    k = ("src", False, length)
+    s = _tw_structs.get(k)
+    if s is None:
+        s = _tw_structs[k] = struct.Struct(f"=24x16s{length - 40}x")
+    return s
+
+
+def _same_bytes(buf: bytes, length: int, n: int, start: int, end: int) -> bool:
+    """Whether bytes [start, end) are identical in all ``n`` messages of a uniform buffer."""
+    return all(buf[i::length] == buf[i : i + 1] * n for i in range(start, end))
 
 
 def _tw_key(layout: str, t: tuple[Any, ...]) -> tuple[int, bytes]:
@@ -480,39 +546,26 @@ class Collector:
                 [r for f, r in listeners.rows if _kernel_accepts(plan, f, r)], all_inbound=True
             )
         mask = plan.mask & MASK_ALL & ~LISTEN_BIT
-        inbound_prog = None
-        if (
-            plan.node is None
-            and self.group in ("ip", "process")
-            and not self.keep_sockets
-            and mask & TW_BIT
-        ):
-            inbound_prog = listeners.program()
-        if inbound_prog is not None:
+        if plan.node is None and self.group in ("ip", "process") and not self.keep_sockets:
+            # TIME_WAITs -- the bulk of an incident -- in their own walk: uniform messages,
+            # aggregated from key bytes without building a row per socket.
+            mask_tw = mask & TW_BIT
             mask &= ~TW_BIT
-            self._tw_fast(agg, inbound_prog)
+            if mask_tw:
+                for buf, length, rows in self._chunks(TW_BIT, plan.bytecode):
+                    if length:
+                        agg.add_tw_any(buf, length)
+                    elif rows:
+                        agg.add_rows(rows)
         if mask:
             for rows in self._rows(mask, plan.bytecode):
                 agg.add_rows(rows)
         agg.finish()
+        if agg.unowned:
+            # New owners appeared: rescan /proc (rate-limited), the next poll will name them.
+            self.procs.refresh(unknown=True)
         collect_ms = (time.perf_counter() - t0) * 1000
         return self._build(agg, listeners, sysctl, counters, now, collect_ms)
-
-    def _tw_fast(self, agg: Aggregator, inbound_prog: bytes) -> None:
-        base = self.plan.bytecode
-        out_prog = bc.all_of(base, bc.negate(inbound_prog)) if inbound_prog else base
-        for buf, length, rows in self._chunks(TW_BIT, out_prog):
-            if length:
-                agg.add_tw(buf, length, inbound=False)
-            elif rows:
-                agg.add_rows(rows)
-        if not inbound_prog:
-            return
-        for buf, length, rows in self._chunks(TW_BIT, bc.all_of(base, inbound_prog)):
-            if length:
-                agg.add_tw(buf, length, inbound=True)
-            elif rows:
-                agg.add_rows(rows)
 
     # -- building the Snapshot --------------------------------------------------------------------
     def _build(

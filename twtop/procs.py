@@ -38,14 +38,17 @@ class ProcessMap:
         """The Owner of a pid seen in the last scan."""
         return self._owners.get(pid)
 
-    def refresh(self, inodes: Iterable[int] = (), force: bool = False) -> bool:
-        """Rescan if forced, or if some of ``inodes`` are unknown and the map is stale."""
+    def refresh(
+        self, inodes: Iterable[int] = (), force: bool = False, unknown: bool = False
+    ) -> bool:
+        """Rescan when forced, on first use, or when sockets with unknown inodes were seen
+        (``unknown``, or some of ``inodes``) and the map is older than ``refresh_s``."""
         now = time.monotonic()
-        if not force:
-            if now - self.scanned_at < self.refresh_s and self.scans:
+        if not force and self.scans:
+            if now - self.scanned_at < self.refresh_s:
                 return False
             known = self._by_inode
-            if self.scans and all(i in known for i in inodes if i):
+            if not unknown and all(i in known for i in inodes if i):
                 return False
         self._scan()
         return True
