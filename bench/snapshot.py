@@ -58,8 +58,8 @@ def _start_population(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     cmd = [
         sys.executable, os.path.join(ROOT, "bench", "loadgen.py"),
         "--tw", str(args.tw), "--estab", str(args.estab), "--close-wait", str(args.close_wait),
-        "--netns", name, "--hold", str(args.hold), "--sustain", "--ready-file", ready,
-    ]  # fmt: skip
+        "--netns", name, "--hold", str(args.hold), "--ready-file", ready,
+    ] + ([] if args.no_sustain else ["--sustain"])  # fmt: skip
     proc = subprocess.Popen(cmd)
     deadline = time.monotonic() + 600
     while not os.path.exists(ready):
@@ -67,7 +67,7 @@ def _start_population(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
             raise SystemExit("loadgen failed to start")
         time.sleep(0.5)
     os.unlink(ready)
-    time.sleep(2)  # let the sustain loop settle
+    time.sleep(0 if args.no_sustain else 2)  # let the sustain loop settle
     return proc, name
 
 
@@ -81,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hold", type=float, default=300)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--skip-pyroute2", action="store_true")
+    ap.add_argument(
+        "--no-sustain",
+        action="store_true",
+        help="make the population once (large populations: measure within its 60 s lifetime)",
+    )
     args = ap.parse_args(argv)
     loadgen = None
     name = args.netns

@@ -109,6 +109,7 @@ def main() -> int:
         print(f"| key press -> screen updated, median of {len(latencies)} | "
               f"{statistics.median(latencies):.0f} ms | <= 100 ms |")  # fmt: skip
         print(f"| key press -> screen updated, worst | {max(latencies):.0f} ms | |")
+        print("latencies ms:", " ".join(f"{x:.0f}" for x in latencies), file=sys.stderr)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
         gen.send_signal(signal.SIGTERM)

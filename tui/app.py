@@ -225,8 +225,7 @@ class TwtopApp(App[int]):
 
     def action_sort(self) -> None:
         """Sort by the next column."""
-        col = self.query_one(PeerTable).cycle_sort()
-        self.notify(f"sorted by {col}", timeout=1.5)
+        self.query_one(PeerTable).cycle_sort()  # the table's title shows the column
 
     def action_reverse(self) -> None:
         """Reverse the sort."""

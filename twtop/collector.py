@@ -20,9 +20,9 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
-from itertools import compress
+from itertools import compress, repeat
 from typing import Any
 
 from twtop import bytecode as bc
@@ -94,6 +94,7 @@ class Listeners:
         self.wild: set[int] = set()  # raw ports listened on 0.0.0.0 / ::
         self.ports: set[int] = set()  # every raw listening port
         self.specific: set[tuple[bytes, int]] = set()  # (raw 16-byte address, raw port)
+        self.specific_v4: set[tuple[int, int]] = set()  # the IPv4 ones as (address word, port)
         self.rows: list[tuple[int, wire.Row]] = []
         self.family_of: dict[bytes, int] = {}
 
@@ -107,6 +108,8 @@ class Listeners:
             self.wild.add(row[wire.R_SPORT])
         else:
             self.specific.add((addr, row[wire.R_SPORT]))
+            if family == AF_INET:
+                self.specific_v4.add((int.from_bytes(addr[:4], sys.byteorder), row[wire.R_SPORT]))
 
     def is_inbound(self, src: bytes, sport: int) -> bool:
         """A socket is inbound when its local port is listened on, on its address or the
@@ -138,6 +141,8 @@ class Aggregator:
         self.tw_dsts_recent: defaultdict[bytes, Counter[int]] = defaultdict(Counter)
         self.recent_tw = 0
         self.unowned = 0
+        # (family, tag, state, inbound, src, dst, pa, pb, pid) -> sockets; see _add_columns
+        self.sockets_by_key: Counter[tuple[Any, ...]] = Counter()
         self.cw_cookies: list[int] = []
         self.cw_unread = 0  # CLOSE_WAITs with unread data in the receive queue
         self.sockets: list[tuple[int, wire.Row]] | None = None
@@ -165,56 +170,97 @@ class Aggregator:
         cols = list(zip(*rows, strict=True))
         fam = cols[wire.R_FAMILY]
         self.families.update(fam)
-        states = cols[wire.R_STATE]
-        srcs, sports = cols[wire.R_SRC], cols[wire.R_SPORT]
-        dsts, dports = cols[wire.R_DST], cols[wire.R_DPORT]
-        inodes = cols[wire.R_INODE]
+        cookies = cols[wire.R_COOKIE]
+        self._add_columns(
+            "row", fam, cols[wire.R_STATE], cols[wire.R_SRC], cols[wire.R_SPORT],
+            cols[wire.R_DST], cols[wire.R_DPORT], cols[wire.R_INODE], cols[wire.R_EXPIRES],
+            cols[wire.R_RQUEUE], lambda sel: compress(cookies, sel), all_inbound,
+        )  # fmt: skip
+
+    def add_full(self, buf: bytes, length: int) -> None:
+        """Aggregate a uniform buffer of full sockets column-wise, straight from the bytes.
+
+        IPv4-only buffers (addresses as ints of their first word) take this path; any other
+        buffer, a Python-side filter or a socket list falls back to rows.
+        """
+        fams = buf[16::length]
+        n = len(fams)
+        if fams.count(AF_INET) != n or self.plan.node is not None or self.sockets is not None:
+            self.add_rows(wire.unpack_rows(buf, length))
+            return
+        self.families[AF_INET] += n
+        words, halves = length // 4, length // 2
+        mv = memoryview(buf).cast("I")
+        mh = memoryview(buf).cast("H")
+
+        def cookies(sel: list[bool]) -> Iterable[int]:
+            lo = compress(mv[15::words].tolist(), sel)  # cookie: bytes 60..68
+            hi = compress(mv[16::words].tolist(), sel)
+            return (a | b << 32 for a, b in zip(lo, hi, strict=True))
+
+        self._add_columns(
+            "v4", (AF_INET,) * n, list(buf[17::length]), mv[6::words].tolist(),
+            mh[10::halves].tolist(), mv[10::words].tolist(), mh[11::halves].tolist(),
+            mv[21::words].tolist(), mv[17::words].tolist(), mv[18::words].tolist(), cookies, False,
+        )  # fmt: skip
+
+    def _add_columns(
+        self,
+        tag: str,
+        fam: Sequence[int],
+        states: Sequence[int],
+        srcs: Sequence[Any],
+        sports: Sequence[int],
+        dsts: Sequence[Any],
+        dports: Sequence[int],
+        inodes: Sequence[int],
+        expires: Sequence[int],
+        rqueues: Sequence[int],
+        cookies: Callable[[list[bool]], Iterable[int]],
+        all_inbound: bool,
+    ) -> None:
+        """The aggregation shared by rows ("row": 16-byte addresses) and IPv4 columns ("v4":
+        addresses as the int of their first word)."""
+        n = len(states)
         self.states.update(states)
         lst = self.listeners
         inbound: list[bool]
         if all_inbound:
-            inbound = [True] * len(rows)
+            inbound = [True] * n
         else:
             # C-speed port test first; the exact (address, port) test only for the few hits.
             inbound = list(map(lst.ports.__contains__, sports))
             if lst.specific and any(inbound):
-                for i in compress(range(len(inbound)), inbound):
-                    sp = sports[i]
-                    inbound[i] = sp in lst.wild or (srcs[i], sp) in lst.specific
+                spec = lst.specific if tag == "row" else lst.specific_v4
+                exact = map(spec.__contains__, zip(srcs, sports, strict=True))
+                inbound = list(map(operator.or_, map(lst.wild.__contains__, sports), exact))
         pids: list[Any] = list(map(self.pid_of.get, inodes))
-        self.unowned += pids.count(None) - inodes.count(0)  # sockets of processes not yet mapped
-        group = self.group
-        gkeys: Iterable[Any]
-        if group == "ip":
-            gkeys = dsts
-        elif group == "ipport":
-            gkeys = zip(dsts, dports, strict=True)
-        elif group == "lport":
-            gkeys = zip(srcs, sports, strict=True)
-        else:
-            gkeys = pids
-        gkeys = list(gkeys)
-        tag = ("row",) * len(rows)
-        self.groups.update(zip(fam, tag, gkeys, states, inbound, strict=True))
-        self.peer_pids.update(compress(zip(fam, tag, gkeys, pids, strict=True), pids))
-        self.procs.update(compress(zip(pids, states, strict=True), pids))
-        # Outbound sockets hold an ephemeral port towards (src, dst, dport).
+        self.unowned += pids.count(None) - list(inodes).count(0)  # owners not yet mapped
+        # One Counter over the dimensions every view needs; the ephemeral side's port is left out
+        # (0) wherever no view needs it, so sockets of one peer collapse into a few keys.
+        # pa: the remote port for outbound sockets (their port tuple), or for every socket when
+        # grouping by remote IP:port; pb: the local port when grouping by it.
         outbound = list(map(operator.not_, inbound))
-        tkeys = list(compress(zip(fam, tag, srcs, dsts, dports, strict=True), outbound))
-        self.tuples.update(tkeys)
+        if self.group == "ipport":
+            pa: Sequence[int] = dports
+        else:
+            pa = list(map(operator.mul, dports, outbound))
+        pb: Iterable[int] = sports if self.group == "lport" else repeat(0, n)
+        self.sockets_by_key.update(
+            zip(fam, repeat(tag, n), states, inbound, srcs, dsts, pa, pb, pids, strict=False)
+        )
         is_cw = list(map(CLOSE_WAIT.__eq__, states))
         if any(is_cw):
-            self.cw_cookies.extend(compress(cols[wire.R_COOKIE], is_cw))
+            self.cw_cookies.extend(cookies(is_cw))
             # rqueue counts the peer's FIN as 1 until the application reads end-of-file
-            self.cw_unread += sum(1 for q in compress(cols[wire.R_RQUEUE], is_cw) if q > 1)
+            self.cw_unread += sum(1 for q in compress(rqueues, is_cw) if q > 1)
         is_tw = list(map(TW.__eq__, states))
         if any(is_tw):
             thr = self.threshold_ms
-            expires = cols[wire.R_EXPIRES]
             self.recent_tw += sum(map(thr.__lt__, compress(expires, is_tw)))
             out_tw = list(compress(is_tw, outbound))
+            tkeys = compress(zip(fam, repeat(tag, n), srcs, dsts, pa, strict=False), outbound)
             tw_keys = list(compress(tkeys, out_tw))
-            self.tuples_tw.update(tw_keys)
             exp = compress(compress(expires, outbound), out_tw)
             self.tuples_recent.update(compress(tw_keys, map(thr.__lt__, exp)))
 
@@ -286,33 +332,55 @@ class Aggregator:
             self.tw_recent[layout].update(recent)
 
     def finish(self) -> None:
-        """Fold the TIME_WAIT fast-path counters into the common per-key counters."""
+        """Fold the row/column and TIME_WAIT fast-path counters into the per-view counters."""
+        group = self.group
+        tkey: tuple[Any, ...]
+        for skey, c in self.sockets_by_key.items():
+            fam, tag, st, is_in, src, dst, pa, pb, pid = skey
+            if group == "ip":
+                gkey: Any = dst
+            elif group == "ipport":
+                gkey = (dst, pa)
+            elif group == "lport":
+                gkey = (src, pb)
+            else:
+                gkey = pid
+            self.groups[(fam, tag, gkey, st, is_in)] += c
+            if pid is not None:
+                self.peer_pids[(fam, tag, gkey, pid)] += c
+                self.procs[(pid, st)] += c
+            if not is_in:
+                tkey = (fam, tag, src, dst, pa)
+                self.tuples[tkey] += c
+                if st == TW:
+                    self.tuples_tw[tkey] += c
+        self.sockets_by_key.clear()
         for (layout, inbound), counts in self.tw_keys.items():
             for t, c in counts.items():
-                fam, key = _tw_key(layout, t)
+                fam, kb = _tw_key(layout, t)
                 if inbound:  # key: sport(2) + src(16) + dst
-                    self.groups[(fam, "twin", key, TW, True)] += c
+                    self.groups[(fam, "twin", kb, TW, True)] += c
                 else:  # key: dport(2) + src(16) + dst
-                    tkey = (fam, "twout", key)
+                    tkey = (fam, "twout", kb)
                     self.tuples[tkey] += c
                     self.tuples_tw[tkey] += c
-                    self.groups[(fam, "twout", key, TW, False)] += c
+                    self.groups[(fam, "twout", kb, TW, False)] += c
         for layout, counts in self.tw_recent.items():
             for t, c in counts.items():
-                fam, key = _tw_key(layout, t)
-                self.tuples_recent[(fam, "twout", key)] += c
+                fam, kb = _tw_key(layout, t)
+                self.tuples_recent[(fam, "twout", kb)] += c
         pad = bytes(12)
         for by_head, target in ((self.tw_dsts, "all"), (self.tw_dsts_recent, "recent")):
             for head, per_dst in by_head.items():
-                for dst, c in per_dst.items():
-                    key = head + pad + dst.to_bytes(4, sys.byteorder)  # dport, src(16), dst
-                    tkey = (AF_INET, "twout", key)
+                for dst_word, c in per_dst.items():
+                    kb = head + pad + dst_word.to_bytes(4, sys.byteorder)  # dport, src, dst
+                    tkey = (AF_INET, "twout", kb)
                     if target == "recent":
                         self.tuples_recent[tkey] += c
                     else:
                         self.tuples[tkey] += c
                         self.tuples_tw[tkey] += c
-                        self.groups[(AF_INET, "twout", key, TW, False)] += c
+                        self.groups[(AF_INET, "twout", kb, TW, False)] += c
         self.tw_keys.clear()
         self.tw_recent.clear()
         self.tw_dsts.clear()
@@ -332,6 +400,11 @@ class Aggregator:
             if group == "process":
                 return _NO_OWNER
             return addr(gkey[18:], family)
+        if tag == "v4" and group in ("ip", "ipport"):  # addresses as ints: back to bytes
+            if isinstance(gkey, int):
+                gkey = _v4_bytes(gkey)
+            elif isinstance(gkey, tuple):
+                gkey = (_v4_bytes(gkey[0]), gkey[1])
         if group == "ip":
             assert isinstance(gkey, bytes)
             return addr(gkey, family)
@@ -352,6 +425,8 @@ class Aggregator:
             dport = int.from_bytes(key[:2], "big")
             return addr(key[2:18], family), addr(key[18:], family), dport
         src, dst, dport = tkey
+        if tag == "v4":
+            src, dst = _v4_bytes(src), _v4_bytes(dst)
         return addr(src, family), addr(dst, family), wire.port(dport)
 
 
@@ -374,6 +449,11 @@ def _tw_struct(layout: str, inbound: bool, length: int) -> struct.Struct:
         size = struct.calcsize(fmt)
         s = _tw_structs[k] = struct.Struct(f"{fmt}{length - size}x")
     return s
+
+
+def _v4_bytes(word: int) -> bytes:
+    """An IPv4 address read as a native u32 word, back to its 16-byte sockid form."""
+    return word.to_bytes(4, sys.byteorder) + bytes(12)
 
 
 def _src_struct(length: int) -> struct.Struct:
@@ -558,8 +638,11 @@ class Collector:
                     elif rows:
                         agg.add_rows(rows)
         if mask:
-            for rows in self._rows(mask, plan.bytecode):
-                agg.add_rows(rows)
+            for buf, length, rows in self._chunks(mask, plan.bytecode):
+                if length:
+                    agg.add_full(buf, length)
+                elif rows:
+                    agg.add_rows(rows)
         agg.finish()
         if agg.unowned:
             # New owners appeared: rescan /proc (rate-limited), the next poll will name them.
