@@ -353,9 +353,10 @@ def test_column_path_equals_row_path(netns: TestNetns, pop: Population, group: s
         used.append(len(buf) // length)
         original(self, buf, length)
 
-    with Collector(netns=netns.name, group=group) as fast, Collector(
-        netns=netns.name, group=group, keep_sockets=True
-    ) as rows:
+    with (
+        Collector(netns=netns.name, group=group) as fast,
+        Collector(netns=netns.name, group=group, keep_sockets=True) as rows,
+    ):
         Aggregator.add_full = spy  # type: ignore[method-assign]
         try:
             a = fast.poll()

@@ -93,6 +93,7 @@ class Listeners:
     def __init__(self) -> None:
         self.wild: set[int] = set()  # raw ports listened on 0.0.0.0 / ::
         self.ports: set[int] = set()  # every raw listening port
+        self.port_bytes: list[bytes] = []  # the same, as their two bytes on the wire
         self.specific: set[tuple[bytes, int]] = set()  # (raw 16-byte address, raw port)
         self.specific_v4: set[tuple[int, int]] = set()  # the IPv4 ones as (address word, port)
         self.rows: list[tuple[int, wire.Row]] = []
@@ -103,7 +104,9 @@ class Listeners:
         self.rows.append((family, row))
         addr = row[wire.R_SRC]
         self.family_of[addr] = family
-        self.ports.add(row[wire.R_SPORT])
+        if row[wire.R_SPORT] not in self.ports:
+            self.ports.add(row[wire.R_SPORT])
+            self.port_bytes.append(wire.port(row[wire.R_SPORT]).to_bytes(2, "big"))
         if addr == bytes(16) or addr == _MAPPED + bytes(4):
             self.wild.add(row[wire.R_SPORT])
         else:
@@ -275,6 +278,9 @@ class Aggregator:
         Single-direction buffers (the usual case) go straight to ``add_tw``; mixed ones are split.
         """
         lst = self.listeners
+        if not _any_port(buf, length, lst.port_bytes):
+            self.add_tw(buf, length, inbound=False)  # the usual case: no listening port here
+            return
         sports = memoryview(buf).cast("H")[10 :: length // 2].tolist()
         hits = list(map(lst.ports.__contains__, sports))
         if lst.specific and any(hits):
@@ -449,6 +455,30 @@ def _tw_struct(layout: str, inbound: bool, length: int) -> struct.Struct:
         size = struct.calcsize(fmt)
         s = _tw_structs[k] = struct.Struct(f"{fmt}{length - size}x")
     return s
+
+
+#: Listening ports up to which ``_any_port`` searches byte by byte; above, map() is cheaper.
+_PORT_SEARCH_MAX = 16
+
+
+def _any_port(buf: bytes, length: int, ports: list[bytes]) -> bool:
+    """Whether any message's local port (bytes 20..21) is one of ``ports`` (2-byte wire form).
+
+    ``bytes.find`` on the strided first bytes visits only candidate messages (about 1 in 256 per
+    port for ephemeral ports), so a buffer with no listening port is cleared at C speed.
+    """
+    if len(ports) > _PORT_SEARCH_MAX:
+        return True  # let the caller test every message
+    if not ports:
+        return False
+    firsts = buf[20::length]
+    for p in ports:
+        i = firsts.find(p[0])
+        while i != -1:
+            if buf[21 + i * length] == p[1]:
+                return True
+            i = firsts.find(p[0], i + 1)
+    return False
 
 
 def _v4_bytes(word: int) -> bytes:

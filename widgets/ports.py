@@ -39,7 +39,9 @@ class PortGauge(Widget):
         if snap is None:
             return
         rows = 3 if self.app.size.height >= 40 else 1
-        self.styles.height = max(1, min(rows, len(snap.ports.tuples))) + 2
+        height = max(1, min(rows, len(snap.ports.tuples))) + 2
+        if self.styles.height is None or self.styles.height.value != height:
+            self.styles.height = height
 
     def render(self) -> Text:
         """Draw the gauge (two lines; more tuples when the pane is tall)."""

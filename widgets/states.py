@@ -88,10 +88,14 @@ class StateCounts(Widget):
         for cell in self.query(StateCell):
             s = cell.state
             n = snap.count(s)
-            cell.display = n > 0 or s in KEY_STATES
+            show = n > 0 or s in KEY_STATES
+            if cell.display != show:  # assigning re-lays out the pane even when unchanged
+                cell.display = show
             cell.show(n, snap.state_rates.get(s), tuple(self.history[s]))
         shown = sum(1 for c in self.query(StateCell) if c.display)
-        self.styles.height = (shown + 1) // 2 + 2
+        height = (shown + 1) // 2 + 2
+        if self.styles.height is None or self.styles.height.value != height:
+            self.styles.height = height
         total = sum(snap.states.values())
         self.border_title = (
             f"TCP states — {count(total)} (IPv4 {count(snap.ipv4)}, IPv6 {count(snap.ipv6)})"
