@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import signal
 import socket
 import statistics
@@ -149,12 +148,15 @@ def _run(args: argparse.Namespace, name: str | None) -> int:
 
         n = 1 if snap.total > 150_000 else 3
         results.append(("pyroute2 generic decode", _median(pyroute2_decode, n), f"median of {n}"))
-    # Peak RSS of a fresh process taking one snapshot.
+    # Peak RSS of a fresh process taking one snapshot: VmHWM belongs to the process's own
+    # address space (ru_maxrss would carry the forking parent's size across exec).
+    code = (
+        "import twtop; twtop.take_snapshot(); "
+        "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True)
+    rss_note = f"{int(out.stdout) / 1024:.0f} MB"
     code = "import twtop; twtop.take_snapshot()"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
-    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    rss_note = f"{rss_mb:.0f} MB" if rss_mb > before / 1024 else "n/a (a larger child ran before)"
     states = ", ".join(f"{s.name} {n}" for s, n in sorted(snap.states.items()) if n)
     print(f"population: {snap.total} sockets ({states}) in netns {name or 'current'}")
     print(f"machine: {_cpu_model()}, {os.cpu_count()} cores, Linux {platform.release()}, "

@@ -52,6 +52,9 @@ def main() -> int:
                 return 1
             time.sleep(0.3)
         os.unlink(ready)
+        # The population is made in a burst; the TIME_WAIT rate from timers looks back 10 s, so
+        # wait until it reflects the sustained rate rather than the burst.
+        time.sleep(12)
         os.makedirs(OUT, exist_ok=True)
         shots = [
             ((80, 24), "main-80x24", []),

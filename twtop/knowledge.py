@@ -389,8 +389,8 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
     "en": {
         "close_wait_leak": {
             "title": "CLOSE_WAIT piling up{owner_part}",
-            "evidence": "{count} CLOSE_WAIT sockets; {owned} owned by {owner}; {aged} seen for "
-            "{aged_s}+ s; {unread} with unread data",
+            "evidence": "{count} CLOSE_WAIT sockets; {owned} owned by {owner}; {aged} open "
+            "{aged_s} s or longer (since twtop first saw them); {unread} with unread data",
             "why": "CLOSE_WAIT ends only when the application calls close(); the peer already "
             "closed. A pile is a socket leak in the application, not a kernel setting.",
             "action": "Fix the code path in {owner} that never closes (error paths, unconsumed "
@@ -502,8 +502,8 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
     "zh": {
         "close_wait_leak": {
             "title": "CLOSE_WAIT 正在堆积{owner_part}",
-            "evidence": "{count} 个 CLOSE_WAIT;{owned} 个属于 {owner};{aged} 个已存在 {aged_s} 秒以上;"
-            "{unread} 个有未读数据",
+            "evidence": "{count} 个 CLOSE_WAIT;{owned} 个属于 {owner};{aged} 个已存在 {aged_s} 秒以上"
+            "(自 twtop 首次看到起);{unread} 个有未读数据",
             "why": "只有应用调用 close() 后 CLOSE_WAIT 才会结束;对端已经关闭。堆积是应用泄漏套接字,"
             "不是内核参数问题。",
             "action": "修复 {owner} 中从不关闭的代码路径(错误分支、未读完的响应体、丢弃而不关闭的连接池)。"
