@@ -140,3 +140,31 @@ def test_unprivileged_user_gets_a_note_not_a_failure(netns: TestNetns, pop: Popu
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     assert any("need root" in n for n in doc["notes"])
+
+
+def test_sock_diag_unavailable_exits_69(monkeypatch: pytest.MonkeyPatch, capsys: object) -> None:
+    """Without NETLINK_SOCK_DIAG (simulated: the kernel refuses the socket) -> one line, 69."""
+    import errno
+
+    from twtop import cli, wire
+
+    def refuse() -> None:
+        raise wire.SockDiagError(errno.EPROTONOSUPPORT, "cannot open NETLINK_SOCK_DIAG: "
+                                 "Protocol not supported")  # fmt: skip
+
+    monkeypatch.setattr(wire, "open_socket", refuse)
+    monkeypatch.setenv("TWTOP_CONFIG", "/nonexistent")
+    code = cli.main(["--once"])
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    assert code == 69
+    assert err.startswith("twtop: sock_diag unavailable:") and err.count("\n") == 1
+
+
+def test_explain_command() -> None:
+    out = run("explain", "time-wait")
+    assert out.returncode == 0
+    assert out.stdout.startswith("TIME_WAIT (time-wait)") and "60 s" in out.stdout
+    zh = run("explain", "CLOSE_WAIT", "--lang", "zh")
+    assert "被动关闭方" in zh.stdout
+    bad = run("explain", "time-waiting")
+    assert bad.returncode == 2 and "unknown state 'time-waiting'" in bad.stderr

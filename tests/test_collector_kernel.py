@@ -371,3 +371,27 @@ def test_column_path_equals_row_path(netns: TestNetns, pop: Population, group: s
     assert [t.to_dict() for t in a.ports.tuples] == [t.to_dict() for t in b.ports.tuples]
     assert [p.to_dict() for p in a.processes] == [p.to_dict() for p in b.processes]
     assert a.close_wait_unread == b.close_wait_unread
+
+
+def test_namespace_deleted_then_recreated(netns: TestNetns, pop: Population) -> None:
+    """A vanished namespace is an error that names it; a new one of the same name is followed."""
+    import subprocess
+
+    from twtop.errors import UnavailableError
+
+    with netns.inside():
+        lst = pop.listener("127.0.0.1", 8080)
+        pop.time_wait(lst, 3)
+    with Collector(netns=netns.name) as c:
+        assert c.poll().count(TcpState.TIME_WAIT) == 3
+        pop.close()
+        subprocess.run(["ip", "netns", "del", netns.name], check=True)
+        with pytest.raises(UnavailableError, match="is gone"):
+            c.poll()
+        subprocess.run(["ip", "netns", "add", netns.name], check=True)
+        netns.ip("link", "set", "lo", "up")
+        with netns.inside():
+            lst = pop.listener("127.0.0.1", 8080)
+            pop.time_wait(lst, 2)
+        snap = c.poll()
+        assert snap.count(TcpState.TIME_WAIT) == 2 and snap.interval_s is None

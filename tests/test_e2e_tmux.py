@@ -36,7 +36,12 @@ def _wait_for(session: str, needle: str, timeout: float = 15.0) -> str:
     raise AssertionError(f"{needle!r} never appeared; screen:\n{screen}")
 
 
-def test_twtop_in_tmux(netns: TestNetns, pop: Population) -> None:
+@pytest.mark.parametrize(
+    "term_env",
+    ["TERM=xterm-256color", "TERM=linux NO_COLOR=1"],
+    ids=["xterm-256color", "linux-no-color"],
+)
+def test_twtop_in_tmux(netns: TestNetns, pop: Population, term_env: str) -> None:
     with netns.inside():
         lst = pop.listener("127.0.0.1", 8080)
         other = pop.listener("127.0.0.2", 9090)

@@ -531,6 +531,7 @@ class Collector:
         self.procs = ProcessMap(process_refresh_s)
         self._sock: socket.socket | None = None
         self._seq = 0
+        self._sock_ns = 0  # inode of the namespace the netlink socket was made in
         self._compat = True  # one TCPDIAG_GETSOCK walk for both families while the kernel takes it
         self._lock = threading.Lock()
         self._prev: tuple[float, dict[str, int], dict[TcpState, int]] | None = None
@@ -563,7 +564,23 @@ class Collector:
 
     # -- netlink ---------------------------------------------------------------------------------
     def _socket(self) -> socket.socket:
+        if self._sock is not None and self.netns_path is not None:
+            # A netlink socket stays in the namespace it was made in: if the name now points at
+            # another namespace (deleted and re-added), start over in the new one.
+            try:
+                current = os.stat(self.netns_path).st_ino
+            except OSError:
+                raise UnavailableError(f"network namespace {self.netns_path} is gone") from None
+            if current != self._sock_ns:
+                self.close()
+                self._prev = None  # deltas across two namespaces would be nonsense
+                self._cw_first_seen = {}
         if self._sock is None:
+            if self.netns_path is not None:
+                try:
+                    self._sock_ns = os.stat(self.netns_path).st_ino
+                except OSError:
+                    raise UnavailableError(f"network namespace {self.netns_path} is gone") from None
             with netns_mod.entered(self.netns_path):
                 try:
                     self._sock = wire.open_socket()
