@@ -28,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -142,6 +143,38 @@ def _netns_setup(name: str, tw_buckets: int) -> None:
         subprocess.run(
             ["ip", "netns", "exec", name, "sysctl", "-q", "-w", f"{key}={value}"], check=True
         )
+
+
+@contextlib.contextmanager
+def running(
+    tw: int,
+    estab: int = 0,
+    close_wait: int = 0,
+    hold: float = 120.0,
+    sustain: bool = True,
+    prefix: str = "twtop-pop",
+) -> Iterator[str]:
+    """Run this script in the background in a fresh namespace; yield the namespace's name once
+    the population is up; stop the script (which deletes the namespace) on exit."""
+    name = f"{prefix}-{os.getpid()}"
+    ready = f"/tmp/{name}.ready"
+    cmd = [
+        sys.executable, os.path.abspath(__file__), "--tw", str(tw), "--estab", str(estab),
+        "--close-wait", str(close_wait), "--netns", name, "--hold", str(hold),
+        "--ready-file", ready,
+    ] + (["--sustain"] if sustain else [])  # fmt: skip
+    proc = subprocess.Popen(cmd)
+    try:
+        deadline = time.monotonic() + 600
+        while not os.path.exists(ready):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("loadgen did not start")
+            time.sleep(0.3)
+        os.unlink(ready)
+        yield name
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
 
 
 def main(argv: list[str] | None = None) -> int:

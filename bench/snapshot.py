@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import signal
 import socket
 import statistics
 import subprocess
@@ -26,6 +25,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from bench.loadgen import running  # noqa: E402
 from twtop import netns as netns_mod  # noqa: E402
 from twtop import wire  # noqa: E402
 from twtop.states import MASK_ALL  # noqa: E402
@@ -51,25 +51,6 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def _start_population(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
-    name = f"twtop-bench-{os.getpid()}"
-    ready = f"/tmp/{name}.ready"
-    cmd = [
-        sys.executable, os.path.join(ROOT, "bench", "loadgen.py"),
-        "--tw", str(args.tw), "--estab", str(args.estab), "--close-wait", str(args.close_wait),
-        "--netns", name, "--hold", str(args.hold), "--ready-file", ready,
-    ] + ([] if args.no_sustain else ["--sustain"])  # fmt: skip
-    proc = subprocess.Popen(cmd)
-    deadline = time.monotonic() + 600
-    while not os.path.exists(ready):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("loadgen failed to start")
-        time.sleep(0.5)
-    os.unlink(ready)
-    time.sleep(0 if args.no_sustain else 2)  # let the sustain loop settle
-    return proc, name
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -86,20 +67,21 @@ def main(argv: list[str] | None = None) -> int:
         help="make the population once (large populations: measure within its 60 s lifetime)",
     )
     args = ap.parse_args(argv)
-    loadgen = None
-    name = args.netns
-    if args.tw or args.estab or args.close_wait:
-        loadgen, name = _start_population(args)
-    try:
-        if name:
-            fd = os.open(netns_mod.resolve(name), os.O_RDONLY)
-            netns_mod._setns(fd)  # this (still single-threaded) process and its children
-            os.close(fd)
-        return _run(args, name)
-    finally:
-        if loadgen is not None:
-            loadgen.send_signal(signal.SIGTERM)
-            loadgen.wait(60)
+    if not (args.tw or args.estab or args.close_wait):
+        return _measure_in(args, args.netns)
+    with running(
+        args.tw, args.estab, args.close_wait, args.hold, not args.no_sustain, "twtop-bench"
+    ) as name:
+        time.sleep(0 if args.no_sustain else 2)  # let the sustain loop settle
+        return _measure_in(args, name)
+
+
+def _measure_in(args: argparse.Namespace, name: str | None) -> int:
+    if name:
+        fd = os.open(netns_mod.resolve(name), os.O_RDONLY)
+        netns_mod._setns(fd)  # this (still single-threaded) process and its children
+        os.close(fd)
+    return _run(args, name)
 
 
 def _run(args: argparse.Namespace, name: str | None) -> int:

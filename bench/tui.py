@@ -15,13 +15,17 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import time
+from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from bench.loadgen import running  # noqa: E402
+
 SORT_ORDER = ("total", "estab", "time_wait", "close_wait", "fin_wait2", "other", "inbound",
               "outbound", "peer")  # fmt: skip
 
@@ -50,20 +54,14 @@ def main() -> int:
 
     twtop = os.path.join(os.path.dirname(sys.executable), "twtop")
     twtop = twtop if os.path.exists(twtop) else shutil.which("twtop")
-    name = f"twtop-tui-bench-{os.getpid()}"
-    ready = f"/tmp/{name}.ready"
-    gen = subprocess.Popen([
-        sys.executable, os.path.join(ROOT, "bench", "loadgen.py"), "--tw", str(args.tw),
-        "--estab", str(args.estab), "--close-wait", str(args.close_wait), "--netns", name,
-        "--hold", str(args.seconds + args.warmup + 60), "--sustain", "--ready-file", ready,
-    ])  # fmt: skip
+    hold = args.seconds + args.warmup + 60
+    with running(args.tw, args.estab, args.close_wait, hold, True, "twtop-tui-bench") as name:
+        return _measure(args, twtop, name, psutil)
+
+
+def _measure(args: argparse.Namespace, twtop: str, name: str, psutil: Any) -> int:
     session = name
     try:
-        while not os.path.exists(ready):
-            if gen.poll() is not None:
-                return 1
-            time.sleep(0.3)
-        os.unlink(ready)
         cmd = f"env TWTOP_CONFIG=/nonexistent TERM=xterm-256color {twtop} --netns {name}"
         subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd],
                        check=True)  # fmt: skip
@@ -112,8 +110,6 @@ def main() -> int:
         print("latencies ms:", " ".join(f"{x:.0f}" for x in latencies), file=sys.stderr)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
-        gen.send_signal(signal.SIGTERM)
-        gen.wait(30)
     return 0
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 OUT = os.path.join(ROOT, "screenshots")
+
+from bench.loadgen import running  # noqa: E402
 
 
 async def shoot(netns: str, size: tuple[int, int], name: str, keys: list[str]) -> None:
@@ -39,19 +39,7 @@ async def shoot(netns: str, size: tuple[int, int], name: str, keys: list[str]) -
 
 def main() -> int:
     """Make the population, take the screenshots, clean up."""
-    name = f"twtop-shots-{os.getpid()}"
-    ready = f"/tmp/{name}.ready"
-    gen = subprocess.Popen([
-        sys.executable, os.path.join(ROOT, "bench", "loadgen.py"), "--tw", "30000",
-        "--estab", "400", "--close-wait", "120", "--netns", name, "--hold", "120", "--sustain",
-        "--ready-file", ready,
-    ])  # fmt: skip
-    try:
-        while not os.path.exists(ready):
-            if gen.poll() is not None:
-                return 1
-            time.sleep(0.3)
-        os.unlink(ready)
+    with running(30_000, 400, 120, hold=120, prefix="twtop-shots") as name:
         # The population is made in a burst; the TIME_WAIT rate from timers looks back 10 s, so
         # wait until it reflects the sustained rate rather than the burst.
         time.sleep(12)
@@ -66,9 +54,6 @@ def main() -> int:
         for size, shot, keys in shots:
             asyncio.run(shoot(name, size, shot, keys))
             print(f"screenshots/{shot}.svg")
-    finally:
-        gen.send_signal(signal.SIGTERM)
-        gen.wait(30)
     return 0
 
 

@@ -676,26 +676,25 @@ class Collector:
         if plan.node is None and self.group in ("ip", "process") and not self.keep_sockets:
             # TIME_WAITs -- the bulk of an incident -- in their own walk: uniform messages,
             # aggregated from key bytes without building a row per socket.
-            mask_tw = mask & TW_BIT
+            if mask & TW_BIT:
+                self._walk(TW_BIT, agg.add_tw_any, agg)
             mask &= ~TW_BIT
-            if mask_tw:
-                for buf, length, rows in self._chunks(TW_BIT, plan.bytecode):
-                    if length:
-                        agg.add_tw_any(buf, length)
-                    elif rows:
-                        agg.add_rows(rows)
         if mask:
-            for buf, length, rows in self._chunks(mask, plan.bytecode):
-                if length:
-                    agg.add_full(buf, length)
-                elif rows:
-                    agg.add_rows(rows)
+            self._walk(mask, agg.add_full, agg)
         agg.finish()
         if agg.unowned:
             # New owners appeared: rescan /proc (rate-limited), the next poll will name them.
             self.procs.refresh(unknown=True)
         collect_ms = (time.perf_counter() - t0) * 1000
         return self._build(agg, listeners, sysctl, counters, now, collect_ms)
+
+    def _walk(self, states: int, uniform: Callable[[bytes, int], None], agg: Aggregator) -> None:
+        """One dump: uniform buffers go to ``uniform``, others (already decoded) to rows."""
+        for buf, length, rows in self._chunks(states, self.plan.bytecode):
+            if length:
+                uniform(buf, length)
+            elif rows:
+                agg.add_rows(rows)
 
     # -- building the Snapshot --------------------------------------------------------------------
     def _build(
