@@ -304,3 +304,60 @@ def test_state_cards_fit_80_columns() -> None:
         for state in S:
             card = render_state_card(state, lang)
             assert all(_cols(line) <= 80 for line in card.splitlines()), (lang, state)
+
+
+def test_tcp_info_by_exact_lookup(netns: TestNetns, pop: Population) -> None:
+    """tcp_info comes from a lookup of one socket (pyroute2 decodes it); TIME_WAIT has none."""
+    with netns.inside():
+        lst = pop.listener("127.0.0.1", 8080)
+        ((client, server),) = pop.established(lst, 1)
+        client.sendall(b"x" * 5000)
+        time.sleep(0.1)
+        pop.time_wait(lst, 1)
+    with Collector(netns=netns.name) as c:
+        server_side = _one(c, "state established and sport = 8080")
+        info = c.tcp_info(server_side)
+        assert info is not None and info.bytes_received == 5000 and info.cwnd > 0
+        exp = explain_socket(server_side, None, "en", info)
+        assert exp.tcp_info is not None and "5000 received" in exp.tcp_info
+        assert "5000 received" in exp.render()
+        assert c.tcp_info(_one(c, "state time-wait")) is None
+        server.close()
+        client.close()
+        time.sleep(0.1)
+        assert c.tcp_info(server_side) is None  # gone: the exact lookup finds nothing
+
+
+def test_reuse_setting_fires_for_non_loopback_destinations(
+    netns: TestNetns, pop: Population
+) -> None:
+    """5000 outbound TIME_WAITs to a non-loopback address (on lo of our own namespace) with
+    tcp_tw_reuse=2 (loopback only): the advisor says reuse does not apply to them."""
+    netns.ip("addr", "add", "10.99.0.1/32", "dev", "lo")  # local, but not a loopback address
+    netns.sysctl("net.ipv4.tcp_tw_reuse", "2")
+    with netns.inside():
+        lst = pop.listener("10.99.0.1", 8080)
+        pop.time_wait(lst, 5000)
+    by_id = {f.id: f for f in advise(take_snapshot(netns=netns.name))}
+    assert "tw_reuse_off" in by_id and "tcp_tw_reuse=2" in by_id["tw_reuse_off"].evidence
+
+
+def test_fin_wait2_and_server_side_time_wait_piles(
+    netns: TestNetns, pop: Population, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twtop import advisor
+
+    # 10k inbound TIME_WAITs is the real threshold; the logic is the same at 500 and faster
+    # to build (a client port reused by a new SYN takes over a TIME_WAIT, so counts vary).
+    monkeypatch.setattr(advisor, "SERVER_TW_INFO", 500)
+    with netns.inside():
+        lst = pop.listener("127.0.0.1", 8080)
+        pop.close_wait(lst, 1000)  # 1000 orphaned FIN_WAIT2 on the client side
+        srv = pop.listener("127.0.0.1", 9090)
+        pop.server_time_wait(srv, 800)  # this host closes inbound connections first
+    snap = take_snapshot(netns=netns.name)
+    by_id = {f.id: f for f in advise(snap)}
+    assert "fin_wait2_pile" in by_id and "127.0.0.1 (1000)" in by_id["fin_wait2_pile"].evidence
+    inbound_tw = snap.count(S.TIME_WAIT)  # every TIME_WAIT here is on the listening port 9090
+    assert inbound_tw >= 500
+    assert by_id["tw_server_side"].evidence.startswith(f"{inbound_tw} TIME_WAIT")

@@ -20,6 +20,7 @@ from widgets.sockets import SocketTable
 
 if TYPE_CHECKING:
     from tui.app import TwtopApp
+    from twtop.detail import TcpInfo
 
 #: Every state a process can own (TIME_WAIT and request sockets have no owner).
 _OWNABLE = (
@@ -134,6 +135,7 @@ class SocketScreen(Screen[None]):
         self.sock = sock
         self.elapsed_at_open = elapsed_ms
         self.opened = 0.0
+        self.info: TcpInfo | None = None
 
     @property
     def twtop(self) -> TwtopApp:
@@ -152,12 +154,30 @@ class SocketScreen(Screen[None]):
         self.opened = self.twtop.clock() - self.elapsed_at_open / 1000
         self.redraw()
         self.set_interval(1.0, self.redraw)
+        self.fetch_info()
+
+    @work(thread=True, exclusive=True, group="tcp_info", exit_on_error=False)
+    def fetch_info(self) -> None:
+        """tcp_info by exact lookup (not every source has it; TIME_WAIT has none)."""
+        lookup = getattr(self.twtop.source, "tcp_info", None)
+        if lookup is None:
+            return
+        try:
+            info = lookup(self.sock)
+        except TwtopError:
+            return
+        if info is not None:
+            self.app.call_from_thread(self._got_info, info)
+
+    def _got_info(self, info: TcpInfo) -> None:
+        self.info = info
+        self.redraw()
 
     def redraw(self) -> None:
         """Render the explanation with the timer as of now."""
         elapsed = int((self.twtop.clock() - self.opened) * 1000)
         self.query_one(ExplanationView).show(
-            self.sock, self.twtop.snapshot, self.twtop.lang, elapsed
+            self.sock, self.twtop.snapshot, self.twtop.lang, elapsed, self.info
         )
 
 

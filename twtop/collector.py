@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from itertools import compress, repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twtop import bytecode as bc
 from twtop import netns as netns_mod
@@ -46,6 +46,9 @@ from twtop.model import (
     fmt_endpoint,
 )
 from twtop.procs import ProcessMap
+
+if TYPE_CHECKING:
+    from twtop.detail import TcpInfo
 from twtop.states import MASK_ALL, TcpState
 
 AF_INET, AF_INET6 = socket.AF_INET, socket.AF_INET6
@@ -533,7 +536,7 @@ class Collector:
         self._seq = 0
         self._sock_ns = 0  # inode of the namespace the netlink socket was made in
         self._compat = True  # one TCPDIAG_GETSOCK walk for both families while the kernel takes it
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # one netlink conversation at a time
         self._prev: tuple[float, dict[str, int], dict[TcpState, int]] | None = None
         self._cw_first_seen: dict[int, float] = {}  # CLOSE_WAIT cookie -> first poll that saw it
         self.last_stats: list[wire.DecodeStats] = []
@@ -894,8 +897,28 @@ class Collector:
             owner=owner,
         )
 
+    def tcp_info(self, sock: Socket) -> TcpInfo | None:
+        """tcp_info of one socket by exact lookup (None: gone, or a TIME_WAIT/request socket,
+        which carry no tcp_info)."""
+        from twtop.detail import decode_reply, lookup_request
+
+        with self._lock:
+            s = self._socket()
+            s.send(lookup_request(sock, self._next_seq()))
+            try:
+                data = s.recv(wire.RECV_SIZE)
+            except OSError:
+                self.close()
+                return None
+        err, info = decode_reply(data)
+        return info if err == 0 else None
+
     def sockets(self, filter: str | None = None, limit: int | None = None) -> list[Socket]:
         """Sockets matching a filter, straight from a filtered kernel dump (no full poll)."""
+        with self._lock:  # the UI asks for sockets while the poll thread dumps
+            return self._sockets(filter, limit)
+
+    def _sockets(self, filter: str | None, limit: int | None) -> list[Socket]:
         plan = compile_filter(filter) if filter is not None else self.plan
         listeners = self._listeners()
         out: list[tuple[int, wire.Row]] = []

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import socket as _socket
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from twtop.knowledge import PHRASES, STATE_TEXT
 from twtop.model import TIME_WAIT_S, PeerRow, Snapshot, Socket
 from twtop.states import TcpState as S
+
+if TYPE_CHECKING:
+    from twtop.detail import TcpInfo
 
 WIDTH = 80
 
@@ -65,6 +69,7 @@ class Explanation:
     reuse: str | None
     owner: str
     queues: str
+    tcp_info: str | None
     normal: str
     problem: str
     action: str
@@ -99,7 +104,10 @@ class Explanation:
         parts.append(self.timer)
         if self.reuse:
             parts.append(self.reuse)
-        parts += [self.owner, self.queues, ""]
+        parts += [self.owner, self.queues]
+        if self.tcp_info:
+            parts.append(self.tcp_info)
+        parts.append("")
         parts.append(f"{p['label_normal']}{p['colon']}{self.normal}")
         parts.append(f"{p['label_problem']}{p['colon']}{self.problem}")
         parts.append(f"{p['label_action']}{p['colon']}{self.action}")
@@ -210,8 +218,11 @@ def _reuse_text(sock: Socket, snap: Snapshot | None, p: dict[str, str]) -> str |
     )
 
 
-def explain_socket(sock: Socket, snapshot: Snapshot | None = None, lang: str = "en") -> Explanation:
-    """Explain one socket: role, handshake step, wait, timer, reuse, normal vs problem."""
+def explain_socket(
+    sock: Socket, snapshot: Snapshot | None = None, lang: str = "en", info: TcpInfo | None = None
+) -> Explanation:
+    """Explain one socket: role, handshake step, wait, timer, reuse, normal vs problem, and
+    its tcp_info when given (``Collector.tcp_info``)."""
     p = PHRASES[lang]
     text = STATE_TEXT[lang][sock.state]
     role, done = PROGRESS[sock.state]
@@ -268,6 +279,20 @@ def explain_socket(sock: Socket, snapshot: Snapshot | None = None, lang: str = "
         reuse=_reuse_text(sock, snapshot, p),
         owner=owner,
         queues=queues,
+        tcp_info=None
+        if info is None
+        else p["tcp_info"].format(
+            rtt=f"{info.rtt_ms:.3f}",
+            rttvar=f"{info.rttvar_ms:.3f}",
+            rto=f"{info.rto_ms:.0f}",
+            cwnd=info.cwnd,
+            unacked=info.unacked,
+            retrans=info.retrans_total,
+            acked=info.bytes_acked,
+            received=info.bytes_received,
+            sent=fmt_ms(info.last_data_sent_ms),
+            recv=fmt_ms(info.last_data_recv_ms),
+        ),  # fmt: skip
         normal=text["normal"],
         problem=text["problem"],
         action=text["action"],

@@ -317,6 +317,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "label_action": "What to do",
         "colon": ": ",
         "stop": ".",
+        "tcp_info": "tcp_info: rtt {rtt} ms (±{rttvar}), rto {rto} ms, cwnd {cwnd}, {unacked} "
+        "segments unacked, {retrans} retransmitted in total; {acked} bytes acked, {received} "
+        "received; last data sent {sent} ago, received {recv} ago.",
     },
     "zh": {
         "this_host": "本机",
@@ -381,6 +384,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "label_action": "怎么做",
         "colon": ":",
         "stop": "。",
+        "tcp_info": "tcp_info:rtt {rtt} 毫秒(±{rttvar}),rto {rto} 毫秒,cwnd {cwnd},{unacked} 个报文段"
+        "未确认,累计重传 {retrans} 次;已确认 {acked} 字节,已接收 {received} 字节;最后发送数据在 {sent} "
+        "前,最后接收数据在 {recv} 前。",
     },
 }
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import Static
 
 from twtop.explain import explain_peer, explain_socket
 from twtop.model import PeerRow, Snapshot, Socket
+
+if TYPE_CHECKING:
+    from twtop.detail import TcpInfo
 
 
 class ExplainerStrip(Static):
@@ -36,11 +41,18 @@ class ExplanationView(Static):
     ExplanationView { padding: 0 1; }
     """
 
-    def show(self, sock: Socket, snap: Snapshot | None, lang: str, elapsed_ms: int = 0) -> None:
+    def show(
+        self,
+        sock: Socket,
+        snap: Snapshot | None,
+        lang: str,
+        elapsed_ms: int = 0,
+        info: TcpInfo | None = None,
+    ) -> None:
         """Render the explanation; ``elapsed_ms`` counts the timer down since the socket was
         read."""
         if elapsed_ms and sock.expires_ms:
             from dataclasses import replace
 
             sock = replace(sock, expires_ms=max(0, sock.expires_ms - elapsed_ms))
-        self.update(Text(explain_socket(sock, snap, lang).render()))
+        self.update(Text(explain_socket(sock, snap, lang, info).render()))
