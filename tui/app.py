@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
@@ -24,7 +24,7 @@ from twtop.advisor import advise
 from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
 from twtop.model import GROUPS, Snapshot, Socket
-from widgets.explain import ExplainerStrip
+from widgets.explain import ExplainerStrip, PeerPanel
 from widgets.findings import FindingsBar
 from widgets.header import StatusHeader
 from widgets.peers import PeerTable
@@ -95,7 +95,9 @@ class TwtopApp(App[int]):
         yield StateCounts()
         yield FindingsBar()
         yield PortGauge()
-        yield PeerTable()
+        with Horizontal(id="peers-row"):
+            yield PeerTable()
+            yield PeerPanel()
         yield ExplainerStrip()
         with Vertical(id="filter-bar"):
             yield Input(placeholder="filter: state time-wait and dport = :443", id="filter")
@@ -167,7 +169,22 @@ class TwtopApp(App[int]):
         )
         table = self.query_one(PeerTable)
         table.update_snapshot(snap)
-        self.query_one(ExplainerStrip).show(table.selected_row(), snap, self.lang)
+        self._explain_selected()
+
+    def _explain_selected(self) -> None:
+        row = self.query_one(PeerTable).selected_row()
+        panel = self.query_one(PeerPanel)
+        strip = self.query_one(ExplainerStrip)
+        wide = self.size.width >= PeerPanel.MIN_WIDTH  # the panel replaces the strip
+        if panel.display != wide:
+            panel.display = wide
+            strip.display = not wide
+        (panel if wide else strip).show(row, self.snapshot, self.lang)
+
+    def on_resize(self) -> None:
+        """Show the explanation panel when the terminal is wide enough."""
+        if self.snapshot is not None:
+            self._explain_selected()
 
     def _headers(self) -> Iterable[StatusHeader]:
         for screen in self.screen_stack:
@@ -176,8 +193,7 @@ class TwtopApp(App[int]):
     @on(PeerTable.PeerHighlighted)
     def _peer_highlighted(self, message: PeerTable.PeerHighlighted) -> None:
         # The message may be older than the last re-sort: ask the table what is selected now.
-        row = self.query_one(PeerTable).selected_row()
-        self.query_one(ExplainerStrip).show(row, self.snapshot, self.lang)
+        self._explain_selected()
 
     @on(PeerTable.PeerChosen)
     def _peer_chosen(self, message: PeerTable.PeerChosen) -> None:

@@ -8,7 +8,9 @@ from rich.text import Text
 from textual.widgets import Static
 
 from twtop.explain import explain_peer, explain_socket
+from twtop.knowledge import PHRASES, STATE_TEXT
 from twtop.model import PeerRow, Snapshot, Socket
+from twtop.states import TcpState as S
 
 if TYPE_CHECKING:
     from twtop.detail import TcpInfo
@@ -32,6 +34,39 @@ class ExplainerStrip(Static):
         text = Text("\n".join(lines), no_wrap=False)
         text.append("  (Enter: its sockets)", style="dim")
         self.update(text)
+
+
+class PeerPanel(Static):
+    """The full explanation beside the peer table when the terminal is wide: what the selected
+    peer's dominant state means here, what it waits for, when it is a problem, what to do."""
+
+    DEFAULT_CSS = """
+    PeerPanel { width: 60; height: 1fr; border: round $primary; padding: 0 1;
+                border-title-align: left; display: none; }
+    """
+
+    #: Columns from which the panel is shown.
+    MIN_WIDTH = 150
+
+    def show(self, row: PeerRow | None, snap: Snapshot | None, lang: str) -> None:
+        """Explain ``row``'s most telling state (the first of the non-ESTABLISHED ones it has)."""
+        if row is None or snap is None:
+            self.update("")
+            return
+        order = (S.CLOSE_WAIT, S.TIME_WAIT, S.FIN_WAIT2, S.SYN_RECV, S.LAST_ACK, S.FIN_WAIT1,
+                 S.CLOSING, S.SYN_SENT, S.ESTABLISHED, S.LISTEN, S.CLOSE)  # fmt: skip
+        state = next((st for st in order if row.count(st)), S.ESTABLISHED)
+        text = STATE_TEXT[lang][state]
+        p = PHRASES[lang]
+        self.border_title = f"{row.peer}: {state.name}"
+        body = "\n".join(explain_peer(row, snap, lang))
+        body += f"\n\n{state.name} — {text['role']}\n\n{text['meaning']}\n\n"
+        body += f"{p['label_waits']}{p['colon']}{text['waits']}{p['stop']}\n"
+        body += f"{p['label_next']}{p['colon']}{text['next']}{p['stop']}\n\n"
+        body += f"{p['label_normal']}{p['colon']}{text['normal']}\n"
+        body += f"{p['label_problem']}{p['colon']}{text['problem']}\n"
+        body += f"{p['label_action']}{p['colon']}{text['action']}"
+        self.update(Text(body))
 
 
 class ExplanationView(Static):
