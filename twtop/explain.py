@@ -7,6 +7,7 @@ is at, what it waits for, its timer), ``explain_peer`` summarises a peer group, 
 
 from __future__ import annotations
 
+import os
 import socket as _socket
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from twtop.detail import TcpInfo
 
 WIDTH = 80
+
+#: States whose tcp_info says nothing about a connection (no peer, or a minisocket).
+_NO_TCP_INFO = frozenset({S.LISTEN, S.CLOSE, S.SYN_RECV, S.TIME_WAIT})
 
 #: The four segments of the close handshake; "A" is the active closer, "B" the passive one.
 CLOSE_STEPS = (("A", "FIN"), ("B", "ACK"), ("B", "FIN"), ("A", "ACK"))
@@ -252,7 +256,7 @@ def explain_socket(
     elif sock.inode == 0:
         owner = p["orphan"] if sock.orphan else p["no_owner"]
     else:
-        owner = p["unknown_owner"]
+        owner = p["unknown_owner_root"] if os.geteuid() == 0 else p["unknown_owner"]
     if sock.state == S.LISTEN:
         queues = p["listen_queue"].format(rq=sock.rqueue, wq=sock.wqueue)
     elif sock.state == S.CLOSE_WAIT:

@@ -295,6 +295,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "owner": "Owner: {process}[{pid}] ({user}).",
         "no_owner": "Owner: none (TIME_WAIT and request sockets have no inode, so no process).",
         "unknown_owner": "Owner: unknown (needs root to read other users' processes).",
+        "unknown_owner_root": "Owner: unknown (no process visible from here holds it: another "
+        "PID namespace, or it was just closed).",
         "queues": "Queues: rqueue {rq} bytes unread, wqueue {wq} bytes unsent.",
         "cw_queue": "rqueue {rq}: the peer's FIN counts as one byte until the application reads "
         "end-of-file, so {rq} means {meaning}.",
@@ -362,6 +364,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "owner": "所属进程:{process}[{pid}]({user})。",
         "no_owner": "所属进程:无(TIME_WAIT 和请求套接字没有 inode,因此没有进程)。",
         "unknown_owner": "所属进程:未知(读取其他用户的进程需要 root)。",
+        "unknown_owner_root": "所属进程:未知(从这里看不到持有它的进程:在另一个 PID 命名空间中,或刚被关闭)。",
         "queues": "队列:rqueue 有 {rq} 字节未读,wqueue 有 {wq} 字节未发送。",
         "cw_queue": "rqueue {rq}:在应用读到文件结束之前,对端的 FIN 计为 1 字节,所以 {rq} 表示"
         "{meaning}。",
