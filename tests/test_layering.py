@@ -31,3 +31,10 @@ def test_import_linter_contracts() -> None:
         pytest.skip("import-linter is not installed")
     out = subprocess.run([lint], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_public_names_resolve() -> None:
+    import twtop
+
+    for name in twtop.__all__:
+        assert getattr(twtop, name) is not None, name

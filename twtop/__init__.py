@@ -20,7 +20,7 @@ _LAZY = {
     "PortTuple": "twtop.model",
     "TcpState": "twtop.states",
     "explain_socket": "twtop.explain",
-    "explain_state": "twtop.explain",
+    "render_state_card": "twtop.explain",
     "explain_peer": "twtop.explain",
     "advise": "twtop.advisor",
 }

@@ -100,13 +100,11 @@ class Listeners:
         self.specific: set[tuple[bytes, int]] = set()  # (raw 16-byte address, raw port)
         self.specific_v4: set[tuple[int, int]] = set()  # the IPv4 ones as (address word, port)
         self.rows: list[tuple[int, wire.Row]] = []
-        self.family_of: dict[bytes, int] = {}
 
     def add(self, family: int, row: wire.Row) -> None:
         """Record one LISTEN row."""
         self.rows.append((family, row))
         addr = row[wire.R_SRC]
-        self.family_of[addr] = family
         if row[wire.R_SPORT] not in self.ports:
             self.ports.add(row[wire.R_SPORT])
             self.port_bytes.append(wire.port(row[wire.R_SPORT]).to_bytes(2, "big"))

@@ -319,15 +319,6 @@ def dump_chunks(
         yield buf, 0, rows
 
 
-def dump(sock: socket.socket, request: bytes, stats: DecodeStats, seq: int) -> Iterator[list[Row]]:
-    """Send a dump request and yield decoded rows buffer by buffer until NLMSG_DONE."""
-    for buf, length, rows in dump_chunks(sock, request, stats, seq):
-        if length:
-            yield unpack_rows(buf, length)
-        elif rows:
-            yield rows
-
-
 def raw_dump_bytes(sock: socket.socket, request: bytes) -> int:
     """Receive a whole dump without decoding anything; return the byte count (benchmark floor)."""
     sock.send(request)
