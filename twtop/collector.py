@@ -144,7 +144,7 @@ class Aggregator:
         self.tw_dsts: defaultdict[bytes, Counter[int]] = defaultdict(Counter)
         self.tw_dsts_recent: defaultdict[bytes, Counter[int]] = defaultdict(Counter)
         self.recent_tw = 0
-        self.unowned = 0
+        self.unowned: set[int] = set()  # inodes of sockets no known process holds
         # (family, tag, state, inbound, src, dst, pa, pb, pid) -> sockets; see _add_columns
         self.sockets_by_key: Counter[tuple[Any, ...]] = Counter()
         self.cw_cookies: list[int] = []
@@ -239,7 +239,9 @@ class Aggregator:
                 exact = map(spec.__contains__, zip(srcs, sports, strict=True))
                 inbound = list(map(operator.or_, map(lst.wild.__contains__, sports), exact))
         pids: list[Any] = list(map(self.pid_of.get, inodes))
-        self.unowned += pids.count(None) - list(inodes).count(0)  # owners not yet mapped
+        if pids.count(None) > list(inodes).count(0):  # sockets whose owner is not mapped yet
+            self.unowned.update(compress(inodes, map(operator.not_, pids)))
+            self.unowned.discard(0)
         # One Counter over the dimensions every view needs; the ephemeral side's port is left out
         # (0) wherever no view needs it, so sockets of one peer collapse into a few keys.
         # pa: the remote port for outbound sockets (their port tuple), or for every socket when
@@ -537,6 +539,7 @@ class Collector:
         self._lock = threading.RLock()  # one netlink conversation at a time
         self._prev: tuple[float, dict[str, int], dict[TcpState, int]] | None = None
         self._cw_first_seen: dict[int, float] = {}  # CLOSE_WAIT cookie -> first poll that saw it
+        self._unowned_before: set[int] = set()
         self.last_stats: list[wire.DecodeStats] = []
 
     # -- configuration -------------------------------------------------------------------------
@@ -683,9 +686,11 @@ class Collector:
         if mask:
             self._walk(mask, agg.add_full, agg)
         agg.finish()
-        if agg.unowned:
-            # New owners appeared: rescan /proc (rate-limited), the next poll will name them.
+        # Owners of sockets seen unowned in two polls in a row: rescan /proc (rate-limited).
+        # Short-lived sockets (an accept-and-close loop) never trigger the scan.
+        if agg.unowned & self._unowned_before:
             self.procs.refresh(unknown=True)
+        self._unowned_before = agg.unowned
         collect_ms = (time.perf_counter() - t0) * 1000
         return self._build(agg, listeners, sysctl, counters, now, collect_ms)
 
