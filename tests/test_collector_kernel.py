@@ -329,7 +329,7 @@ def test_new_owner_is_named_after_a_rescan(netns: TestNetns, pop: Population) ->
         with netns.inside():
             pop.close_wait(lst, 2)
         first = c.poll()  # unknown inodes, first sighting: no rescan for what may be short-lived
-        assert not [p for p in first.processes if p.pid == os.getpid()]
+        assert not [p for p in first.processes if p.states.get(TcpState.CLOSE_WAIT)]
         c.poll()  # the same inodes again: rescan
         snap = c.poll()
     mine = [p for p in snap.processes if p.pid == os.getpid()]
