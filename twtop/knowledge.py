@@ -279,8 +279,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "timer_persist": "Zero-window probe timer: the peer's receive window is 0; {left}, "
         "{retrans} probes.",
         "timer_cw": "No timer: CLOSE_WAIT lasts until the application calls close().",
-        "reuse_inbound": "Reuse: connect() never takes over an inbound TIME_WAIT; a new SYN "
-        "from the same client port can (the kernel accepts it when its sequence/timestamp "
+        "reuse_inbound": "Reuse: tcp_tw_reuse does not help here: it acts only in connect(), "
+        "which picks ephemeral ports, not this listening port. A new SYN from the same client "
+        "port can take this TIME_WAIT over (the kernel accepts it when its sequence/timestamp "
         "is newer).",
         "reuse_outbound": "Reuse: connect() may take over this 4-tuple when tcp_tw_reuse allows "
         "it (now {reuse}: {reuse_meaning}), the connection used TCP timestamps "
@@ -350,8 +351,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "timer_syn": "SYN-ACK 重传定时器:{left};已重传 {retrans} 次。",
         "timer_persist": "零窗口探测定时器:对端接收窗口为 0;{left},已探测 {retrans} 次。",
         "timer_cw": "没有定时器:CLOSE_WAIT 会一直持续到应用调用 close()。",
-        "reuse_inbound": "复用:connect() 永远不会接管入站的 TIME_WAIT;来自同一客户端端口的新 SYN "
-        "可以接管(当其序号/时间戳更新时内核会接受)。",
+        "reuse_inbound": "复用:tcp_tw_reuse 在这里没有帮助:它只在 connect() 中起作用,而 connect() "
+        "选择的是临时端口,不是这个监听端口。来自同一客户端端口的新 SYN 可以接管这个 TIME_WAIT"
+        "(当其序号/时间戳更新时内核会接受)。",
         "reuse_outbound": "复用:当 tcp_tw_reuse 允许(当前 {reuse}:{reuse_meaning})、该连接使用了"
         "TCP 时间戳(tcp_timestamps={ts})且进入 TIME_WAIT 已至少 {delay} 毫秒({ready})时,"
         "connect() 可以接管这个四元组。",

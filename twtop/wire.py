@@ -66,11 +66,6 @@ def port(raw: int) -> int:
     return ((raw & 0xFF) << 8) | (raw >> 8) if _LITTLE else raw
 
 
-def raw_port(number: int) -> int:
-    """The inverse of ``port``: the native u16 whose wire bytes are ``number`` big-endian."""
-    return port(number)
-
-
 @dataclass(slots=True)
 class DecodeStats:
     """What the decoder saw: messages decoded, skipped as malformed, and why the dump ended."""
@@ -172,7 +167,7 @@ def _decode_slow(buf: bytes, rows: list[Row], stats: DecodeStats, seq: int | Non
             if flags & NLM_F_DUMP_INTR:
                 stats.interrupted = True
             # Attributes are not read on this path, so they are stepped over by nlmsg_len, not
-            # parsed; ``iter_attrs`` walks (and bounds-checks) them where they are used.
+            # parsed. ``iter_attrs`` is the bounds-checked walker for code that reads them.
             if length < MSG_LEN:
                 stats.skip("short inet_diag_msg")
             else:
