@@ -17,7 +17,7 @@ from twtop.model import TIME_WAIT_S, PeerRow, Snapshot, Socket
 from twtop.states import TcpState as S
 
 if TYPE_CHECKING:
-    from twtop.detail import TcpInfo
+    from twtop.tcpinfo import TcpInfo
 
 WIDTH = 80
 
