@@ -750,13 +750,11 @@ OWNER_REASONS = {
         "few seconds)",
         "stale_or_ns": "owner unknown: not in /proc at the last scan (another PID namespace, or "
         "opened since that scan)",
-        "not_accepted": "no owner: not yet accepted by the application (no file descriptor exists)",
     },
     "zh": {
         "not_root": "属主未知:读取其他用户的进程需要 root",
         "pid_namespace": "属主未知:此处可见的进程都不持有它(另一个 PID 命名空间,例如容器)",
         "not_looked_up": "属主尚未查找(进程表最多每隔几秒重新扫描一次)",
         "stale_or_ns": "属主未知:上次扫描时 /proc 中没有(另一个 PID 命名空间,或在那次扫描之后才打开)",
-        "not_accepted": "没有属主:应用尚未 accept(还没有文件描述符)",
     },
 }
