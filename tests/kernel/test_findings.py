@@ -53,9 +53,10 @@ def test_tw_buckets_overflow_in_once_json(netns: TestNetns, pop: Population) -> 
     proc = subprocess.Popen(
         _cmd(netns, "--json", "--sample", "1.5"), stdout=subprocess.PIPE, text=True, env=_env()
     )
-    deadline = time.monotonic() + 20  # bounded: at most ~400 connections, then stop
+    # Bounded: until twtop has answered, at most 30 s and 2000 connections.
+    deadline = time.monotonic() + 30
     made = 0
-    while proc.poll() is None and time.monotonic() < deadline and made < 400:
+    while proc.poll() is None and time.monotonic() < deadline and made < 2000:
         with netns.inside():
             pop.time_wait(lst, 2)
         made += 2
