@@ -207,7 +207,7 @@ def build_ports(counts: Counts, sysctl: Mapping[str, str | None]) -> PortUsage:
         for tkey, used in counts.tuples.items()
     ]  # fmt: skip
     top = tuple(heapq.nlargest(MAX_TUPLES, tuples, key=lambda t: (t.used, t.tw_per_s)))
-    return PortUsage(low, high, reserved, top, len(tuples))
+    return PortUsage(low, high, reserved, top, len(tuples), sum(counts.tuples_tw.values()))
 
 
 def build_processes(counts: Counts, owner: Callable[[int], Owner | None]) -> tuple[ProcessRow, ...]:

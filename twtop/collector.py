@@ -106,7 +106,8 @@ class Collector:
         self.session.reset_stats()
         with netns_mod.entered(self.netns_path):
             sysctl = sysinfo.read_sysctls()
-            counters = sysinfo.read_counters()
+            proc_notes: list[str] = []  # what of /proc could not be read
+            counters = sysinfo.read_counters(proc_notes)
         listeners = self._listeners()
         self.procs.refresh(r[wire.R_INODE] for _f, r in listeners.rows)
         agg = Aggregator(self.group, self.plan, listeners, self.procs.pid_of())
@@ -126,7 +127,10 @@ class Collector:
             kernel=sysinfo.kernel_release(),
             netns=self.netns_spec,
             filter=self.plan.text,
-            notes=poll_notes(self.procs.unreadable, os.geteuid() == 0, self.session.stats),
+            notes=(
+                *proc_notes,
+                *poll_notes(self.procs.unreadable, os.geteuid() == 0, self.session.stats),
+            ),
             malformed=sum(s.malformed for s in self.session.stats),
             owner=self.procs.owner,
             listeners=tuple(self._listener(f, r, addr) for f, r in listeners.rows),

@@ -15,8 +15,9 @@ from typing import NamedTuple
 
 from twtop import bytecode as bc
 from twtop import wire
-from twtop.model import NO_OWNER, PeerKey, PortTuple, Socket, fmt_endpoint
+from twtop.model import NO_OWNER, PeerKey, PortTuple, Socket
 from twtop.states import MASK_ALL, TcpState
+from twtop.text import endpoint
 
 AF_INET, AF_INET6 = socket.AF_INET, socket.AF_INET6
 MAPPED = b"\0" * 10 + b"\xff\xff"  # the prefix of an IPv4-mapped IPv6 address
@@ -83,7 +84,7 @@ def label(key: PeerKey) -> str:
     if key.group == "ip":
         return addr_text(key.family, key.addr)
     if key.group == "ipport":
-        return fmt_endpoint(addr_text(key.family, key.addr), key.port)
+        return endpoint(addr_text(key.family, key.addr), key.port)
     if key.group == "lport":
         return str(key.port)
     return NO_OWNER_LABEL if key.pid == NO_OWNER else str(key.pid)
