@@ -140,6 +140,7 @@ def test_peer_dump_is_filtered_in_the_kernel(netns: TestNetns, pop: Population) 
         few = c.peer_sockets(_row(snap, "127.0.0.1"), limit=5)
         assert len(few) == 5
         assert len(c.sockets("dst 127.0.0.2")) == 10 and _received(c) <= 10 + 2
+        assert len(c.sockets("state time-wait", limit=7)) == 7
 
 
 def test_ipv4_client_of_a_dual_stack_listener(netns: TestNetns, pop: Population) -> None:
