@@ -11,6 +11,10 @@ from typing import Any
 from twtop import __version__
 from twtop.errors import EXIT_RUNTIME, EXIT_USAGE, TwtopError, UsageError
 from twtop.model import GROUPS
+from twtop.safe import sanitize
+
+#: Bound for a whole ``--once`` table run through the sanitiser (it bounds names, not reports).
+REPORT_LIMIT = 1 << 30
 
 EPILOG = """\
 filter examples:
@@ -86,7 +90,8 @@ def _once(settings: dict[str, Any], fmt: str) -> int:
         sys.stdout.write(render_prometheus(snap, top=top))
     else:
         lines = [line for f in findings for line in f.render_lines()]
-        sys.stdout.write(render_table(snap, top=top, findings=lines))
+        # Names from the system are data: no control byte reaches the terminal.
+        sys.stdout.write(sanitize(render_table(snap, top=top, findings=lines), REPORT_LIMIT, "\n"))
     return 0
 
 
@@ -150,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     except TwtopError as exc:
         from twtop.filter import FilterError
 
-        print(f"twtop: {exc}", file=sys.stderr)
+        print(f"twtop: {sanitize(str(exc), 2000)}", file=sys.stderr)
         if isinstance(exc, FilterError):
             print(exc.caret(), file=sys.stderr)
         code = exc.exit_code

@@ -2,6 +2,35 @@
 
 from __future__ import annotations
 
+from rich.text import Text
+
+
+class Plain:
+    """A text cell shown exactly as written (never as markup) that sorts by its text.
+
+    DataTable parses a ``str`` cell as Rich markup; names from the system (``[/x]``) are data.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __rich__(self) -> Text:
+        return Text(self.text, end="")
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Plain) and self.text == other.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __lt__(self, other: Plain) -> bool:
+        return self.text < other.text
+
 
 def count(n: int) -> str:
     """1234 -> ``1,234``; 123456 -> ``123.5k``; 12345678 -> ``12.3M``."""
