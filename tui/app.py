@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 
 from tui.messages import PollFailed, SnapshotReady
 from tui.screens import HelpScreen, PeerScreen
+from tui.signals import TerminalGuard
 from twtop import files
 from twtop.advisor import advise
 from twtop.errors import TwtopError
@@ -345,7 +346,8 @@ def run_app(settings: dict[str, Any]) -> int:
     )
     app = TwtopApp(collector, settings)
     try:
-        app.run(mouse=not settings.get("no_mouse"))
+        with TerminalGuard(app):  # SIGTERM/SIGHUP/SIGQUIT: terminal restored, exit 128+N
+            app.run(mouse=not settings.get("no_mouse"))
     finally:
         collector.close()
     return app.return_code or 0
