@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 from twtop import __version__
 from twtop.errors import EXIT_RUNTIME, EXIT_USAGE, TwtopError, UsageError
 from twtop.model import GROUPS
+from twtop.safe import sanitize
+
+#: Bound for a whole ``--once`` table run through the sanitiser (it bounds names, not reports).
+REPORT_LIMIT = 1 << 30
 
 if TYPE_CHECKING:
     from twtop.collector import Collector
@@ -124,7 +128,8 @@ def _once(settings: dict[str, Any], fmt: str, sample_s: float = DEFAULT_SAMPLE_S
         sys.stdout.write(render_prometheus(snap, top=top))
     else:
         lines = [line for f in findings for line in f.render_lines()]
-        sys.stdout.write(render_table(snap, top=top, findings=lines))
+        # Names from the system are data: no control byte reaches the terminal.
+        sys.stdout.write(sanitize(render_table(snap, top=top, findings=lines), REPORT_LIMIT, "\n"))
     return 0
 
 
@@ -182,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     except TwtopError as exc:
         from twtop.filter import FilterError
 
-        print(f"twtop: {exc}", file=sys.stderr)
+        print(f"twtop: {sanitize(str(exc), 2000)}", file=sys.stderr)
         if isinstance(exc, FilterError):
             print(exc.caret(), file=sys.stderr)
         code = exc.exit_code
