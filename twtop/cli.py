@@ -18,6 +18,8 @@ filter examples:
   state established,close-wait and dport = :443
   dst 10.0.0.0/8 and not sport >= 1024
 
+subcommands: twtop explain STATE, twtop export (Prometheus exporter; see twtop export -h)
+
 exit codes: 0 ok, 1 runtime error, 2 usage error, 69 sock_diag/namespace unavailable
 """
 
@@ -70,7 +72,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def _once(settings: dict[str, Any], fmt: str) -> int:
     from twtop.collector import Collector
-    from twtop.report import render_prometheus, render_table
+    from twtop.report import render_table
 
     with Collector(
         netns=settings.get("netns"), filter=settings.get("filter"), group=settings["group"]
@@ -83,7 +85,9 @@ def _once(settings: dict[str, Any], fmt: str) -> int:
         doc["findings"] = [f.to_dict() for f in findings]
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     elif fmt == "prom":
-        sys.stdout.write(render_prometheus(snap, top=top))
+        from twtop.prom import render_snapshot
+
+        sys.stdout.buffer.write(render_snapshot(snap, findings, top=top))
     else:
         lines = [line for f in findings for line in f.render_lines()]
         sys.stdout.write(render_table(snap, top=top, findings=lines))
@@ -120,6 +124,10 @@ def run(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["explain"]:
         return _explain(argv[1:])
+    if argv[:1] == ["export"]:
+        from twtop.exporter import run as export
+
+        return export(argv[1:])
     args = build_parser().parse_args(argv)
     settings = _settings(args)
     if settings.get("filter"):
