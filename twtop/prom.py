@@ -156,10 +156,11 @@ def close_wait_families(snap: Snapshot, top: int) -> list[Metric]:
     out: list[Metric] = [cw]
     oldest = GaugeMetricFamily(
         "twtop_close_wait_oldest_seconds",
-        "Age of the oldest CLOSE_WAIT since twtop first saw it (by socket cookie); absent when "
-        "there is none.",
+        "Age of the oldest CLOSE_WAIT since twtop first saw it (by socket cookie, so a lower "
+        "bound); absent when there is none or on twtop's first collection.",
     )
-    if snap.close_wait_oldest_s is not None:
+    # On the first collection every CLOSE_WAIT is a first sighting: its age is unknown, not 0.
+    if snap.close_wait_oldest_s is not None and snap.interval_s is not None:
         oldest.add_metric([], snap.close_wait_oldest_s)
     out.append(oldest)
     return out
