@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import subprocess
 import threading
 import time
@@ -89,6 +90,37 @@ def test_scrape_storm_shares_collections(netns: TestNetns, pop: Population) -> N
     print(f"storm: {scrapes} scrapes in 10 s by 20 clients, {polls:.0f} collections")
 
 
+def test_textfile_is_written_atomically_with_the_same_families(
+    netns: TestNetns, pop: Population, tmp_path: object
+) -> None:
+    folder = str(tmp_path)
+    with netns.inside():
+        lst = pop.listener("127.0.0.1", 8080)
+        pop.time_wait(lst, 4)
+    path = os.path.join(folder, "twtop.prom")
+    env = {**os.environ, "TWTOP_CONFIG": "/nonexistent/twtop.toml"}
+    cmd = [twtop_bin(), "--once", "--format", "prom", "--netns", netns.name, "-o", path]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 0 and out.stdout == "", out.stderr
+    assert os.listdir(folder) == ["twtop.prom"]  # no temporary file left behind
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644  # node_exporter reads it as its user
+    with open(path, "rb") as f:
+        textfile = f.read()
+    assert b'twtop_tcp_sockets{state="time_wait"} 4.0' in textfile
+    check = promtool("check", "metrics", stdin=textfile)
+    assert check.returncode == 0, check.stdout + check.stderr
+    with exporter("--netns", netns.name) as base:
+        scraped = scrape(base + "/metrics")
+    names = {name for name, _l in samples(textfile)}
+    exporter_only = {"twtop_up", "twtop_collections_total", "twtop_collection_errors_total"}
+    assert names == {name for name, _l in samples(scraped.encode())} - exporter_only
+    # never through a symlink
+    os.rename(path, path + ".real")
+    os.symlink(path + ".real", path)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode != 0 and "symlink" in out.stderr and "Traceback" not in out.stderr
+
+
 def test_bad_input_is_one_line() -> None:
     env = {**os.environ, "TWTOP_CONFIG": "/nonexistent/twtop.toml"}
 
@@ -103,3 +135,5 @@ def test_bad_input_is_one_line() -> None:
     assert out.returncode == 2 and "HOST:PORT" in out.stderr
     out = run("export", "--scrape-timeout", "0")
     assert out.returncode == 2
+    out = run("--once", "--format", "json", "-o", "/tmp/x.prom")
+    assert out.returncode == 2 and "--format prom" in out.stderr

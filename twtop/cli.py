@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-g", "--group", choices=GROUPS, help="group peers by (default ip)")
     ap.add_argument("--once", action="store_true", help="print one report and exit")
     ap.add_argument("--format", choices=("table", "json", "prom"), help="--once output format")
+    ap.add_argument(
+        "-o", "--output", metavar="FILE",
+        help="with --format prom: write FILE atomically (node_exporter textfile directory)",
+    )  # fmt: skip
     ap.add_argument("--json", action="store_true", help="same as --once --format json")
     ap.add_argument("--top", type=int, help="list lengths in reports (default 10)")
     ap.add_argument("--lang", choices=("en", "zh"), help="language (default from LANG)")
@@ -70,7 +74,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return merged
 
 
-def _once(settings: dict[str, Any], fmt: str) -> int:
+def _once(settings: dict[str, Any], fmt: str, output: str | None = None) -> int:
     from twtop.collector import Collector
     from twtop.report import render_table
 
@@ -87,7 +91,14 @@ def _once(settings: dict[str, Any], fmt: str) -> int:
     elif fmt == "prom":
         from twtop.prom import render_snapshot
 
-        sys.stdout.buffer.write(render_snapshot(snap, findings, top=top))
+        text = render_snapshot(snap, findings, top=top)
+        if output:
+            from twtop.files import write_atomic
+
+            # node_exporter reads the textfile directory as its own user: world-readable.
+            write_atomic(output, text, mode=0o644)
+        else:
+            sys.stdout.buffer.write(text)
     else:
         lines = [line for f in findings for line in f.render_lines()]
         sys.stdout.write(render_table(snap, top=top, findings=lines))
@@ -129,6 +140,8 @@ def run(argv: list[str] | None = None) -> int:
 
         return export(argv[1:])
     args = build_parser().parse_args(argv)
+    if args.output and (args.json or (args.format or "table") != "prom"):
+        raise UsageError("-o/--output needs --format prom (the textfile collector format)")
     settings = _settings(args)
     if settings.get("filter"):
         from twtop.filter import compile_filter
@@ -139,7 +152,7 @@ def run(argv: list[str] | None = None) -> int:
 
         resolve(settings["netns"])
     if args.once or args.json or args.format:
-        return _once(settings, "json" if args.json else (args.format or "table"))
+        return _once(settings, "json" if args.json else (args.format or "table"), args.output)
     if not sys.stdout.isatty():
         # No terminal to draw on: print the report instead of failing.
         return _once(settings, "table")

@@ -178,10 +178,10 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = f"twtop/{__version__}"
     timeout = REQUEST_TIMEOUT_S  # socket timeout for every read and write of the connection
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         self._respond(head=False)
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._respond(head=True)
 
     def _respond(self, head: bool) -> None:
