@@ -29,6 +29,8 @@ MAX_TOP = 50
 #: Listening sockets are labelled one by one up to this many (they are configuration, so their
 #: count is bounded by what runs on the host); past it, the fullest queues are kept.
 MAX_LISTENERS = 100
+#: The advisor's "nothing fired" finding: not exported (an empty twtop_findings says it).
+ALL_CLEAR = "all_clear"
 #: The label value of the bucket that sums (or, for ratios, maxes) everything past the top N.
 OTHER = "other"
 #: CLOSE_WAITs whose owner twtop could not find (not yet accepted, another PID namespace, or the
@@ -212,7 +214,10 @@ def finding_families(findings: Iterable[Finding]) -> list[Metric]:
     """One series per current finding of the advisor (``twtop explain`` tells the rest)."""
     counts: dict[tuple[str, str], int] = {}
     for f in findings:
-        counts[(f.id, f.severity)] = counts.get((f.id, f.severity), 0) + 1
+        if f.id == ALL_CLEAR:  # no series at all says that
+            continue
+        key = (f.id, str(f.severity))
+        counts[key] = counts.get(key, 0) + 1
     fam = GaugeMetricFamily(
         "twtop_findings",
         "Findings of twtop's advisor now present (1 each); see twtop --once for evidence and "
