@@ -135,5 +135,33 @@ def test_bad_input_is_one_line() -> None:
     assert out.returncode == 2 and "HOST:PORT" in out.stderr
     out = run("export", "--scrape-timeout", "0")
     assert out.returncode == 2
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        out = run("export", "--web.listen-address", f"127.0.0.1:{port}")
+    assert out.returncode == 1 and "cannot listen on" in out.stderr
+    assert "Traceback" not in out.stderr
     out = run("--once", "--format", "json", "-o", "/tmp/x.prom")
     assert out.returncode == 2 and "--format prom" in out.stderr
+
+
+def test_beyond_loopback_only_when_asked_and_with_a_warning(netns: TestNetns) -> None:
+    # Inside the test's namespace 0.0.0.0 reaches nothing but its own loopback.
+    port = "9489"
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", netns.name, twtop_bin(), "export",
+         "--web.listen-address", f"0.0.0.0:{port}"],
+        stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TWTOP_CONFIG": "/nonexistent/twtop.toml"},
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        second = proc.stderr.readline()
+        assert "serving http://0.0.0.0:9489/metrics" in first
+        assert "reachable beyond this host" in second and "firewall" in second
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert proc.returncode == 0  # SIGTERM is a clean stop for systemd

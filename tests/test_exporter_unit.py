@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gzip
 import socket
 import threading
 import time
@@ -18,6 +19,8 @@ from twtop.exporter import (
     MAX_CONNECTIONS,
     Server,
     SharedCollection,
+    build_parser,
+    is_loopback,
     make_registry,
     parse_listen_address,
 )
@@ -192,3 +195,25 @@ def test_connections_beyond_the_cap_get_503_not_a_queue() -> None:
             s.close()
         time.sleep(0.3)
         assert get(base + "/metrics")[0] == 200  # slots come back
+
+
+def test_gzip_openmetrics_and_head() -> None:
+    with serving(Fake()) as base:
+        req = urllib.request.Request(base + "/metrics", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            assert r.headers["Content-Encoding"] == "gzip"
+            assert b"twtop_fake 1.0" in gzip.decompress(r.read())
+        om = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
+        req = urllib.request.Request(base + "/metrics", headers={"Accept": om})
+        with urllib.request.urlopen(req, timeout=5) as r:
+            assert r.headers["Content-Type"].startswith("application/openmetrics-text")
+            assert r.read().endswith(b"# EOF\n")
+        req = urllib.request.Request(base + "/metrics", method="HEAD")
+        with urllib.request.urlopen(req, timeout=5) as r:
+            assert r.status == 200 and r.read() == b""
+
+
+def test_loopback_unless_told_otherwise() -> None:
+    assert build_parser().parse_args([]).listen == "127.0.0.1:9489"
+    assert is_loopback("127.0.0.1") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.0.0.5")

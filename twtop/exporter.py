@@ -370,19 +370,20 @@ def run(argv: list[str]) -> int:
         server = Server((host, port), family, registry, args.netns)
     except OSError as exc:
         raise TwtopError(f"cannot listen on {args.listen}: {exc.strerror or exc}") from None
-    shown = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
-    _log(f"serving http://{shown}/metrics" + (f" for netns {args.netns}" if args.netns else ""))
-    if not is_loopback(host):
-        _log(
-            f"{host} is reachable beyond this host: allow only your Prometheus servers "
-            "(firewall) or put a reverse proxy with TLS and authentication in front"
-        )
 
     def stop(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, stop)  # systemd's stop: a clean exit 0
     try:
+        shown = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+        where = f" for netns {args.netns}" if args.netns else ""
+        _log(f"serving http://{shown}/metrics{where}")
+        if not is_loopback(host):
+            _log(
+                f"{host} is reachable beyond this host: allow only your Prometheus servers "
+                "(firewall) or put a reverse proxy with TLS and authentication in front"
+            )
         server.serve_forever(poll_interval=0.5)
     except KeyboardInterrupt:
         pass
