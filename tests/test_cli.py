@@ -88,8 +88,8 @@ def test_prometheus_format(netns: TestNetns, pop: Population) -> None:
         pop.time_wait(lst, 2)
     out = run("--once", "--format", "prom", "--netns", netns.name)
     assert out.returncode == 0, out.stderr
-    assert 'twtop_sockets{state="time_wait"} 2' in out.stdout
-    assert out.stdout.count("twtop_sockets{") == 11
+    assert 'twtop_tcp_sockets{state="time_wait"} 2.0' in out.stdout
+    assert out.stdout.count("twtop_tcp_sockets{") == 11
 
 
 def test_bad_filter_is_usage_error_pointing_at_token() -> None:
