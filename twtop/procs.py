@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 import psutil
 
 from twtop.model import Owner
+from twtop.safe import sanitize
 
 #: Immediate rescans for new unowned CLOSE_WAITs: at most one per this many seconds ...
 CW_RESCAN_MIN_S = 1.0
@@ -186,7 +187,7 @@ class ProcessMap:
                         user = str(p.uids().real)
             except psutil.Error:
                 continue
-            owners[pid] = Owner(pid, name, user)
+            owners[pid] = Owner(pid, sanitize(name), sanitize(user))  # names are data
         self._by_inode = by_inode
         self._owners = owners
         self.unreadable = unreadable
