@@ -174,6 +174,14 @@ class PeerRow:
         """How many sockets of this group are in ``state``."""
         return self.states.get(state, 0)
 
+    @property
+    def listed(self) -> int:
+        """How many sockets ``Collector.peer_sockets(row)`` lists: all of them, except that a
+        process's LISTEN sockets are counted in its row but not listed (listeners are not peers)."""
+        if self.key is not None and self.key.group == "process":
+            return self.total - self.count(TcpState.LISTEN)
+        return self.total
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
