@@ -223,14 +223,7 @@ class Collector:
         kf = keys.kernel_filter(row.key)
         plan = self.plan
         with self._lock:
-            keep: RowTest | None = None
-            if kf.pid is not None:
-                pid_of = self.procs.pid_of()
-                if kf.pid == NO_OWNER:
-                    keep = lambda r: r[wire.R_INODE] not in pid_of  # noqa: E731
-                else:
-                    mine = {i for i, p in pid_of.items() if p == kf.pid}
-                    keep = lambda r: r[wire.R_INODE] in mine  # noqa: E731
+            keep = None if kf.pid is None else _owned_by(kf.pid, self.procs.pid_of())
             prog = bc.all_of(plan.bytecode, kf.bytecode)
             return self._select(plan.mask & kf.mask, prog, plan, keep, limit)
 
@@ -256,6 +249,14 @@ class Collector:
         self.procs.refresh(r[wire.R_INODE] for r in rows)
         addr = AddrCache()
         return [self.to_socket(r[wire.R_FAMILY], r, listeners, addr) for r in rows]
+
+
+def _owned_by(pid: int, pid_of: dict[int, int]) -> RowTest:
+    """A test of decoded rows: held by ``pid`` (NO_OWNER: by no known process)."""
+    if pid == NO_OWNER:
+        return lambda r: r[wire.R_INODE] not in pid_of
+    mine = {i for i, p in pid_of.items() if p == pid}
+    return lambda r: r[wire.R_INODE] in mine
 
 
 def _python_accepts(plan: Plan, r: wire.Row) -> bool:
