@@ -207,7 +207,8 @@ def test_expired_socket_is_gone(netns: TestNetns, pop: Population) -> None:
     exp = explain_socket(sock, snap, elapsed_ms=elapsed)
     assert exp.timer.startswith("Gone: its timer ran out")
     assert "removed this socket from its table" in exp.timer
-    assert exp.waits == "nothing: the socket is gone"
+    assert exp.waits == "nothing: the socket is gone" and exp.owner == exp.queues == ""
+    assert exp.next == "nothing more; its 4-tuple can be used again"
     text = exp.render()
     assert "0 ms" not in text and " left" not in text
     assert explain_socket(sock, snap, "zh", elapsed_ms=elapsed).timer.startswith("已消失")

@@ -127,3 +127,27 @@ def test_chinese_uses_seconds_and_full_width_punctuation() -> None:
         # ASCII , ; ( only inside code such as bind(ip, 0) or shutdown(SHUT_WR)
         prose = re.sub(r"[A-Za-z_.]+\([^()]*\)", "", text)
         assert not re.search(r"[,;]|(?<![A-Za-z_])\(", prose), text
+
+
+@pytest.mark.parametrize("width", [60, 76, 80])
+def test_chinese_lines_never_start_with_closing_punctuation(width: int) -> None:
+    """Line breaking as Chinese text expects: no line starts with ，。；：、） and none ends
+    with （."""
+    texts = [render_state_card(state, "zh") for state in S]
+    for state in S:
+        sock = _sock(state, timer=1, expires_ms=900, retrans=2, rqueue=5, wqueue=3, inbound=True)
+        texts.append(explain_socket(sock, _snap(), "zh").render(width))  # type: ignore[arg-type]
+    for text in texts:
+        for line in text.splitlines():
+            assert not re.match(r"\s*[，。；：、）]", line), line
+            assert not line.endswith("（"), line
+
+
+def test_chinese_joins_without_ascii_separators() -> None:
+    cw = _sock(S.CLOSE_WAIT, rqueue=1, inode=0, owner=None, lport=8080, inbound=True)
+    text = explain_socket(cw, _snap(), "zh").render(400)  # type: ignore[arg-type]
+    assert "已经发生：← FIN、→ ACK。" in text
+    assert "（被动关闭方）" in text
+    # the fake snapshot's listener 0.0.0.0:8080 belongs to api-server[4242]
+    assert "（监听套接字 0.0.0.0:8080，进程 api-server[4242]）" in text
+    assert "。客户端已经关闭" in text

@@ -93,8 +93,8 @@ class Explanation:
     next: str
     timer: str
     reuse: str | None
-    owner: str
-    queues: str
+    owner: str  # empty once the socket is gone
+    queues: str  # empty for minisockets, request sockets and gone sockets
     tcp_info: str | None
     normal: str
     problem: str
@@ -113,8 +113,8 @@ class Explanation:
         """The close handshake as plain text, at most 80 columns."""
         return render_handshake(self)
 
-    def render(self) -> str:
-        """The full explanation as plain text (fits 80 columns)."""
+    def render(self, width: int = WIDTH) -> str:
+        """The full explanation as plain text, wrapped to ``width`` columns (80 by default)."""
         p = PHRASES[self.lang]
         ends = (
             self.local
@@ -132,16 +132,14 @@ class Explanation:
         parts.append(self.timer)
         if self.reuse:
             parts.append(self.reuse)
-        parts.append(self.owner)
-        if self.queues:
-            parts.append(self.queues)
+        parts += [line for line in (self.owner, self.queues) if line]
         if self.tcp_info:
             parts.append(self.tcp_info)
         parts.append("")
         parts.append(f"{p['label_normal']}{p['colon']}{self.normal}")
         parts.append(f"{p['label_problem']}{p['colon']}{self.problem}")
         parts.append(f"{p['label_action']}{p['colon']}{self.action}")
-        return "\n".join(_wrap(line) for line in parts) + "\n"
+        return "\n".join(_wrap(line, width) for line in parts) + "\n"
 
 
 def _meaning(state: S, lang: str) -> str:
@@ -168,8 +166,14 @@ def _wrap(text: str, width: int = WIDTH) -> str:
     return "\n".join(out)
 
 
+#: Full-width punctuation that may not start a line, and brackets that may not end one.
+_NO_BREAK_BEFORE = frozenset("，。；：、）」』！？")
+_NO_BREAK_AFTER = frozenset("（「『")
+
+
 def _words(text: str) -> list[str]:
-    """Split into wrap units: space-led words, and single CJK characters."""
+    """Split into wrap units: space-led words, and single CJK characters (a closing
+    punctuation mark stays with what precedes it, an opening bracket with what follows)."""
     units: list[str] = []
     cur = ""
     for ch in text:
@@ -177,11 +181,21 @@ def _words(text: str) -> list[str]:
             if cur:
                 units.append(cur)
             cur = " "
+        elif ch in _NO_BREAK_BEFORE and (cur or units):
+            if cur:
+                cur += ch
+            else:
+                units[-1] += ch
         elif ord(ch) > 0x2E80:
             if cur:
                 units.append(cur)
-            units.append(ch)
-            cur = ""
+                cur = ""
+            if units and units[-1][-1] in _NO_BREAK_AFTER:
+                units[-1] += ch
+            else:
+                units.append(ch)
+        elif units and not cur and units[-1][-1] in _NO_BREAK_AFTER:
+            cur = units.pop() + ch
         else:
             cur += ch
     if cur:
@@ -253,7 +267,7 @@ def _timer_text(sock: Socket, snap: Snapshot | None, left_ms: int, lang: str) ->
         return p["timer_retrans"].format(left=left, retrans=sock.retrans)
     if sock.timer == 4:
         text = p["timer_persist"].format(left=left, retrans=sock.retrans)
-        return f"{text} {p['persist_fin']}" if st in _OUR_FIN_UNACKED else text
+        return text + p["space"] + p["persist_fin"] if st in _OUR_FIN_UNACKED else text
     if st == S.FIN_WAIT2 and sock.inode != 0:
         return p["timer_fw2_open"]
     if st == S.CLOSE_WAIT:
@@ -330,7 +344,7 @@ def _owner_text(sock: Socket, snap: Snapshot | None, lang: str) -> str:
         lowner = p["listener_owner"].format(process=lst.owner.name, pid=lst.owner.pid)
     where = fmt_endpoint(lst.local, lst.lport) if lst is not None else sock.local_ep
     text = p["not_accepted"].format(listener=where, lowner=lowner)
-    return f"{text} {p['not_accepted_cw']}" if st == S.CLOSE_WAIT else text
+    return text + p["space"] + p["not_accepted_cw"] if st == S.CLOSE_WAIT else text
 
 
 def _queues_text(sock: Socket, lang: str) -> str:
@@ -352,7 +366,7 @@ def _queues_text(sock: Socket, lang: str) -> str:
         data = sock.wqueue - 1
         text = p["queues_fin"].format(rq=sock.rqueue, wq=sock.wqueue, data=data)
         if data:
-            text += " " + p["fin_queued"].format(data=data)
+            text += p["space"] + p["fin_queued"].format(data=data)
         return text
     return p["queues"].format(rq=sock.rqueue, wq=sock.wqueue)
 
@@ -392,7 +406,7 @@ def explain_socket(
         direction = p["listening"]
     else:
         happened = (
-            p["happened"].format(steps=", ".join(happened_steps))
+            p["happened"].format(steps=p["list_sep"].join(happened_steps))
             if happened_steps
             else p["nothing_happened"]
         )
@@ -411,13 +425,13 @@ def explain_socket(
         steps=tuple(steps),
         happened=happened,
         waits=p["gone_waits"] if gone else text["waits"],
-        next=text["next"],
+        next=p["gone_next"] if gone else text["next"],
         timer=_timer_text(sock, snapshot, left_ms, lang),
         reuse=_reuse_text(sock, snapshot, armed_ms, lang)
         if st == S.TIME_WAIT and not gone
         else None,
-        owner=_owner_text(sock, snapshot, lang),
-        queues=_queues_text(sock, lang),
+        owner="" if gone else _owner_text(sock, snapshot, lang),
+        queues="" if gone else _queues_text(sock, lang),
         tcp_info=None
         if info is None or st in _NO_TCP_INFO
         else p["tcp_info"].format(
@@ -455,7 +469,7 @@ def render_handshake(exp: Explanation) -> str:
     gap = 44
     lines = [
         _pad(left_title, gap) + right_title,
-        _pad(f"({we})", gap) + f"({they})",
+        _pad(p["paren"].format(text=we), gap) + p["paren"].format(text=they),
     ]
     status_word = {
         "done": p["step_done"],

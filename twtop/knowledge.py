@@ -364,6 +364,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "step_next": "next",
         "step_queued": "sent, or queued behind data",
         "now": "now: {state}",
+        "list_sep": ", ",
+        "space": " ",
+        "paren": "({text})",
         "happened": "Already happened: {steps}.",
         "nothing_happened": "No FIN has been sent by either side.",
         "dur_ms": "{ms} ms",
@@ -377,6 +380,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "from its table (unless a segment from the peer reached it after twtop read it; "
         "refresh to check).",
         "gone_waits": "nothing: the socket is gone",
+        "gone_next": "nothing more; its 4-tuple can be used again",
         "timer_fw2_mini": "Orphaned FIN_WAIT2, kept as a minisocket: {left} left of at most "
         "tcp_fin_timeout ({fin_timeout} s) or TCP_LINGER2.",
         "timer_fw2_mini2": "Orphaned FIN_WAIT2, second stage: tcp_fin_timeout is {fin_timeout} s "
@@ -496,6 +500,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "step_next": "下一步",
         "step_queued": "已发出，或排在数据之后",
         "now": "当前：{state}",
+        "list_sep": "、",
+        "space": "",
+        "paren": "（{text}）",
         "happened": "已经发生：{steps}。",
         "nothing_happened": "双方都还没有发送 FIN。",
         "dur_ms": "{ms} 毫秒",
@@ -503,11 +510,12 @@ PHRASES: dict[str, dict[str, str]] = {
         "dur_min": "{m} 分 {s} 秒",
         "due": "已到期",
         "timer_none": "没有定时器在运行。",
-        "timer_tw": "TIME_WAIT 定时器：60 秒中还剩 {left}；最近一次（重新）计时在 {ago} 前"
+        "timer_tw": "TIME_WAIT 定时器：60 秒中还剩 {left}；最近一次（重新）计时在 {ago}前"
         "（即进入 TIME_WAIT 时，除非之后对端的报文让它重新计时）。",
-        "timer_gone": "已消失：它的定时器在 {ago} 前就已到期，内核已把这个套接字从表中删除"
+        "timer_gone": "已消失：它的定时器在 {ago}前就已到期，内核已把这个套接字从表中删除"
         "（除非 twtop 读取之后又有对端报文到达；刷新即可确认）。",
         "gone_waits": "无：套接字已消失",
+        "gone_next": "不再有后续；其四元组可以再次使用",
         "timer_fw2_mini": "孤儿 FIN_WAIT2，以 TIME_WAIT 轻量套接字保留：还剩 {left}，最长为 "
         "tcp_fin_timeout（{fin_timeout} 秒）或 TCP_LINGER2。",
         "timer_fw2_mini2": "孤儿 FIN_WAIT2，第二阶段：tcp_fin_timeout 为 {fin_timeout} 秒"
@@ -522,7 +530,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "T - 60 秒：总共 2 x（T - 60）。",
         "timer_fw2_open": "没有定时器：应用仍持有该套接字（调用的是 shutdown(SHUT_WR) 而不是 close()），"
         "FIN_WAIT2 可以永远持续。",
-        "timer_keepalive": "保活（keepalive）定时器：下次探测在 {left} 后；已有 {retrans} 次探测"
+        "timer_keepalive": "保活（keepalive）定时器：下次探测在 {left}后；已有 {retrans} 次探测"
         "未应答。",
         "timer_retrans": "重传定时器：{left}；自上次有进展以来已连续超时 {retrans} 次（不是累计值："
         "累计值见 tcp_info）。",
@@ -531,7 +539,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "timer_syn_sent": "SYN 重传定时器：{left}；已连续超时 {retrans} 次仍没有收到 SYN-ACK。",
         "timer_syn": "SYN-ACK 重传定时器：{left}；SYN-ACK 已重发 {retrans} 次。",
         "timer_persist": "零窗口探测定时器（persist）：对端接收窗口为 0（对端不再读取），我方数据"
-        "在等待；下次探测在 {left} 后，已探测 {retrans} 次。",
+        "在等待；下次探测在 {left}后，已探测 {retrans} 次。",
         "persist_fin": "我方 FIN 排在这些数据之后等待。",
         "timer_cw": "没有定时器（除非开启 SO_KEEPALIVE）：CLOSE_WAIT 会一直持续到应用调用 close()、"
         "对端发来 RST，或被 SOCK_DESTROY（ss -K）结束。",
@@ -551,10 +559,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "orphan_fw2": "孤儿套接字：应用已关闭其描述符；现在只有内核持有它，最长等待 tcp_fin_timeout。",
         "orphan_retries": "孤儿套接字：应用已关闭其描述符；现在只有内核持有它，直到挥手完成，或被 "
         "tcp_orphan_retries / tcp_max_orphans 结束（tcp_fin_timeout 不适用）。",
-        "not_accepted": "尚未被 accept：它在监听套接字 {listener}{lowner} 的全连接队列中等待。应用"
+        "not_accepted": "尚未被 accept：它在全连接队列中等待（监听套接字 {listener}{lowner}）。应用"
         "从未拿到它的描述符（inode 为 0）：应用还没有对它调用 accept()。它不是孤儿套接字。",
         "not_accepted_cw": "客户端已经关闭；这类连接堆积说明应用不再调用 accept()。",
-        "listener_owner": "（{process}[{pid}]）",
+        "listener_owner": "，进程 {process}[{pid}]",
         "no_listener": "所属进程：无。它没有描述符（inode 为 0），但此快照中没有监听 {local} 的套接字，"
         "所以它不是在等待 accept()；只有 FIN_WAIT1、FIN_WAIT2、CLOSING 和 LAST_ACK 才可能是孤儿"
         "套接字。twtop 无法判断是谁持有它。",
@@ -598,8 +606,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "colon": "：",
         "stop": "。",
         "tcp_info": "tcp_info：rtt {rtt} 毫秒（±{rttvar}），rto {rto} 毫秒，cwnd {cwnd}，{unacked} 个报文段"
-        "未确认，累计重传 {retrans} 次；已确认 {acked} 字节，已接收 {received} 字节；最后发送数据在 {sent} "
-        "前，最后接收数据在 {recv} 前。",
+        "未确认，累计重传 {retrans} 次；已确认 {acked} 字节，已接收 {received} 字节；最后发送数据在 {sent}"
+        "前，最后接收数据在 {recv}前。",
     },
 }
 

@@ -86,4 +86,6 @@ class ExplanationView(Static):
     ) -> None:
         """Render the explanation; ``elapsed_ms`` counts the timer down since the socket was
         read (the explainer says when a minisocket's timer ran out: it is gone)."""
-        self.update(Text(explain_socket(sock, snap, lang, info, elapsed_ms).render()))
+        exp = explain_socket(sock, snap, lang, info, elapsed_ms)
+        # wrap to what is left of the screen after padding and the scrollbar (2 + 2 columns)
+        self.update(Text(exp.render(max(40, self.app.size.width - 4))))
