@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -20,10 +19,12 @@ from textual.worker import get_current_worker
 
 from tui.messages import PollFailed, SnapshotReady
 from tui.screens import HelpScreen, PeerScreen
+from twtop import files
 from twtop.advisor import advise
 from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
 from twtop.model import GROUPS, Snapshot, Socket
+from twtop.report import document
 from widgets.explain import ExplainerStrip, PeerPanel
 from widgets.findings import FindingsBar
 from widgets.header import StatusHeader
@@ -85,7 +86,8 @@ class TwtopApp(App[int]):
         self.latest: Snapshot | None = None
         self._wake = threading.Event()
         self._poll = poll
-        self.export_dir = str(settings.get("export_dir") or os.getcwd())
+        #: Where ``e`` and ctrl+s write (None: the default private state directory).
+        self.state_dir: str | None = settings.get("state_dir")
         #: Monotonic clock for timers counting down (tests freeze it for stable screenshots).
         self.clock: Callable[[], float] = settings.get("clock") or time.monotonic
 
@@ -284,24 +286,23 @@ class TwtopApp(App[int]):
         if snap is None:
             self.notify("nothing collected yet", severity="warning")
             return
-        name = f"twtop-{snap.host}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        path = os.path.join(self.export_dir, name)
-        doc = snap.to_dict()
-        doc["findings"] = [f.to_dict() for f in advise(snap, self.lang)]
+        stem = f"twtop-{snap.host}-{time.strftime('%Y%m%d-%H%M%S')}"
+        doc = document(snap, advise(snap, self.lang))
+        text = json.dumps(doc, indent=2, ensure_ascii=False)
         try:
-            with open(path, "w") as f:
-                json.dump(doc, f, indent=2, ensure_ascii=False)
-        except OSError as exc:
-            self.notify(f"export failed: {exc.strerror}", severity="error")
+            path = files.write_new(stem, ".json", text, self.state_dir)
+        except TwtopError as exc:
+            self.notify(f"export failed: {exc}", severity="error")
             return
         self.notify(f"snapshot written to {path}")
 
     def action_save_svg(self) -> None:
         """Save an SVG screenshot and say where."""
+        stem = f"twtop-{time.strftime('%Y%m%d-%H%M%S')}"
         try:
-            path = self.save_screenshot(path=self.export_dir)
-        except OSError as exc:
-            self.notify(f"screenshot failed: {exc.strerror}", severity="error")
+            path = files.write_new(stem, ".svg", self.export_screenshot(), self.state_dir)
+        except TwtopError as exc:
+            self.notify(f"screenshot failed: {exc}", severity="error")
             return
         self.notify(f"screenshot saved to {path}")
 

@@ -6,11 +6,22 @@ import argparse
 import json
 import os
 import sys
-from typing import Any
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from twtop import __version__
 from twtop.errors import EXIT_RUNTIME, EXIT_USAGE, TwtopError, UsageError
 from twtop.model import GROUPS
+
+if TYPE_CHECKING:
+    from twtop.collector import Collector
+    from twtop.model import Snapshot
+
+#: Seconds between the two polls of a report: enough for counter rates to show.
+DEFAULT_SAMPLE_S = 1.0
+#: The longest sample window accepted (a report is meant to come back quickly).
+MAX_SAMPLE_S = 60.0
 
 EPILOG = """\
 filter examples:
@@ -38,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--once", action="store_true", help="print one report and exit")
     ap.add_argument("--format", choices=("table", "json", "prom"), help="--once output format")
     ap.add_argument("--json", action="store_true", help="same as --once --format json")
+    ap.add_argument(
+        "--sample",
+        type=float,
+        default=DEFAULT_SAMPLE_S,
+        metavar="S",
+        help="--once: seconds between the two polls that give rates and ages "
+        f"(default {DEFAULT_SAMPLE_S:g}; 0 = one poll, rates unknown)",
+    )
     ap.add_argument("--top", type=int, help="list lengths in reports (default 10)")
     ap.add_argument("--lang", choices=("en", "zh"), help="language (default from LANG)")
     ap.add_argument("--no-mouse", action="store_true", default=None, help="no mouse support")
@@ -68,19 +87,38 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return merged
 
 
-def _once(settings: dict[str, Any], fmt: str) -> int:
+def _sample(collector: Collector, sample_s: float) -> Snapshot:
+    """One poll, or two ``sample_s`` apart so rates and ages exist. /proc is rescanned right
+    before the last poll, so an owner still unknown then is not in this PID namespace."""
+    from twtop.model import CLOSE_WAIT_AGED_S
+    from twtop.queues import listener_queues, queue_filter
+
+    snap = collector.poll()
+    if sample_s > 0:
+        time.sleep(sample_s)
+        collector.procs.refresh(force=True)
+        snap = collector.poll()
+    socks = collector.sockets(queue_filter(snap.listeners))
+    snap = replace(snap, listeners=listener_queues(snap.listeners, socks))
+    if sample_s < CLOSE_WAIT_AGED_S:  # nothing can have been seen that long: unknown, not 0
+        snap = replace(snap, close_wait_aged=None)
+    return snap
+
+
+def _once(settings: dict[str, Any], fmt: str, sample_s: float = DEFAULT_SAMPLE_S) -> int:
+    from twtop.advisor import Context, advise
     from twtop.collector import Collector
-    from twtop.report import render_prometheus, render_table
+    from twtop.report import document, render_prometheus, render_table
 
     with Collector(
         netns=settings.get("netns"), filter=settings.get("filter"), group=settings["group"]
     ) as collector:
-        snap = collector.poll()
+        snap = _sample(collector, sample_s)
     top = settings["top"]
-    findings = _findings(snap, settings["lang"])
+    ctx = Context(lang=settings["lang"], root=os.geteuid() == 0, owners="fresh")
+    findings = advise(snap, ctx=ctx)
     if fmt == "json":
-        doc = snap.to_dict(top=top)
-        doc["findings"] = [f.to_dict() for f in findings]
+        doc = document(snap, findings, top)
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     elif fmt == "prom":
         sys.stdout.write(render_prometheus(snap, top=top))
@@ -88,14 +126,6 @@ def _once(settings: dict[str, Any], fmt: str) -> int:
         lines = [line for f in findings for line in f.render_lines()]
         sys.stdout.write(render_table(snap, top=top, findings=lines))
     return 0
-
-
-def _findings(snap: Any, lang: str) -> list[Any]:
-    try:
-        from twtop.advisor import advise
-    except ImportError:  # the advisor ships with the explainer
-        return []
-    return list(advise(snap, lang=lang))
 
 
 def _explain(argv: list[str]) -> int:
@@ -130,11 +160,13 @@ def run(argv: list[str] | None = None) -> int:
         from twtop.netns import resolve
 
         resolve(settings["netns"])
+    if not 0 <= args.sample <= MAX_SAMPLE_S:  # NaN fails both
+        raise UsageError(f"--sample must be between 0 and {MAX_SAMPLE_S:g} seconds")
     if args.once or args.json or args.format:
-        return _once(settings, "json" if args.json else (args.format or "table"))
+        return _once(settings, "json" if args.json else (args.format or "table"), args.sample)
     if not sys.stdout.isatty():
         # No terminal to draw on: print the report instead of failing.
-        return _once(settings, "table")
+        return _once(settings, "table", args.sample)
     # The engine never imports the UI statically (import-linter contract): load it by name, here.
     import importlib
 

@@ -13,8 +13,12 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from twtop.knowledge import PHRASES, STATE_TEXT
-from twtop.model import TIME_WAIT_S, Listener, PeerRow, Snapshot, Socket, fmt_endpoint
+from twtop.model import TIME_WAIT_S, Listener, PeerRow, Snapshot, Socket
 from twtop.states import TcpState as S
+from twtop.text import cols as _cols
+from twtop.text import endpoint as fmt_endpoint
+from twtop.text import ms as fmt_ms
+from twtop.text import wrap as _wrap
 
 if TYPE_CHECKING:
     from twtop.detail import TcpInfo
@@ -146,78 +150,6 @@ def _meaning(state: S, lang: str) -> str:
     return STATE_TEXT[lang][state]["meaning"]
 
 
-def _wrap(text: str, width: int = WIDTH) -> str:
-    """Wrap a paragraph to ``width`` display columns (CJK characters count double)."""
-    if "\n" in text:
-        return "\n".join(_wrap(t, width) for t in text.split("\n"))
-    out: list[str] = []
-    line = ""
-    cols = 0
-    for word in _words(text):
-        w = _cols(word)
-        if cols + w > width and line.strip():
-            out.append(line.rstrip())
-            line, cols = "", 0
-            word = word.lstrip()
-            w = _cols(word)
-        line += word
-        cols += w
-    out.append(line.rstrip())
-    return "\n".join(out)
-
-
-#: Full-width punctuation that may not start a line, and brackets that may not end one.
-_NO_BREAK_BEFORE = frozenset("，。；：、）」』！？")
-_NO_BREAK_AFTER = frozenset("（「『")
-
-
-def _words(text: str) -> list[str]:
-    """Split into wrap units: space-led words, and single CJK characters (a closing
-    punctuation mark stays with what precedes it, an opening bracket with what follows)."""
-    units: list[str] = []
-    cur = ""
-    for ch in text:
-        if ch == " ":
-            if cur:
-                units.append(cur)
-            cur = " "
-        elif ch in _NO_BREAK_BEFORE and (cur or units):
-            if cur:
-                cur += ch
-            else:
-                units[-1] += ch
-        elif ord(ch) > 0x2E80:
-            if cur:
-                units.append(cur)
-                cur = ""
-            if units and units[-1][-1] in _NO_BREAK_AFTER:
-                units[-1] += ch
-            else:
-                units.append(ch)
-        elif units and not cur and units[-1][-1] in _NO_BREAK_AFTER:
-            cur = units.pop() + ch
-        else:
-            cur += ch
-    if cur:
-        units.append(cur)
-    return units
-
-
-def _cols(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def fmt_ms(ms: int, lang: str = "en") -> str:
-    """``42.0 s`` / ``850 ms`` / ``3m05s`` (``42.0 秒`` / ``850 毫秒`` / ``3 分 05 秒`` in zh)."""
-    p = PHRASES[lang]
-    if ms < 1000:
-        return p["dur_ms"].format(ms=ms)
-    if ms < 60_000:
-        return p["dur_s"].format(s=f"{ms / 1000:.1f}")
-    s = ms // 1000
-    return p["dur_min"].format(m=s // 60, s=f"{s % 60:02d}")
-
-
 def _fin_timeout(snap: Snapshot | None) -> int | None:
     value = snap.sysctl.get("tcp_fin_timeout") if snap else None
     try:
@@ -300,23 +232,17 @@ def _reuse_text(sock: Socket, snap: Snapshot | None, armed_ms: int, lang: str) -
     )
 
 
-def _same_listener_addr(listener: str, local: str) -> bool:
-    if listener == local:
-        return True
-    if listener == "::":  # a dual-stack wildcard also takes IPv4 (shown unmapped)
-        return True
-    return listener == "0.0.0.0" and ":" not in local
-
-
 def _queued_on(sock: Socket, snap: Snapshot | None) -> tuple[bool | None, Listener | None]:
     """Whether ``sock``'s local address:port is a listener's (so, with inode 0, it waits in that
     listener's accept queue), and the listener when the snapshot names it. None: unknown."""
-    if snap is not None:
+    if snap is None:
+        return sock.inbound, None  # the engine matched it against the listeners when it read it
+    wild = "::" if ":" in sock.local else "0.0.0.0"
+    for addr in (sock.local, wild, "::"):  # the exact address first, as the kernel looks up
         for lst in snap.listeners:
-            if lst.lport == sock.lport and _same_listener_addr(lst.local, sock.local):
+            if lst.lport == sock.lport and lst.local == addr:
                 return True, lst
-        return False, None
-    return sock.inbound, None  # the engine matched it against the listeners when it read it
+    return False, None
 
 
 def _owner_text(sock: Socket, snap: Snapshot | None, lang: str) -> str:
