@@ -105,7 +105,10 @@ STATE_TEXT: dict[str, dict[S, dict[str, str]]] = {
             "waits": "its 60 s timer (no sysctl changes it; tcp_fin_timeout does not)",
             "next": "the socket disappears; its 4-tuple (and its local port towards that "
             "destination) can be used again",
-            "normal": "Always on the side that closes first; one per closed connection for 60 s.",
+            # 7, 7b: the tw counters include FIN_WAIT2 minisockets
+            "normal": "Always on the side that closes first; one per closed connection for 60 s. "
+            "TcpExtTW and sockstat 'tw' also count orphaned FIN_WAIT2 minisockets, so they can "
+            "exceed the TIME_WAIT count.",
             # 6: exhaustion is per tuple and only where reuse does not apply; 5, 7: buckets
             "problem": "When one (src, dst, dport) tuple holds most of its ephemeral ports and "
             "tcp_tw_reuse does not apply to it (connect() then fails with EADDRNOTAVAIL), or "
@@ -272,7 +275,8 @@ STATE_TEXT: dict[str, dict[S, dict[str, str]]] = {
             "60 秒重新计时。",
             "waits": "60 秒定时器到期（没有 sysctl 能改变它；tcp_fin_timeout 也不能）",
             "next": "套接字消失；其四元组（以及通往该目的地的本地端口）可以再次使用",
-            "normal": "先关闭的一方总会有；每个关闭的连接保留 60 秒。",
+            "normal": "先关闭的一方总会有；每个关闭的连接保留 60 秒。TcpExtTW 和 sockstat 的 tw 也统计"
+            "孤儿 FIN_WAIT2 的轻量套接字，所以可能大于 TIME_WAIT 的数量。",
             "problem": "某个（源、目的、目的端口）元组占用了大部分临时端口，且 tcp_tw_reuse 对它"
             "不适用（connect() 会以 EADDRNOTAVAIL 失败）；或达到 tcp_max_tw_buckets"
             "（TCPTimeWaitOverflow 增长；FIN_WAIT2 轻量套接字也计入该上限）。",
