@@ -130,7 +130,7 @@ def test_last_ack_and_fin_wait1_with_the_path_down(netns: TestNetns, pop: Popula
     f = explain_socket(fw1)
     assert f.role == "active" and _statuses(f)[1] == ("ACK", False, "waiting")
     # wqueue 1 = only our FIN, unacknowledged (kernel-facts 7b); an orphan, not a leak
-    assert fw1.wqueue == 1 and "plus 1 for our FIN" in f.queues
+    assert fw1.wqueue == 1 and "wqueue 1: only our FIN, not yet acknowledged" in f.queues
     assert "tcp_orphan_retries" in f.owner
 
 

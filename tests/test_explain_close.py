@@ -78,7 +78,7 @@ def test_closing_simultaneous_close(netns: TestNetns, pop: Population) -> None:
     assert ">>2      <------------------------------ ACK  waiting" in text
     assert "  4  ACK ------------------------------>      done" in text
     assert "Only the peer's ACK of our FIN is missing" in text
-    assert "plus 1 for our FIN" in exp.queues
+    assert "wqueue 1: only our FIN, not yet acknowledged" in exp.queues
     zh = explain_socket(closing, snap, "zh").render()
     assert ">>2      <------------------------------ ACK  等待中" in zh
     # the client never got the server's ACK: still FIN_WAIT1, waiting for it

@@ -59,7 +59,10 @@ def test_fin_timeout_unknown_gives_the_rule_not_a_number() -> None:
 
 def test_retrans_is_consecutive_timeouts_not_a_total() -> None:
     exp = explain_socket(_sock(S.ESTABLISHED, timer=1, expires_ms=800, retrans=3))
-    assert "3 consecutive timeouts" in exp.timer and "not a total" in exp.timer
+    assert (
+        "consecutive timeouts since the last progress: 3" in exp.timer
+        and "not a total" in exp.timer
+    )
 
 
 def test_time_wait_timer_may_have_been_rearmed() -> None:
@@ -80,9 +83,9 @@ def test_counting_down_past_zero_says_gone_not_zero_left() -> None:
     assert "1.5 s of 60 s left" in explain_socket(tw, elapsed_ms=0).timer
     exp = explain_socket(tw, elapsed_ms=4_000)
     assert exp.timer.startswith("Gone: its timer ran out 2.5 s ago") and exp.reuse is None
-    # a full socket's timer is re-armed by the kernel, not freed: "due now", never "gone"
+    # a full socket's timer is re-armed by the kernel, not freed: "fires in a moment", never "gone"
     est = _sock(S.ESTABLISHED, timer=1, expires_ms=200, retrans=1)
-    assert "due now" in explain_socket(est, elapsed_ms=1_000).timer
+    assert "fires in a moment (overdue)" in explain_socket(est, elapsed_ms=1_000).timer
 
 
 def test_close_wait_queue_meanings() -> None:

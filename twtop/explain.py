@@ -288,7 +288,9 @@ def _queues_text(sock: Socket, lang: str) -> str:
         else:
             meaning = p["cw_data_unread"].format(data=sock.rqueue - 1)
         return p["cw_queue"].format(rq=sock.rqueue, meaning=meaning)
-    if st in _OUR_FIN_UNACKED and sock.wqueue >= 1:
+    if st in _OUR_FIN_UNACKED and sock.wqueue == 1:
+        return p["queues_fin_only"].format(rq=sock.rqueue)
+    if st in _OUR_FIN_UNACKED and sock.wqueue > 1:
         data = sock.wqueue - 1
         text = p["queues_fin"].format(rq=sock.rqueue, wq=sock.wqueue, data=data)
         if data:

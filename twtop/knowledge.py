@@ -376,7 +376,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "dur_ms": "{ms} ms",
         "dur_s": "{s} s",
         "dur_min": "{m}m{s}s",
-        "due": "due now",
+        "due": "a moment (overdue)",
         "timer_none": "No timer runs.",
         "timer_tw": "TIME_WAIT timer: {left} of 60 s left; last (re)armed {ago} ago (when it "
         "entered TIME_WAIT, unless a segment from the peer re-armed it since).",
@@ -400,16 +400,19 @@ PHRASES: dict[str, dict[str, str]] = {
         "to T - 60 s as a minisocket: 2 x (T - 60) in all.",
         "timer_fw2_open": "No timer: the application still holds this socket (it called "
         "shutdown(SHUT_WR), not close()), so FIN_WAIT2 can last forever.",
-        "timer_keepalive": "Keepalive timer: next probe in {left}; {retrans} unanswered probes.",
-        "timer_retrans": "Retransmit timer: {left}; {retrans} consecutive timeouts since the "
-        "last progress (not a total: tcp_info has the total).",
-        "timer_retrans_fin": "Retransmit timer: {left}; {retrans} consecutive timeouts without "
-        "an ACK: the peer is not acknowledging (it is gone, or the path drops segments).",
-        "timer_syn_sent": "SYN retransmit timer: {left}; {retrans} consecutive timeouts without "
-        "a SYN-ACK.",
-        "timer_syn": "SYN-ACK retransmit timer: {left}; SYN-ACK sent again {retrans} times.",
+        "timer_keepalive": "Keepalive timer: next probe in {left}; unanswered probes: {retrans}.",
+        "timer_retrans": "Retransmit timer: fires in {left}; consecutive timeouts since the last "
+        "progress: {retrans} (not a total: tcp_info has the total).",
+        "timer_retrans_fin": "Retransmit timer: fires in {left}; consecutive timeouts without an "
+        "ACK: {retrans}, so the peer is not acknowledging (it is gone, or the path drops "
+        "segments).",
+        "timer_syn_sent": "SYN retransmit timer: fires in {left}; consecutive timeouts without a "
+        "SYN-ACK: {retrans}.",
+        "timer_syn": "SYN-ACK retransmit timer: fires in {left}; SYN-ACK retransmissions: "
+        "{retrans}.",
         "timer_persist": "Zero-window probe timer ('persist'): the peer's receive window is 0 "
-        "(it stopped reading), so our data waits; next probe in {left}, {retrans} probes so far.",
+        "(it stopped reading), so our data waits; next probe in {left}; probes so far: "
+        "{retrans}.",
         "persist_fin": "Our FIN waits behind that data.",
         "timer_cw": "No timer (unless SO_KEEPALIVE): CLOSE_WAIT lasts until the application "
         "calls close(), the peer sends a RST, or SOCK_DESTROY (ss -K) ends it.",
@@ -459,6 +462,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "queues_fin": "Queues: rqueue {rq} bytes received and not read (a received FIN counts as "
         "1); wqueue {wq}: {data} bytes not yet acknowledged by the peer (sent or not yet sent), "
         "plus 1 for our FIN until the peer acknowledges it.",
+        "queues_fin_only": "Queues: rqueue {rq} bytes received and not read (a received FIN "
+        "counts as 1); wqueue 1: only our FIN, not yet acknowledged by the peer.",
         "fin_queued": "Our FIN goes out after those {data} bytes, so it may still be queued.",
         "cw_queue": "rqueue {rq}: {meaning}.",
         "cw_eof_unread": "only the peer's FIN (counted as 1 byte) is unread: the application has "
@@ -512,7 +517,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "dur_ms": "{ms} 毫秒",
         "dur_s": "{s} 秒",
         "dur_min": "{m} 分 {s} 秒",
-        "due": "已到期",
+        "due": "片刻",
         "timer_none": "没有定时器在运行。",
         "timer_tw": "TIME_WAIT 定时器：60 秒中还剩 {left}；最近一次（重新）计时在 {ago}前"
         "（即进入 TIME_WAIT 时，除非之后对端的报文让它重新计时）。",
@@ -534,14 +539,13 @@ PHRASES: dict[str, dict[str, str]] = {
         "T - 60 秒：总共 2 x（T - 60）。",
         "timer_fw2_open": "没有定时器：应用仍持有该套接字（调用的是 shutdown(SHUT_WR) 而不是 close()），"
         "FIN_WAIT2 可以永远持续。",
-        "timer_keepalive": "保活（keepalive）定时器：下次探测在 {left}后；已有 {retrans} 次探测"
-        "未应答。",
-        "timer_retrans": "重传定时器：{left}；自上次有进展以来已连续超时 {retrans} 次（不是累计值："
-        "累计值见 tcp_info）。",
-        "timer_retrans_fin": "重传定时器：{left}；已连续超时 {retrans} 次仍没有 ACK：对端没有确认"
-        "（对端已消失，或路径丢包）。",
-        "timer_syn_sent": "SYN 重传定时器：{left}；已连续超时 {retrans} 次仍没有收到 SYN-ACK。",
-        "timer_syn": "SYN-ACK 重传定时器：{left}；SYN-ACK 已重发 {retrans} 次。",
+        "timer_keepalive": "保活（keepalive）定时器：下次探测在 {left}后；未应答的探测：{retrans} 次。",
+        "timer_retrans": "重传定时器：{left}后触发；自上次有进展以来已连续超时 {retrans} 次（不是累计"
+        "值：累计值见 tcp_info）。",
+        "timer_retrans_fin": "重传定时器：{left}后触发；已连续超时 {retrans} 次仍没有 ACK：对端没有"
+        "确认（对端已消失，或路径丢包）。",
+        "timer_syn_sent": "SYN 重传定时器：{left}后触发；已连续超时 {retrans} 次仍没有收到 SYN-ACK。",
+        "timer_syn": "SYN-ACK 重传定时器：{left}后触发；SYN-ACK 已重传 {retrans} 次。",
         "timer_persist": "零窗口探测定时器（persist）：对端接收窗口为 0（对端不再读取），我方数据"
         "在等待；下次探测在 {left}后，已探测 {retrans} 次。",
         "persist_fin": "我方 FIN 排在这些数据之后等待。",
@@ -584,6 +588,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "（已发出或尚未发出）。",
         "queues_fin": "队列：rqueue 有 {rq} 字节已收到未读取（收到的 FIN 计为 1）；wqueue {wq}："
         "{data} 字节尚未被对端确认（已发出或尚未发出），再加上我方 FIN 的 1，直到对端确认它。",
+        "queues_fin_only": "队列：rqueue 有 {rq} 字节已收到未读取（收到的 FIN 计为 1）；wqueue 1：只有"
+        "我方 FIN，尚未被对端确认。",
         "fin_queued": "我方 FIN 要排在这 {data} 字节之后发出，所以可能还在排队。",
         "cw_queue": "rqueue {rq}：{meaning}。",
         "cw_eof_unread": "只有对端的 FIN（计为 1 字节）未读：应用还没有读到 EOF",
