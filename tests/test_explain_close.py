@@ -239,7 +239,7 @@ def test_fin_wait1_fin_queued_behind_data(netns: TestNetns, pop: Population) -> 
     assert fw1.timer == 4 and fw1.wqueue > 1
     exp = explain_socket(fw1)
     assert _steps(exp)[0] == ("FIN", True, "queued")
-    assert "sent, or queued behind data" in exp.diagram()
+    assert "sent, or still queued" in exp.diagram()
     assert f"{fw1.wqueue - 1} bytes not yet acknowledged" in exp.queues
     assert "plus 1 for our FIN" in exp.queues and "may still be queued" in exp.queues
     assert "receive window is 0 (it stopped reading)" in exp.timer
