@@ -51,6 +51,9 @@ FULL_EXIT_POLLS = 3
 FILLING_EXIT = 0.9
 #: Time constant of the demand's exponential smoothing across polls.
 DEMAND_TAU_S = 10.0
+#: A source IP's bind() view is worth showing from this share of its ports held (and only when
+#: it is tighter than its tuples).
+SOURCE_NOTABLE_RATIO = 0.5
 #: At most this factor between the TW counters and the TIME_WAITs still visible is believed
 #: (TIME_WAITs taken over or reset early are counted by the counter, not seen by the timers).
 COUNTER_SCALE_MAX = 10.0
@@ -249,22 +252,50 @@ class TupleState(enum.StrEnum):
     STEADY = "steady"
 
 
+#: The regime assumed for a tuple built by hand without one: every TIME_WAIT blocks for 60 s.
+NO_REUSE = Regime(False, TIME_WAIT_MS, Why.UNKNOWN)
+
+
 @dataclass(frozen=True, slots=True)
 class PortTuple:
-    """Ephemeral-port use of one outbound (src IP, dst IP, dst port) tuple, judged."""
+    """Ephemeral-port use of one outbound (src IP, dst IP, dst port) tuple, judged.
+
+    ``PortTracker`` builds these (``judged=True``). One built by hand from the first seven
+    fields (a fixture, a one-off) is judged from its own numbers as a single sample, with the
+    given regime (default: no reuse, every TIME_WAIT blocks).
+    """
 
     src: str
     dst: str
     dport: int
     used: int  # live sockets + every TIME_WAIT of the tuple
     time_wait: int
-    tw_young: int  # TIME_WAITs younger than tcp_tw_reuse_delay
     available: int  # ports connect() may pick (PortBudget.available)
-    regime: Regime
     tw_per_s: float  # new TIME_WAITs per second from their timers (this poll)
-    demand_per_s: float  # new connections per second, smoothed across polls
-    state: TupleState
-    seconds_to_full: float | None  # 0 when FULL; None when STEADY
+    tw_young: int = 0  # TIME_WAITs younger than tcp_tw_reuse_delay
+    regime: Regime = NO_REUSE
+    demand_per_s: float = 0.0  # new connections per second, smoothed across polls
+    state: TupleState = TupleState.STEADY  # set by judging unless judged=True
+    seconds_to_full: float | None = None  # 0 when FULL; None when STEADY
+    judged: bool = False
+
+    def __post_init__(self) -> None:
+        if self.judged:
+            return
+        demand = self.demand_per_s or self.tw_per_s
+        state, eta = judge(
+            self.live, self.blocking, self.available, self.tw_blocking, demand,
+            self.regime.hold_s,
+        )  # fmt: skip
+        object.__setattr__(self, "demand_per_s", demand)
+        object.__setattr__(self, "state", state)
+        object.__setattr__(self, "seconds_to_full", eta)
+        object.__setattr__(self, "judged", True)
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """(src, dst, dport)."""
+        return (self.src, self.dst, self.dport)
 
     @property
     def live(self) -> int:
@@ -285,6 +316,11 @@ class PortTuple:
     def ratio(self) -> float:
         """blocking / available (1.0 when no port is available at all)."""
         return self.blocking / self.available if self.available else 1.0
+
+    @property
+    def full(self) -> bool:
+        """A new connect() to this tuple fails now with EADDRNOTAVAIL."""
+        return self.state is TupleState.FULL
 
     @property
     def sustainable_per_s(self) -> float:
@@ -311,9 +347,9 @@ class PortTuple:
             "ratio": round(self.ratio, 6),
             "regime": self.regime.to_dict(),
             "sustainable_per_s": round(self.sustainable_per_s, 1),
-            "steady_ratio": round(self.steady_ratio, 6),
             "tw_per_s": round(self.tw_per_s, 3),
             "demand_per_s": round(self.demand_per_s, 3),
+            "steady_ratio": round(self.steady_ratio, 6),
             "state": str(self.state),
             "seconds_to_full": (
                 None if self.seconds_to_full is None else round(self.seconds_to_full, 1)
@@ -426,20 +462,11 @@ class PortTracker:
             tracks[c.key] = _Track(demand, state, below)
             out.append(
                 PortTuple(
-                    c.src,
-                    c.dst,
-                    c.dport,
-                    c.used,
-                    c.time_wait,
-                    c.tw_young,
-                    available,
-                    regime,
-                    c.tw_per_s,
-                    demand,
-                    state,
-                    eta,
-                )  # fmt: skip
-            )
+                    c.src, c.dst, c.dport, c.used, c.time_wait, available, c.tw_per_s,
+                    tw_young=c.tw_young, regime=regime, demand_per_s=demand, state=state,
+                    seconds_to_full=eta, judged=True,
+                )
+            )  # fmt: skip
         self.tracks = tracks
         return out
 
@@ -476,6 +503,11 @@ class SourceView:
         """The per-source limit is tighter than the worst of its tuples."""
         return self.ratio > self.worst_tuple_ratio
 
+    @property
+    def notable(self) -> bool:
+        """Tighter than its tuples and at SOURCE_NOTABLE_RATIO or more: worth showing."""
+        return self.tighter and self.ratio >= SOURCE_NOTABLE_RATIO
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         return {
@@ -484,6 +516,7 @@ class SourceView:
             "available": self.available,
             "ratio": round(self.ratio, 6),
             "full": self.full,
+            "tighter": self.tighter,
             "worst_tuple_ratio": round(self.worst_tuple_ratio, 6),
         }
 

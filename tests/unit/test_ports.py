@@ -12,6 +12,7 @@ from twtop.ports import (
     PortBudget,
     PortPolicy,
     PortTracker,
+    PortTuple,
     TupleCounts,
     TupleState,
     Why,
@@ -255,3 +256,15 @@ def test_source_view_skips_reserved_ports() -> None:
     pol = policy(ip_local_reserved_ports="40000-40004")
     (v,) = source_views(pol, {"10.0.0.1": range(40000, 40010)}, [], [])
     assert (v.held, v.available, v.ratio) == (5, 5, 1.0)
+
+
+def test_a_tuple_built_by_hand_is_judged_as_one_sample() -> None:
+    full = PortTuple("10.0.0.1", "10.0.0.2", 80, 28232, 28000, 28232, 10.0)
+    assert full.state is TupleState.FULL and full.seconds_to_full == 0.0 and full.full
+    # 690/s * 60 s > 28232 without reuse: filling, by 690 - 24600/60 = 280/s with 3427 to go
+    filling = PortTuple("10.0.0.1", "10.0.0.2", 80, 24720, 24600, 28232, 690.0)
+    assert filling.state is TupleState.FILLING
+    assert filling.seconds_to_full == pytest.approx((0.98 * 28232 - 24720) / 280)
+    steady = PortTuple("10.0.0.1", "10.0.0.2", 80, 5100, 5000, 28232, 300.0)
+    assert steady.state is TupleState.STEADY and steady.seconds_to_full is None
+    assert steady.demand_per_s == 300.0 and steady.blocking == 5100
