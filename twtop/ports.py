@@ -176,6 +176,15 @@ class PortPolicy:
         return TIME_WAIT_MS - min(self.reuse_delay_ms, TIME_WAIT_MS)
 
 
+def bound_only_dumpable(release: str) -> bool:
+    """Whether a kernel (``uname -r``) dumps bound-only sockets (idiag_states bit 13: 6.8+)."""
+    try:
+        major, minor = (int(x) for x in release.split("-")[0].split(".")[:2])
+    except ValueError:
+        return False
+    return (major, minor) >= (6, 8)
+
+
 @dataclass(frozen=True, slots=True)
 class Bound:
     """A socket holding a port by bind(): a listener, or a bound-only socket (dump bit 13)."""
@@ -193,6 +202,9 @@ class PortBudget:
     reserved: int  # of them in ip_local_reserved_ports
     bound_listen: int  # of the rest, held by listeners
     bound_other: int  # of the rest, held by bound, not listening sockets (state CLOSE)
+    #: False when the kernel cannot dump bound-only sockets (idiag_states bit 13, Linux 6.8):
+    #: bound_other is then 0 for want of data, not a count.
+    bound_other_known: bool = True
 
     @property
     def bound(self) -> int:
@@ -204,26 +216,29 @@ class PortBudget:
         """Ports connect() may pick for one tuple: range - reserved - bound."""
         return max(0, self.size - self.reserved - self.bound)
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, int | None]:
         """A JSON-ready dict."""
         return {
             "size": self.size,
             "reserved": self.reserved,
             "bound_listen": self.bound_listen,
-            "bound_other": self.bound_other,
+            "bound_other": self.bound_other if self.bound_other_known else None,
             "available": self.available,
         }
 
 
-def budget(policy: PortPolicy, bound: Iterable[Bound]) -> PortBudget:
+def budget(policy: PortPolicy, bound: Iterable[Bound], bound_only_known: bool = True) -> PortBudget:
     """``available`` and its parts: a bound port counts once, as a listener's if any listens on
-    it, and not at all when it is reserved (already subtracted) or outside the range."""
+    it, and not at all when it is reserved (already subtracted) or outside the range.
+    ``bound_only_known``: whether bound-only sockets could be dumped at all."""
     listen: set[int] = set()
     other: set[int] = set()
     for b in bound:
         if policy.in_range(b.port) and not policy.is_reserved(b.port):
             (listen if b.listening else other).add(b.port)
-    return PortBudget(policy.size, policy.reserved_count, len(listen), len(other - listen))
+    return PortBudget(
+        policy.size, policy.reserved_count, len(listen), len(other - listen), bound_only_known
+    )
 
 
 @dataclass(frozen=True, slots=True)

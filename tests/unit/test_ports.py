@@ -16,6 +16,7 @@ from twtop.ports import (
     TupleCounts,
     TupleState,
     Why,
+    bound_only_dumpable,
     budget,
     demand_scale,
     is_loopback,
@@ -268,3 +269,11 @@ def test_a_tuple_built_by_hand_is_judged_as_one_sample() -> None:
     steady = PortTuple("10.0.0.1", "10.0.0.2", 80, 5100, 5000, 28232, 300.0)
     assert steady.state is TupleState.STEADY and steady.seconds_to_full is None
     assert steady.demand_per_s == 300.0 and steady.blocking == 5100
+
+
+def test_bound_only_sockets_unknown_before_6_8() -> None:
+    assert bound_only_dumpable("6.18.44-generic") and bound_only_dumpable("6.8.0")
+    assert not bound_only_dumpable("6.6.30") and not bound_only_dumpable("5.15.0-91-generic")
+    assert not bound_only_dumpable("weird")
+    b = budget(policy(), [Bound("0.0.0.0", 40001, True)], bound_only_known=False)
+    assert b.available == 9 and b.to_dict()["bound_other"] is None
