@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 from twtop import __version__
 from twtop.errors import EXIT_RUNTIME, EXIT_USAGE, TwtopError, UsageError
 from twtop.model import GROUPS
+from twtop.safe import sanitize
+
+#: Bound for a whole ``--once`` table run through the sanitiser (it bounds names, not reports).
+REPORT_LIMIT = 1 << 30
 
 if TYPE_CHECKING:
     from twtop.collector import Collector
@@ -28,6 +32,8 @@ filter examples:
   state time-wait
   state established,close-wait and dport = :443
   dst 10.0.0.0/8 and not sport >= 1024
+
+subcommands: twtop explain STATE, twtop export (Prometheus exporter; see twtop export -h)
 
 exit codes: 0 ok, 1 runtime error, 2 usage error, 69 sock_diag/namespace unavailable
 """
@@ -48,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-g", "--group", choices=GROUPS, help="group peers by (default ip)")
     ap.add_argument("--once", action="store_true", help="print one report and exit")
     ap.add_argument("--format", choices=("table", "json", "prom"), help="--once output format")
+    ap.add_argument(
+        "-o", "--output", metavar="FILE",
+        help="with --format prom: write FILE atomically (node_exporter textfile directory)",
+    )  # fmt: skip
     ap.add_argument("--json", action="store_true", help="same as --once --format json")
     ap.add_argument(
         "--sample",
@@ -105,10 +115,15 @@ def _sample(collector: Collector, sample_s: float) -> Snapshot:
     return snap
 
 
-def _once(settings: dict[str, Any], fmt: str, sample_s: float = DEFAULT_SAMPLE_S) -> int:
+def _once(
+    settings: dict[str, Any],
+    fmt: str,
+    sample_s: float = DEFAULT_SAMPLE_S,
+    output: str | None = None,
+) -> int:
     from twtop.advisor import Context, advise
     from twtop.collector import Collector
-    from twtop.report import document, render_prometheus, render_table
+    from twtop.report import document, render_table
 
     with Collector(
         netns=settings.get("netns"), filter=settings.get("filter"), group=settings["group"]
@@ -121,10 +136,20 @@ def _once(settings: dict[str, Any], fmt: str, sample_s: float = DEFAULT_SAMPLE_S
         doc = document(snap, findings, top)
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     elif fmt == "prom":
-        sys.stdout.write(render_prometheus(snap, top=top))
+        from twtop.prom import render_snapshot
+
+        text = render_snapshot(snap, findings, top=top)
+        if output:
+            from twtop.files import write_atomic
+
+            # node_exporter reads the textfile directory as its own user: world-readable.
+            write_atomic(output, text, mode=0o644)
+        else:
+            sys.stdout.buffer.write(text)
     else:
         lines = [line for f in findings for line in f.render_lines()]
-        sys.stdout.write(render_table(snap, top=top, findings=lines))
+        # Names from the system are data: no control byte reaches the terminal.
+        sys.stdout.write(sanitize(render_table(snap, top=top, findings=lines), REPORT_LIMIT, "\n"))
     return 0
 
 
@@ -150,7 +175,13 @@ def run(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["explain"]:
         return _explain(argv[1:])
+    if argv[:1] == ["export"]:
+        from twtop.exporter import run as export
+
+        return export(argv[1:])
     args = build_parser().parse_args(argv)
+    if args.output and (args.json or (args.format or "table") != "prom"):
+        raise UsageError("-o/--output needs --format prom (the textfile collector format)")
     settings = _settings(args)
     if settings.get("filter"):
         from twtop.filter import compile_filter
@@ -163,7 +194,8 @@ def run(argv: list[str] | None = None) -> int:
     if not 0 <= args.sample <= MAX_SAMPLE_S:  # NaN fails both
         raise UsageError(f"--sample must be between 0 and {MAX_SAMPLE_S:g} seconds")
     if args.once or args.json or args.format:
-        return _once(settings, "json" if args.json else (args.format or "table"), args.sample)
+        fmt = "json" if args.json else (args.format or "table")
+        return _once(settings, fmt, args.sample, args.output)
     if not sys.stdout.isatty():
         # No terminal to draw on: print the report instead of failing.
         return _once(settings, "table", args.sample)
@@ -182,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     except TwtopError as exc:
         from twtop.filter import FilterError
 
-        print(f"twtop: {exc}", file=sys.stderr)
+        print(f"twtop: {sanitize(str(exc), 2000)}", file=sys.stderr)
         if isinstance(exc, FilterError):
             print(exc.caret(), file=sys.stderr)
         code = exc.exit_code

@@ -1,4 +1,4 @@
-"""Renderings of a Snapshot: the ``--once`` table, the JSON document, the Prometheus text."""
+"""Renderings of a Snapshot: the ``--once`` table and the JSON document (Prometheus: prom.py)."""
 
 from __future__ import annotations
 
@@ -181,55 +181,3 @@ def render_table(snap: Snapshot, top: int = 10, findings: list[str] | None = Non
         for note in snap.notes:
             w(f"note: {note}")
     return "\n".join(out) + "\n"
-
-
-def _esc(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def render_prometheus(snap: Snapshot, top: int = 10) -> str:
-    """Prometheus text exposition (textfile-collector format): bounded labels, base units."""
-    lines: list[str] = []
-
-    def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
-        lines.append(f"# HELP {name} {help_}")
-        lines.append(f"# TYPE {name} {kind}")
-        for labels, value in samples:
-            lines.append(f"{name}{labels} {value:g}" if labels else f"{name} {value:g}")
-
-    metric(
-        "twtop_sockets", "gauge", "TCP sockets by state.",
-        [(f'{{state="{s.name.lower()}"}}', snap.count(s)) for s in ALL_STATES],
-    )  # fmt: skip
-    ports = snap.ports
-    metric("twtop_ephemeral_ports_available", "gauge",
-           "Ports connect() may use per (src, dst, dport): range minus reserved.",
-           [("", ports.available)])  # fmt: skip
-    tuples = list(ports.tuples[:top])
-    metric(
-        "twtop_port_tuple_usage_ratio", "gauge",
-        "Used/available ephemeral ports of the busiest outbound tuples (top N).",
-        [(f'{{src="{_esc(t.src)}",dst="{_esc(t.dst)}",dport="{t.dport}"}}', t.ratio)
-         for t in tuples],
-    )  # fmt: skip
-    metric("twtop_time_wait_created_per_second", "gauge",
-           "New TIME_WAIT per second estimated from TIME_WAIT timers.",
-           [("", snap.churn.tw_per_s_timers)])  # fmt: skip
-    cw = [p for p in snap.processes if p.states.get(TcpState.CLOSE_WAIT)][:top]
-    metric(
-        "twtop_close_wait_sockets", "gauge", "CLOSE_WAIT sockets by owning process (top N).",
-        [(f'{{pid="{p.pid}",process="{_esc(p.name)}"}}', p.states[TcpState.CLOSE_WAIT])
-         for p in cw],
-    )  # fmt: skip
-    metric(
-        "twtop_listen_queue", "gauge", "Accept queue length of listening sockets (top N).",
-        [(f'{{local="{_esc(x.local)}",port="{x.lport}"}}', x.queued) for x in snap.listeners[:top]],
-    )  # fmt: skip
-    metric(
-        "twtop_listen_backlog", "gauge", "Accept queue limit of listening sockets (top N).",
-        [(f'{{local="{_esc(x.local)}",port="{x.lport}"}}', x.backlog)
-         for x in snap.listeners[:top]],
-    )  # fmt: skip
-    metric("twtop_collect_duration_seconds", "gauge", "Time the last collection took.",
-           [("", snap.collect_ms / 1000)])  # fmt: skip
-    return "\n".join(lines) + "\n"
