@@ -20,7 +20,7 @@ from twtop.text import ms as fmt_ms
 from twtop.text import wrap as _wrap
 
 if TYPE_CHECKING:
-    from twtop.detail import TcpInfo
+    from twtop.tcpinfo import TcpInfo
 
 WIDTH = 80
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import socket as _socket
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,6 +123,38 @@ def state_dict(counts: dict[TcpState, int]) -> dict[str, int]:
     return {s.name: counts.get(s, 0) for s in ALL_STATES}
 
 
+#: PeerKey.pid of the process grouping's "(no owner)" group: sockets no known process holds.
+NO_OWNER = -1
+
+
+@functools.total_ordering
+@dataclass(frozen=True, slots=True)
+class PeerKey:
+    """What a peer group is, in raw parts (the engine derives its label and kernel filter).
+
+    ``group`` is the grouping mode. ``ip``: ``family`` and ``addr`` (raw bytes, 4 for IPv4 -- an
+    IPv4-mapped IPv6 address counts as IPv4 -- or 16); ``ipport``: the same plus the remote
+    ``port``; ``lport``: the local ``port``; ``process``: ``pid`` (NO_OWNER: no known process).
+    Keys order by their raw parts: 9.x before 10.x, IPv4 before IPv6, ports and pids numerically,
+    "(no owner)" last.
+    """
+
+    group: str
+    family: int = 0
+    addr: bytes = b""
+    port: int = 0
+    pid: int = NO_OWNER
+
+    def _rank(self) -> tuple[str, int, int, bytes, int, int]:
+        return (self.group, self.family, len(self.addr), self.addr, self.port,
+                self.pid if self.pid != NO_OWNER else 1 << 31)  # fmt: skip
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, PeerKey):
+            return NotImplemented
+        return self._rank() < other._rank()
+
+
 @dataclass(frozen=True, slots=True)
 class PeerRow:
     """One group of sockets (a remote IP, IP:port, local port or process) with per-state counts."""
@@ -132,7 +165,8 @@ class PeerRow:
     inbound: int
     outbound: int
     processes: tuple[str, ...] = ()
-    sort_key: tuple[Any, ...] = ()
+    #: The group's identity (set by the engine; None only in rows built by hand, e.g. fixtures).
+    key: PeerKey | None = None
 
     def count(self, state: TcpState) -> int:
         """How many sockets of this group are in ``state``."""

@@ -3,6 +3,15 @@
 The scan costs one readlink per open file descriptor on the machine, so it is cached: a poll reuses
 the last map and rescans only when it meets inodes the map does not know and the map is older than
 ``refresh_s``. TIME_WAIT, request and orphaned sockets have inode 0 and never map to a process.
+
+After each poll ``after_poll`` applies the rescan policy: sockets seen unowned in two polls in a
+row trigger a (rate-limited) rescan -- short-lived sockets of an accept-and-close loop never do --
+and a CLOSE_WAIT seen unowned for the first time triggers one at once, so a new CLOSE_WAIT pile is
+named by the next poll. Those immediate rescans are bounded: each inode triggers at most one (an
+owner the scan cannot see, e.g. another user's process when not root, is not looked for again),
+and they run at most once per ``CW_RESCAN_MIN_S`` and at most ``1 / CW_RESCAN_COST`` of the time
+(the last scan's duration x CW_RESCAN_COST must have passed), so CLOSE_WAITs of a churning server
+cannot turn the scan into a loop.
 Reading other users' /proc/PID/fd needs root; unprivileged, only one's own processes are mapped.
 """
 
@@ -17,6 +26,11 @@ import psutil
 from twtop.model import Owner
 from twtop.safe import sanitize
 
+#: Immediate rescans for new unowned CLOSE_WAITs: at most one per this many seconds ...
+CW_RESCAN_MIN_S = 1.0
+#: ... and only after CW_RESCAN_COST times the last scan's duration (at most 1/20 of the time).
+CW_RESCAN_COST = 20
+
 
 class ProcessMap:
     """A cached inode -> Owner map."""
@@ -30,6 +44,24 @@ class ProcessMap:
         self.scan_ms = 0.0
         self.unreadable = 0  # processes whose fds could not be read in the last scan
         self.scans = 0
+        self._unowned_before: set[int] = set()
+        self._cw_looked_for: set[int] = set()  # unowned CLOSE_WAIT inodes a scan already sought
+        self._cw_scan_at = -1e9
+
+    def after_poll(self, unowned: set[int], unowned_cw: set[int]) -> bool:
+        """Apply the rescan policy to a poll's unowned inodes (and the CLOSE_WAITs among them);
+        return whether the map was rescanned."""
+        persistent = unowned & self._unowned_before
+        self._unowned_before = unowned
+        self._cw_looked_for &= unowned_cw  # forget the ones that are gone or now owned
+        now = time.monotonic()
+        wait = max(CW_RESCAN_MIN_S, CW_RESCAN_COST * self.scan_ms / 1000)
+        if unowned_cw - self._cw_looked_for and now - self._cw_scan_at >= wait:
+            self._cw_looked_for |= unowned_cw
+            self._cw_scan_at = now
+            self._scan()
+            return True
+        return bool(persistent) and self.refresh(unknown=True)
 
     def pid_of(self) -> dict[int, int]:
         """The current inode -> pid dict (for bulk ``map(d.get, inodes)``)."""

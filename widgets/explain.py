@@ -13,7 +13,7 @@ from twtop.model import PeerRow, Snapshot, Socket
 from twtop.states import TcpState as S
 
 if TYPE_CHECKING:
-    from twtop.detail import TcpInfo
+    from twtop.tcpinfo import TcpInfo
 
 
 class ExplainerStrip(Static):
