@@ -106,21 +106,30 @@ def test_loopback_time_waits_without_reuse_are_full(netns: TestNetns, pop: Popul
 
 
 def test_saturation_held_for_20_polls_is_a_steady_full(netns: TestNetns, pop: Population) -> None:
-    """The missed alarm: a client keeps trying while the tuple is saturated; every poll says
-    FULL, never "not at risk", never a countdown."""
+    """The missed alarm: a saturated tuple frees a port now and then (here: a TIME_WAIT killed
+    with ss -K) and a client takes it at once. Every poll says FULL -- also the one that sees
+    9 of 10 blocked -- never "not at risk", never a countdown."""
     netns.sysctl("net.ipv4.tcp_tw_reuse", "0")
-    _ten_time_waits(netns, pop)
-    states = []
+    lst = _ten_time_waits(netns, pop)
+    seen = []
     with Collector(netns=netns.name) as col:
-        for _ in range(20):  # bounded: 20 polls, one failed connect() each
-            assert _connect_errno(netns, pop) == errno.EADDRNOTAVAIL
+        for i in range(20):  # bounded: 20 polls, one connect() attempt each
+            freed = i % 4 == 1
+            if freed:  # a port frees: the poll sees 9/10, then a client takes the port again
+                port = 40000 + (i // 4)
+                netns.ss("-K", "-tan", "state", "time-wait", "sport", "=", f":{port}")
             snap = col.poll()
             (t,) = [t for t in snap.ports.tuples if t.dport == DPORT]
-            states.append((str(t.state), t.seconds_to_full, t.blocking))
+            seen.append((str(t.state), t.seconds_to_full))
+            assert t.blocking == (9 if freed else 10)
             (f,) = [f for f in advise(snap) if f.id == "tw_port_pressure"]
             assert f.severity == "critical" and "not at risk" not in f.evidence
-            time.sleep(0.1)
-    assert states == [("full", 0.0, 10)] * 20
+            if freed:
+                with netns.inside():
+                    pop.time_wait(lst, 1)  # connect() takes the freed port, closes: TIME_WAIT
+            else:
+                assert _connect_errno(netns, pop) == errno.EADDRNOTAVAIL
+    assert seen == [("full", 0.0)] * 20
 
 
 def test_bound_sockets_in_range_shrink_available(netns: TestNetns, pop: Population) -> None:
