@@ -87,6 +87,15 @@ def test_loopback_time_waits_with_reuse_2_are_not_critical(
     assert not [f for f in doc["findings"] if f["severity"] == "critical"]
     table = _once(netns).stdout
     assert "no port left" not in table and "reuse after 1s" in table
+    # The second view: every port of the range is held from 127.0.0.1, so a client that binds
+    # before connect() is out of ports (a warning, not critical: only bind() users hit it).
+    (v,) = doc["ports"]["sources"]
+    assert (v["src"], v["held"], v["available"], v["full"]) == ("127.0.0.1", 10, 10, True)
+    (f,) = [f for f in doc["findings"] if f["id"] == "bind_port_pressure"]
+    assert f["severity"] == "warning" and "10 of 10 ports held from 127.0.0.1" in f["evidence"]
+    with netns.inside(), socket.socket() as b, pytest.raises(OSError) as exc:
+        b.bind(("127.0.0.1", 0))
+    assert exc.value.errno == errno.EADDRINUSE
     assert _connect_errno(netns, pop) == 0  # and the kernel agrees: a port is taken over
 
 
