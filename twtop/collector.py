@@ -38,6 +38,10 @@ LISTEN_BIT = 1 << TcpState.LISTEN
 #: idiag_states bit 13: bound-only sockets, reported as CLOSE (kernel-facts 2).
 BOUND_BIT = 1 << BOUND_INACTIVE
 _BOUND_STATES = (int(TcpState.CLOSE), BOUND_INACTIVE)
+#: The bound-only dump walks the whole bind hash in the kernel (measured: about as long as the
+#: TIME_WAIT walk of an idle namespace), and bound-only sockets rarely change: re-read at most
+#: this often.
+BOUND_REFRESH_S = 5.0
 
 RowTest = Callable[[wire.Row], bool]
 
@@ -64,6 +68,7 @@ class Collector:
         self.close_wait_ages = CloseWaitAges()
         self.port_tracker = PortTracker()
         self._bound_only = bound_only_dumpable(sysinfo.kernel_release())
+        self._bound_cache: tuple[float, int, tuple[Bound, ...]] | None = None  # when, ns, rows
         self._generation = 0
         self._lock = threading.RLock()  # one netlink conversation at a time
 
@@ -150,13 +155,19 @@ class Collector:
 
     def _bound(self, listeners: Listeners, addr: AddrCache) -> tuple[Bound, ...]:
         """Sockets holding a port by bind(), whatever the filter: every listener, and the
-        bound-only sockets of a dump of idiag_states bit 13 (Linux 6.8+; few, a short walk)."""
+        bound-only sockets of a dump of idiag_states bit 13 (Linux 6.8+; at most every
+        BOUND_REFRESH_S)."""
         out = [Bound(addr(r[wire.R_SRC], f), wire.port(r[wire.R_SPORT]), True)
                for f, r in listeners.rows]  # fmt: skip
         if self._bound_only:
-            for rows in self.session.rows(BOUND_BIT):
-                out += [Bound(addr(r[wire.R_SRC], r[wire.R_FAMILY]), wire.port(r[wire.R_SPORT]),
-                              False) for r in rows if r[wire.R_STATE] in _BOUND_STATES]  # fmt: skip
+            now, cache = time.monotonic(), self._bound_cache
+            if cache is None or now - cache[0] >= BOUND_REFRESH_S or cache[1] != self._generation:
+                rows = [r for chunk in self.session.rows(BOUND_BIT) for r in chunk
+                        if r[wire.R_STATE] in _BOUND_STATES]  # fmt: skip
+                found = tuple(Bound(addr(r[wire.R_SRC], r[wire.R_FAMILY]),
+                                    wire.port(r[wire.R_SPORT]), False) for r in rows)  # fmt: skip
+                cache = self._bound_cache = (now, self._generation, found)
+            out += cache[2]
         return tuple(out)
 
     def _walk(self, agg: Aggregator, listeners: Listeners) -> None:

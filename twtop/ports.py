@@ -141,21 +141,18 @@ class PortPolicy:
         """Ports in ip_local_port_range."""
         return max(0, self.high - self.low + 1)
 
-    def in_range(self, port: int) -> bool:
-        """Whether connect() and bind(0) could pick ``port`` at all (in the range)."""
-        return self.low <= port <= self.high
-
-    def is_reserved(self, port: int) -> bool:
-        """Whether ``port`` is in the range and listed in ip_local_reserved_ports."""
-        return any(a <= port <= b for a, b in self.reserved)
-
     @property
     def reserved_count(self) -> int:
         """Reserved ports inside the range (overlapping entries counted once)."""
-        ports: set[int] = set()
+        return self.size - len(self.pickable())
+
+    def pickable(self) -> frozenset[int]:
+        """The ports connect() and bind(0) may pick before anything is bound: range - reserved
+        (a set, so counting what a socket population holds of it is a C-speed intersection)."""
+        ports = set(range(self.low, self.high + 1))
         for a, b in self.reserved:
-            ports.update(range(a, b + 1))
-        return len(ports)
+            ports.difference_update(range(a, b + 1))
+        return frozenset(ports)
 
     def regime(self, src: str, dst: str) -> Regime:
         """Whether connect() from ``src`` to ``dst`` takes over TIME_WAITs, and after how long."""
@@ -231,14 +228,14 @@ def budget(policy: PortPolicy, bound: Iterable[Bound], bound_only_known: bool = 
     """``available`` and its parts: a bound port counts once, as a listener's if any listens on
     it, and not at all when it is reserved (already subtracted) or outside the range.
     ``bound_only_known``: whether bound-only sockets could be dumped at all."""
+    pickable = policy.pickable()
     listen: set[int] = set()
     other: set[int] = set()
     for b in bound:
-        if policy.in_range(b.port) and not policy.is_reserved(b.port):
+        if b.port in pickable:
             (listen if b.listening else other).add(b.port)
-    return PortBudget(
-        policy.size, policy.reserved_count, len(listen), len(other - listen), bound_only_known
-    )
+    reserved = policy.size - len(pickable)
+    return PortBudget(policy.size, reserved, len(listen), len(other - listen), bound_only_known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -555,18 +552,13 @@ def source_views(
     worst: dict[str, float] = {}
     for t in tuples:
         worst[t.src] = max(worst.get(t.src, 0.0), t.ratio)
-    avail = max(0, policy.size - policy.reserved_count)
+    pickable = policy.pickable()
+    wild = {b.port for b in bound if b.addr in _WILDCARDS}
     views = []
     for src, ports in held_by_src.items():
-        held = {p for p in ports if policy.in_range(p) and not policy.is_reserved(p)}
-        held.update(
-            b.port
-            for b in bound
-            if (b.addr == src or b.addr in _WILDCARDS)
-            and policy.in_range(b.port)
-            and not policy.is_reserved(b.port)
-        )
-        views.append(SourceView(src, len(held), avail, worst.get(src, 0.0)))
+        own = {b.port for b in bound if b.addr == src}
+        held = pickable.intersection(ports) | pickable.intersection(wild | own)
+        views.append(SourceView(src, len(held), len(pickable), worst.get(src, 0.0)))
     views.sort(key=lambda v: (-v.ratio, v.src))
     return views
 
