@@ -635,17 +635,20 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
         },
         "tw_port_pressure": {
             "title": "Ephemeral ports running out towards {dst}:{dport}",
-            "evidence": "{used} of {available} ports used from {src} ({pct}%), {tw} in TIME_WAIT, "
-            "~{rate} new TIME_WAIT/s, {eta}",
-            "why": "Each outbound connection to one (src, dst, dport) needs its own local port, "
-            "and a TIME_WAIT keeps it for 60 s. The limit is per tuple: ~{sustain} new "
-            "connections/s with this range.",
+            "evidence": "{blocking} of {available} ports blocked from {src} ({pct}%): {live} "
+            "live + {tw_blocking} of {tw} TIME_WAIT that connect() cannot take over ({regime}); "
+            "{available} available = {budget}; ~{rate} new connections/s; {state}",
+            "why": "Each outbound connection to one (src, dst, dport) needs its own local port. "
+            "A TIME_WAIT keeps it for 60 s unless tcp_tw_reuse applies (1, or 2 on loopback; "
+            "timestamps on): then connect() takes it over once it is older than "
+            "tcp_tw_reuse_delay. The limit is per tuple: ~{sustain} new connections/s here.",
             "action": "Reuse connections (HTTP keep-alive, connection pools). sysctl -w "
             "net.ipv4.tcp_tw_reuse=1 lets connect() reuse TIME_WAITs older than "
             "tcp_tw_reuse_delay (timestamps must be on). Add source IPs or destination ports; "
-            "set IP_BIND_ADDRESS_NO_PORT when binding a source IP. Widening "
-            "ip_local_port_range helps. tcp_fin_timeout does not shorten TIME_WAIT, and "
-            "tcp_tw_recycle was removed in Linux 4.12.",
+            "set IP_BIND_ADDRESS_NO_PORT when binding a source IP. Move listeners and bound "
+            "ports out of ip_local_port_range. Widening ip_local_port_range helps. "
+            "tcp_fin_timeout does not shorten TIME_WAIT, and tcp_tw_recycle was removed in "
+            "Linux 4.12.",
         },
         "tw_server_side": {
             "title": "This host closes inbound connections first ({count} inbound TIME_WAIT)",
@@ -695,6 +698,27 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
             "evidence": "ip_local_reserved_ports={value} inside {low}-{high}",
             "why": "connect() and bind(0) skip reserved ports, so each tuple has fewer.",
             "action": "Keep reserved ports outside ip_local_port_range if you can.",
+        },
+        "bound_in_range": {
+            "title": "{bound} ports of the ephemeral range held by bind()",
+            "evidence": "{listen} by listeners, {other} by bound sockets not listening, inside "
+            "{low}-{high}: {available} ports left for connect() per tuple",
+            "why": "connect() skips every port a bind()-ed socket holds, for every destination, "
+            "so each (src, dst, dport) tuple has that many fewer ports.",
+            "action": "Move listeners and bound ports out of ip_local_port_range, or list them "
+            "in ip_local_reserved_ports; let clients pick their port at connect() "
+            "(IP_BIND_ADDRESS_NO_PORT).",
+        },
+        "bind_port_pressure": {
+            "title": "Clients that bind() on {src} before connect() are running out of ports",
+            "evidence": "{held} of {available} ports held from {src} across all destinations "
+            "({pct}%); its busiest tuple blocks {tuple_pct}%",
+            "why": "bind(ip, 0) before connect() takes a port for every destination at once, so "
+            "TIME_WAITs to one destination block all others: bind() then fails with EADDRINUSE "
+            "while connect() alone would still find ports. Only clients that bind() hit this.",
+            "action": "Set IP_BIND_ADDRESS_NO_PORT before bind() (the port is then chosen at "
+            "connect(), per destination), or do not bind(); IP_LOCAL_PORT_RANGE (Linux 6.3) "
+            "gives a socket its own range.",
         },
         "listen_overflow": {
             "title": "Accept queue overflowing{where}",
@@ -751,14 +775,17 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
         },
         "tw_port_pressure": {
             "title": "通往 {dst}:{dport} 的临时端口即将耗尽",
-            "evidence": "从 {src} 已用 {used}/{available} 个端口（{pct}%），{tw} 个处于 TIME_WAIT，"
-            "每秒约新增 {rate} 个 TIME_WAIT，{eta}",
-            "why": "通往同一（源、目的、目的端口）元组的每个出站连接都需要一个独立的本地端口，"
-            "TIME_WAIT 会占用它 60 秒。限制是按元组计算的：在此端口范围下约每秒 {sustain} 个新连接。",
+            "evidence": "从 {src} 出发已有 {blocking}/{available} 个端口被占用（{pct}%）：{live} 个活动连接 + "
+            "{tw} 个 TIME_WAIT 中 connect() 无法接管的 {tw_blocking} 个（{regime}）；可用 {available} = "
+            "{budget}；每秒约 {rate} 个新连接；{state}",
+            "why": "通往同一（源、目的、目的端口）元组的每个出站连接都需要一个独立的本地端口。TIME_WAIT 会占用它 "
+            "60 秒，除非 tcp_tw_reuse 生效（1，或 2 且为环回地址；需开启时间戳）：此时 connect() 会接管存在时间"
+            "超过 tcp_tw_reuse_delay 的 TIME_WAIT。限制是按元组计算的：此处约每秒 {sustain} 个新连接。",
             "action": "复用连接（HTTP keep-alive、连接池）。sysctl -w net.ipv4.tcp_tw_reuse=1 允许 "
             "connect() 复用超过 tcp_tw_reuse_delay 的 TIME_WAIT（必须开启时间戳）。增加源 IP 或目的端口；"
-            "绑定源 IP 时设置 IP_BIND_ADDRESS_NO_PORT。扩大 ip_local_port_range 也有帮助。"
-            "tcp_fin_timeout 不会缩短 TIME_WAIT，tcp_tw_recycle 已在 Linux 4.12 删除。",
+            "绑定源 IP 时设置 IP_BIND_ADDRESS_NO_PORT。把监听端口和已绑定的端口移出 ip_local_port_range。"
+            "扩大 ip_local_port_range 也有帮助。tcp_fin_timeout 不会缩短 TIME_WAIT，tcp_tw_recycle 已在 "
+            "Linux 4.12 删除。",
         },
         "tw_server_side": {
             "title": "本机先关闭入站连接（{count} 个入站 TIME_WAIT）",
@@ -801,6 +828,25 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
             "evidence": "ip_local_reserved_ports={value} 位于 {low}-{high} 内",
             "why": "connect() 和 bind(0) 都会跳过保留端口，每个元组可用的端口因此更少。",
             "action": "尽量把保留端口放在 ip_local_port_range 之外。",
+        },
+        "bound_in_range": {
+            "title": "临时端口范围内有 {bound} 个端口被 bind() 占用",
+            "evidence": "{low}-{high} 内：监听套接字占用 {listen} 个，已绑定但未监听的套接字占用 {other} 个；"
+            "每个元组留给 connect() 的端口为 {available} 个",
+            "why": "connect() 对任何目的地都会跳过被 bind() 的套接字占用的端口，所以每个（源、目的、目的端口）"
+            "元组可用的端口相应减少。",
+            "action": "把监听端口和已绑定的端口移出 ip_local_port_range，或把它们加入 "
+            "ip_local_reserved_ports；让客户端在 connect() 时再选端口（IP_BIND_ADDRESS_NO_PORT）。",
+        },
+        "bind_port_pressure": {
+            "title": "在 {src} 上先 bind() 再 connect() 的客户端即将用完端口",
+            "evidence": "从 {src} 出发、通往所有目的地共占用 {held}/{available} 个端口（{pct}%）；"
+            "其最繁忙的元组占用 {tuple_pct}%",
+            "why": "connect() 之前调用 bind(ip, 0) 会让一个端口同时对所有目的地生效，因此通往某一目的地的 "
+            "TIME_WAIT 会挡住所有其他目的地：此时 bind() 以 EADDRINUSE 失败，而单独调用 connect() 仍能找到"
+            "端口。只有先 bind() 的客户端会遇到。",
+            "action": "在 bind() 之前设置 IP_BIND_ADDRESS_NO_PORT（端口改在 connect() 时按目的地选择），"
+            "或者不调用 bind()；IP_LOCAL_PORT_RANGE（Linux 6.3）可以给单个套接字指定端口范围。",
         },
         "listen_overflow": {
             "title": "全连接队列（accept 队列）溢出{where}",
@@ -846,9 +892,30 @@ SEVERITY_WORDS = {
     "zh": {"info": "提示", "warning": "警告", "critical": "严重"},
 }
 
-ETA_WORDS = {
-    "en": {"now": "no port left now", "eta": "full in {t} at this rate", "safe": "not at risk"},
-    "zh": {"now": "端口已耗尽", "eta": "按此速率 {t} 后耗尽", "safe": "没有风险"},
+#: How a port tuple stands and how long its TIME_WAITs block connect() (twtop.ports).
+PORT_WORDS = {
+    "en": {
+        "full": "new connect() to this tuple fails now: EADDRNOTAVAIL",
+        "full_short": "FULL",
+        "filling": "full in {t} at this demand",
+        "steady": "steady at this demand (~{pct}% of its ports)",
+        "steady_short": "steady",
+        "reuse": "reuse after {t}",
+        "no_reuse": "no reuse ({why}): TIME_WAIT holds 60s",
+        "budget": "{size} in range - {reserved} reserved - {bound} held by bind()",
+        "budget_unknown": "{size} in range - {reserved} reserved (bound ports not known)",
+    },
+    "zh": {
+        "full": "到此元组的新 connect() 现在就会失败:EADDRNOTAVAIL",
+        "full_short": "已满",
+        "filling": "按当前需求 {t} 后耗尽",
+        "steady": "按当前需求保持稳定(约占 {pct}% 的端口)",
+        "steady_short": "稳定",
+        "reuse": "{t} 后可复用",
+        "no_reuse": "不复用({why}):TIME_WAIT 占用 60 秒",
+        "budget": "范围内 {size} - 保留 {reserved} - bind() 占用 {bound}",
+        "budget_unknown": "范围内 {size} - 保留 {reserved}(bind() 占用的端口未知)",
+    },
 }
 
 LABELS = {
@@ -955,7 +1022,6 @@ VALUE_WORDS = {
     "en": {
         "unknown": "unknown",
         "global": "global",
-        "steady": "steady at this rate",
         "rates_over": "rates over {s} s",
         "one_sample": "one sample: rules that need rates or ages could not fire",
         "owner_of": "owned by {owner}",
@@ -964,7 +1030,6 @@ VALUE_WORDS = {
     "zh": {
         "unknown": "未知",
         "global": "全局",
-        "steady": "按此速率保持稳定",
         "rates_over": "速率基于 {s} 秒",
         "one_sample": "仅一次采样:需要速率或时长的规则无法触发",
         "owner_of": "属于 {owner}",

@@ -6,7 +6,14 @@ duration or a count reads the same everywhere.
 
 from __future__ import annotations
 
-from twtop.knowledge import ETA_WORDS, PHRASES
+from typing import TYPE_CHECKING
+
+from twtop.knowledge import PHRASES, PORT_WORDS
+from twtop.ports import TupleState
+
+if TYPE_CHECKING:
+    from twtop.model import PortUsage
+    from twtop.ports import PortTuple, Regime
 
 #: Code points from here up are CJK (and other wide scripts): two terminal columns each.
 _WIDE_FROM = 0x2E80
@@ -83,21 +90,46 @@ def endpoint(addr: str, port: int) -> str:
     return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 
-def exhaustion(eta: float | None, lang: str = "en") -> str:
-    """Time to port exhaustion in words: none left now, full in T at this rate, or not at risk."""
-    words = ETA_WORDS[lang]
-    if eta is None:
-        return words["safe"]
-    if eta <= 0:
-        return words["now"]
-    return words["eta"].format(t=duration(eta))
+def hold(seconds: float) -> str:
+    """How long a TIME_WAIT blocks connect(): ``1s``, ``0.25s``, ``60s``."""
+    return f"{seconds:g}s"
 
 
-def exhaustion_short(eta: float | None) -> str:
-    """The same for a table cell: ``now``, ``3m10s`` or ``not at risk``."""
-    if eta is None:
-        return "not at risk"
-    return "now" if eta <= 0 else duration(eta)
+def port_regime(regime: Regime, lang: str = "en") -> str:
+    """``reuse after 1s`` or ``no reuse (tcp_tw_reuse=0): TIME_WAIT holds 60s``."""
+    words = PORT_WORDS[lang]
+    if regime.reuse:
+        return words["reuse"].format(t=hold(regime.hold_s))
+    return words["no_reuse"].format(why=regime.why)
+
+
+def port_state(t: PortTuple, lang: str = "en") -> str:
+    """A tuple's state in words: FULL now, full in T at this demand, or steady at this demand."""
+    words = PORT_WORDS[lang]
+    if t.state is TupleState.FULL:
+        return words["full"]
+    if t.state is TupleState.FILLING and t.seconds_to_full is not None:
+        return words["filling"].format(t=duration(t.seconds_to_full))
+    return words["steady"].format(pct=f"{min(t.steady_ratio, 1.0) * 100:.0f}")
+
+
+def port_state_short(t: PortTuple, lang: str = "en") -> str:
+    """The same for a table cell: ``FULL``, ``3m10s`` or ``steady``."""
+    words = PORT_WORDS[lang]
+    if t.state is TupleState.FULL:
+        return words["full_short"]
+    if t.state is TupleState.FILLING and t.seconds_to_full is not None:
+        return duration(t.seconds_to_full)
+    return words["steady_short"]
+
+
+def port_budget(ports: PortUsage, lang: str = "en") -> str:
+    """What was subtracted from the range: ``10 in range - 0 reserved - 5 held by bind()``."""
+    words = PORT_WORDS[lang]
+    if ports.budget is None:
+        return words["budget_unknown"].format(size=ports.size, reserved=ports.reserved)
+    b = ports.budget
+    return words["budget"].format(size=b.size, reserved=b.reserved, bound=b.bound)
 
 
 def cols(text: str) -> int:
