@@ -88,9 +88,9 @@ def test_prometheus_format(pop: Population) -> None:
     pop.time_wait(lst, 2)
     out = run("--once", "--format", "prom", "--filter", f"sport = {port} or dport = {port}")
     assert out.returncode == 0, out.stderr
-    assert 'twtop_sockets{state="time_wait"} 2' in out.stdout
-    assert 'twtop_sockets{state="listen"} 1' in out.stdout
-    assert out.stdout.count("twtop_sockets{") == 11
+    assert 'twtop_tcp_sockets{state="time_wait"} 2.0' in out.stdout
+    assert 'twtop_tcp_sockets{state="listen"} 1.0' in out.stdout
+    assert out.stdout.count("twtop_tcp_sockets{") == 11
 
 
 def test_bad_filter_is_usage_error_pointing_at_token() -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -20,10 +20,13 @@ from textual.worker import get_current_worker
 
 from tui.messages import PollFailed, SnapshotReady
 from tui.screens import HelpScreen, PeerScreen
+from tui.signals import TerminalGuard
+from twtop import files
 from twtop.advisor import advise
 from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
 from twtop.model import GROUPS, Snapshot, Socket
+from twtop.report import document
 from widgets.explain import ExplainerStrip, PeerPanel
 from widgets.findings import FindingsBar
 from widgets.header import StatusHeader
@@ -85,7 +88,8 @@ class TwtopApp(App[int]):
         self.latest: Snapshot | None = None
         self._wake = threading.Event()
         self._poll = poll
-        self.export_dir = str(settings.get("export_dir") or os.getcwd())
+        #: Where ``e`` and ctrl+s write (None: the default private state directory).
+        self.state_dir: str | None = settings.get("state_dir")
         #: Monotonic clock for timers counting down (tests freeze it for stable screenshots).
         self.clock: Callable[[], float] = settings.get("clock") or time.monotonic
 
@@ -220,7 +224,7 @@ class TwtopApp(App[int]):
         try:
             compile_filter(expr)
         except FilterError as exc:
-            error.update(f"{exc}\n{exc.caret()}")
+            error.update(Text(f"{exc}\n{exc.caret()}"))
             return False
         text = expr.strip() or None
         self.source.set_filter(text)
@@ -228,7 +232,7 @@ class TwtopApp(App[int]):
         error.update("")
         self.query_one("#filter-bar").remove_class("visible")
         self.query_one(PeerTable).focus()
-        self.notify(f"filter: {text}" if text else "filter cleared")
+        self.notify(f"filter: {text}" if text else "filter cleared", markup=False)
         self.refresh_now()
         return True
 
@@ -284,26 +288,25 @@ class TwtopApp(App[int]):
         if snap is None:
             self.notify("nothing collected yet", severity="warning")
             return
-        name = f"twtop-{snap.host}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        path = os.path.join(self.export_dir, name)
-        doc = snap.to_dict()
-        doc["findings"] = [f.to_dict() for f in advise(snap, self.lang)]
+        stem = f"twtop-{snap.host}-{time.strftime('%Y%m%d-%H%M%S')}"
+        doc = document(snap, advise(snap, self.lang))
+        text = json.dumps(doc, indent=2, ensure_ascii=False)
         try:
-            with open(path, "w") as f:
-                json.dump(doc, f, indent=2, ensure_ascii=False)
-        except OSError as exc:
-            self.notify(f"export failed: {exc.strerror}", severity="error")
+            path = files.write_new(stem, ".json", text, self.state_dir)
+        except TwtopError as exc:
+            self.notify(f"export failed: {exc}", severity="error", markup=False)
             return
-        self.notify(f"snapshot written to {path}")
+        self.notify(f"snapshot written to {path}", markup=False)
 
     def action_save_svg(self) -> None:
         """Save an SVG screenshot and say where."""
+        stem = f"twtop-{time.strftime('%Y%m%d-%H%M%S')}"
         try:
-            path = self.save_screenshot(path=self.export_dir)
-        except OSError as exc:
-            self.notify(f"screenshot failed: {exc.strerror}", severity="error")
+            path = files.write_new(stem, ".svg", self.export_screenshot(), self.state_dir)
+        except TwtopError as exc:
+            self.notify(f"screenshot failed: {exc}", severity="error", markup=False)
             return
-        self.notify(f"screenshot saved to {path}")
+        self.notify(f"screenshot saved to {path}", markup=False)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """twtop's actions in the command palette."""
@@ -343,7 +346,8 @@ def run_app(settings: dict[str, Any]) -> int:
     )
     app = TwtopApp(collector, settings)
     try:
-        app.run(mouse=not settings.get("no_mouse"))
+        with TerminalGuard(app):  # SIGTERM/SIGHUP/SIGQUIT: terminal restored, exit 128+N
+            app.run(mouse=not settings.get("no_mouse"))
     finally:
         collector.close()
     return app.return_code or 0
