@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -19,6 +20,7 @@ from textual.worker import get_current_worker
 
 from tui.messages import PollFailed, SnapshotReady
 from tui.screens import HelpScreen, PeerScreen
+from tui.signals import TerminalGuard
 from twtop import files
 from twtop.advisor import advise
 from twtop.errors import TwtopError
@@ -222,7 +224,7 @@ class TwtopApp(App[int]):
         try:
             compile_filter(expr)
         except FilterError as exc:
-            error.update(f"{exc}\n{exc.caret()}")
+            error.update(Text(f"{exc}\n{exc.caret()}"))
             return False
         text = expr.strip() or None
         self.source.set_filter(text)
@@ -230,7 +232,7 @@ class TwtopApp(App[int]):
         error.update("")
         self.query_one("#filter-bar").remove_class("visible")
         self.query_one(PeerTable).focus()
-        self.notify(f"filter: {text}" if text else "filter cleared")
+        self.notify(f"filter: {text}" if text else "filter cleared", markup=False)
         self.refresh_now()
         return True
 
@@ -292,9 +294,9 @@ class TwtopApp(App[int]):
         try:
             path = files.write_new(stem, ".json", text, self.state_dir)
         except TwtopError as exc:
-            self.notify(f"export failed: {exc}", severity="error")
+            self.notify(f"export failed: {exc}", severity="error", markup=False)
             return
-        self.notify(f"snapshot written to {path}")
+        self.notify(f"snapshot written to {path}", markup=False)
 
     def action_save_svg(self) -> None:
         """Save an SVG screenshot and say where."""
@@ -302,9 +304,9 @@ class TwtopApp(App[int]):
         try:
             path = files.write_new(stem, ".svg", self.export_screenshot(), self.state_dir)
         except TwtopError as exc:
-            self.notify(f"screenshot failed: {exc}", severity="error")
+            self.notify(f"screenshot failed: {exc}", severity="error", markup=False)
             return
-        self.notify(f"screenshot saved to {path}")
+        self.notify(f"screenshot saved to {path}", markup=False)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """twtop's actions in the command palette."""
@@ -344,7 +346,8 @@ def run_app(settings: dict[str, Any]) -> int:
     )
     app = TwtopApp(collector, settings)
     try:
-        app.run(mouse=not settings.get("no_mouse"))
+        with TerminalGuard(app):  # SIGTERM/SIGHUP/SIGQUIT: terminal restored, exit 128+N
+            app.run(mouse=not settings.get("no_mouse"))
     finally:
         collector.close()
     return app.return_code or 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -85,10 +86,12 @@ class PeerScreen(Screen[None]):
         """Fetch now, then every interval; tick the timers every second."""
         _init_header(self)
         self.query_one("#peer-title", Static).update(
-            f" {self.row.peer}: {self.row.total} sockets  (filter: {self.expr})"
-            "  Enter: explain  Esc: back"
+            Text(
+                f" {self.row.peer}: {self.row.total} sockets  (filter: {self.expr})"
+                "  Enter: explain  Esc: back"
+            )
         )
-        self.query_one(SocketTable).border_title = f"Sockets of {self.row.peer}"
+        self.query_one(SocketTable).border_title = Text(f"Sockets of {self.row.peer}")
         self.fetch()
         self.set_interval(self.twtop.interval, self.fetch)
         self.set_interval(1.0, self.tick)

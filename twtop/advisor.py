@@ -115,7 +115,7 @@ class Finding:
         return out
 
 
-Rule = Callable[[Snapshot, Context], "Finding | None"]
+Rule = Callable[[Snapshot, Context], Finding | None]
 
 
 # -- helpers shared by the rules ---------------------------------------------------------------

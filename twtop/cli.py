@@ -13,6 +13,10 @@ from typing import TYPE_CHECKING, Any
 from twtop import __version__
 from twtop.errors import EXIT_RUNTIME, EXIT_USAGE, TwtopError, UsageError
 from twtop.model import GROUPS
+from twtop.safe import sanitize
+
+#: Bound for a whole ``--once`` table run through the sanitiser (it bounds names, not reports).
+REPORT_LIMIT = 1 << 30
 
 if TYPE_CHECKING:
     from twtop.collector import Collector
@@ -97,14 +101,14 @@ def _sample(collector: Collector, sample_s: float) -> Snapshot:
     """One poll, or two ``sample_s`` apart so rates and ages exist. /proc is rescanned right
     before the last poll, so an owner still unknown then is not in this PID namespace."""
     from twtop.model import CLOSE_WAIT_AGED_S
-    from twtop.queues import listener_queues, queue_filter
+    from twtop.queues import listener_queues, queue_filters
 
     snap = collector.poll()
     if sample_s > 0:
         time.sleep(sample_s)
         collector.procs.refresh(force=True)
         snap = collector.poll()
-    socks = collector.sockets(queue_filter(snap.listeners))
+    socks = [s for expr in queue_filters(snap.listeners) for s in collector.sockets(expr)]
     snap = replace(snap, listeners=listener_queues(snap.listeners, socks))
     if sample_s < CLOSE_WAIT_AGED_S:  # nothing can have been seen that long: unknown, not 0
         snap = replace(snap, close_wait_aged=None)
@@ -144,7 +148,8 @@ def _once(
             sys.stdout.buffer.write(text)
     else:
         lines = [line for f in findings for line in f.render_lines()]
-        sys.stdout.write(render_table(snap, top=top, findings=lines))
+        # Names from the system are data: no control byte reaches the terminal.
+        sys.stdout.write(sanitize(render_table(snap, top=top, findings=lines), REPORT_LIMIT, "\n"))
     return 0
 
 
@@ -209,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     except TwtopError as exc:
         from twtop.filter import FilterError
 
-        print(f"twtop: {exc}", file=sys.stderr)
+        print(f"twtop: {sanitize(str(exc), 2000)}", file=sys.stderr)
         if isinstance(exc, FilterError):
             print(exc.caret(), file=sys.stderr)
         code = exc.exit_code

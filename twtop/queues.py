@@ -22,14 +22,20 @@ _WILD_V4, _WILD_V6 = "0.0.0.0", "::"
 MAX_FILTER_PORTS = 64
 
 
-def queue_filter(listeners: Iterable[Listener]) -> str:
-    """The kernel filter that selects what ``listener_queues`` needs: request sockets and
-    CLOSE_WAITs, on the listening ports when there are few of them."""
-    ports = sorted({x.lport for x in listeners})
-    expr = "state syn-recv,close-wait"
-    if 0 < len(ports) <= MAX_FILTER_PORTS:
-        expr += " and (" + " or ".join(f"sport = :{p}" for p in ports) + ")"
-    return expr
+def queue_filters(listeners: Iterable[Listener]) -> list[str]:
+    """The kernel filters that select what ``listener_queues`` needs, as few sockets as
+    possible: every request socket (at most about the backlogs, syncookies cap them), and the
+    CLOSE_WAITs of the ports whose accept queue is not empty (a not-yet-accepted socket is
+    counted in its listener's queue, so an empty queue has none; a CLOSE_WAIT leak of accepted
+    sockets, often thousands, is then never decoded)."""
+    exprs = ["state syn-recv"]
+    ports = sorted({x.lport for x in listeners if x.queued})
+    if ports:
+        expr = "state close-wait"
+        if len(ports) <= MAX_FILTER_PORTS:
+            expr += " and (" + " or ".join(f"sport = :{p}" for p in ports) + ")"
+        exprs.append(expr)
+    return exprs
 
 
 def _listener_of(sock: Socket, by_addr: set[tuple[str, int]]) -> tuple[str, int] | None:
@@ -48,7 +54,7 @@ def listener_queues(
     listeners: tuple[Listener, ...], sockets: Iterable[Socket]
 ) -> tuple[Listener, ...]:
     """The listeners with ``syn_recv`` and ``unaccepted_close_wait`` counted from ``sockets``
-    (any socket list that holds every SYN_RECV and CLOSE_WAIT of their ports)."""
+    (any socket list holding every SYN_RECV, and the CLOSE_WAITs of listeners with a queue)."""
     by_addr = {(x.local, x.lport) for x in listeners}
     syn: Counter[tuple[str, int]] = Counter()
     unaccepted: Counter[tuple[str, int]] = Counter()

@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 
 from twtop.model import GROUP_TITLES, PeerRow, Snapshot
 from twtop.states import TcpState
-from widgets.format import compact
+from widgets.format import Plain, compact
 
 #: Rows drawn at most; the engine keeps the full population.
 MAX_ROWS = 200
@@ -50,7 +50,7 @@ def cells(row: PeerRow) -> dict[str, object]:
     """The raw cell values of a row, by column key."""
     known = sum(row.count(s) for s in _BY_STATE.values())
     return {
-        "peer": row.peer if len(row.peer) <= 15 else row.peer[:14] + "…",
+        "peer": Plain(row.peer if len(row.peer) <= 15 else row.peer[:14] + "…"),
         "total": Num(row.total),
         "estab": Num(row.count(TcpState.ESTABLISHED)),
         "time_wait": Num(row.count(TcpState.TIME_WAIT)),
@@ -59,7 +59,7 @@ def cells(row: PeerRow) -> dict[str, object]:
         "other": Num(row.total - known),
         "inbound": Num(row.inbound),
         "outbound": Num(row.outbound),
-        "process": "  " + ", ".join(row.processes) if row.processes else "",
+        "process": Plain("  " + ", ".join(row.processes) if row.processes else ""),
     }
 
 

@@ -8,7 +8,7 @@ from textual.widgets import DataTable
 
 from twtop.model import Socket
 from twtop.text import ms as fmt_ms
-from widgets.format import compact
+from widgets.format import Plain, compact
 
 #: (key, label, width) with cell padding 0: fits 80 columns up to WQ; PROCESS scrolls in.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -72,7 +72,7 @@ class SocketTable(DataTable[object]):
                     "timer": timer_cell(s, elapsed_ms),
                     "rq": Text(compact(s.rqueue), justify="right"),
                     "wq": Text(compact(s.wqueue), justify="right"),
-                    "process": "  " + owner,
+                    "process": Plain("  " + owner),
                 }
                 if key in self.by_key:
                     for col, value in cells.items():

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -53,9 +55,10 @@ def test_tw_buckets_overflow_in_once_json(netns: TestNetns, pop: Population) -> 
     proc = subprocess.Popen(
         _cmd(netns, "--json", "--sample", "1.5"), stdout=subprocess.PIPE, text=True, env=_env()
     )
-    deadline = time.monotonic() + 20  # bounded: at most ~400 connections, then stop
+    # Bounded: until twtop has answered, at most 30 s and 2000 connections.
+    deadline = time.monotonic() + 30
     made = 0
-    while proc.poll() is None and time.monotonic() < deadline and made < 400:
+    while proc.poll() is None and time.monotonic() < deadline and made < 2000:
         with netns.inside():
             pop.time_wait(lst, 2)
         made += 2
@@ -128,3 +131,86 @@ def test_sample_is_validated() -> None:
             env=_env(),
         )  # fmt: skip
         assert out.returncode == 2 and "--sample" in out.stderr and "Traceback" not in out.stderr
+
+
+# -- half-open connections: SYNs from an address whose SYN-ACKs go nowhere ---------------------
+#: The listener's address, and the peer that never answers (routed to lo, not local, not
+#: forwarded: the SYN-ACK is dropped, the request socket stays in SYN_RECV).
+SERVER, GHOST = "10.9.0.1", "10.9.0.2"
+
+
+def _checksum(data: bytes) -> int:
+    data += b"\0" * (len(data) % 2)
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def _syn(sport: int, dport: int) -> bytes:
+    """An IPv4 + TCP SYN from GHOST:sport to SERVER:dport."""
+    src, dst = socket.inet_aton(GHOST), socket.inet_aton(SERVER)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, 1000 + sport, 0, 5 << 4, 0x02, 65535, 0, 0)
+    csum = _checksum(src + dst + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(tcp)) + tcp)
+    tcp = tcp[:16] + struct.pack("!H", csum) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), sport, 0, 64, 6, 0, src, dst)
+    return ip + tcp
+
+
+def _half_open(netns: TestNetns, dport: int, sports: range) -> None:
+    with netns.inside():
+        raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+        try:
+            raw.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+            for sport in sports:
+                raw.sendto(_syn(sport, dport), (SERVER, 0))
+        finally:
+            raw.close()
+
+
+def _ghost_route(netns: TestNetns) -> None:
+    netns.ip("addr", "add", f"{SERVER}/32", "dev", "lo")
+    netns.ip("route", "add", "10.9.0.0/24", "dev", "lo")
+
+
+def test_syn_recv_pile_is_judged_against_its_own_backlog(netns: TestNetns, pop: Population) -> None:
+    """24 half-open connections fill 75% of a backlog of 32 (a finding) and 0.6% of a backlog
+    of 4096 (no finding): the pile is per listener, relative to its backlog."""
+    _ghost_route(netns)
+    with netns.inside():
+        pop.listener(SERVER, 9090, backlog=32)
+        pop.listener(SERVER, 9091, backlog=4096)
+    _half_open(netns, 9090, range(20000, 20024))
+    _half_open(netns, 9091, range(21000, 21024))
+    time.sleep(0.2)
+    doc = _json(netns, "--sample", "0.2")
+    assert doc["states"]["SYN_RECV"] == 48
+    syn = {x["local"]: x["syn_recv"] for x in doc["listeners"]}
+    assert syn == {f"{SERVER}:9090": 24, f"{SERVER}:9091": 24}
+    (f,) = [f for f in doc["findings"] if f["id"] == "syn_queue"]
+    assert f["severity"] == "warning" and f"{SERVER}:9090" in f["title"]
+    assert "24 SYN_RECV" in f["evidence"] and "backlog 32 (75%)" in f["evidence"]
+    assert "tcp_max_syn_backlog" not in f["evidence"]  # syncookies=1: the kernel does not read it
+
+
+def test_syn_flood_sends_cookies_and_is_critical(netns: TestNetns, pop: Population) -> None:
+    """A SYN flood on a backlog of 8 during the sample: at most ~backlog request sockets, the
+    rest answered with cookies; SyncookiesSent's rate makes it critical."""
+    _ghost_route(netns)
+    with netns.inside():
+        pop.listener(SERVER, 9092, backlog=8)
+    proc = subprocess.Popen(
+        _cmd(netns, "--json", "--sample", "1"), stdout=subprocess.PIPE, text=True, env=_env()
+    )
+    deadline = time.monotonic() + 30  # bounded: until twtop answers, at most 30 s
+    port = 30000
+    while proc.poll() is None and time.monotonic() < deadline and port < 60000:
+        _half_open(netns, 9092, range(port, port + 20))
+        port += 20
+        time.sleep(0.05)
+    out, _ = proc.communicate(timeout=30)
+    doc = json.loads(out)
+    assert doc["states"]["SYN_RECV"] <= 9
+    assert doc["rates"]["SyncookiesSent"] > 0
+    f = next(f for f in doc["findings"] if f["id"] == "syn_queue")
+    assert f["severity"] == "critical" and f"{SERVER}:9092" in f["title"]

@@ -11,7 +11,7 @@ from tests.unit.builders import listener, snapshot
 from twtop.advisor import Context, advise
 from twtop.filter import compile_filter
 from twtop.model import Listener, Socket
-from twtop.queues import listener_queues, queue_filter
+from twtop.queues import listener_queues, queue_filters
 from twtop.report import document, render_table
 from twtop.states import TcpState as S
 
@@ -41,12 +41,16 @@ def test_listener_queues_match_exact_address_first_then_wildcards() -> None:
     assert [(x.syn_recv, x.unaccepted_close_wait) for x in out] == [(1, 1), (0, 1), (2, 0)]
 
 
-def test_queue_filter_is_a_valid_kernel_filter() -> None:
-    expr = queue_filter((listener(port=80), listener(port=443), listener(port=80)))
-    assert expr == "state syn-recv,close-wait and (sport = :80 or sport = :443)"
-    assert compile_filter(expr).bytecode
-    many = tuple(listener(port=p) for p in range(1000, 1100))
-    assert queue_filter(many) == "state syn-recv,close-wait"
+def test_queue_filters_run_in_the_kernel_and_skip_empty_queues() -> None:
+    quiet = (listener(port=80), listener(port=443))
+    assert queue_filters(quiet) == ["state syn-recv"]  # no queue: no CLOSE_WAIT decoded
+    busy = (listener(port=80, queued=3), listener(port=443, queued=1), listener(port=8080))
+    exprs = queue_filters(busy)
+    assert exprs == ["state syn-recv", "state close-wait and (sport = :80 or sport = :443)"]
+    for expr in exprs:  # state masks and bytecode only: nothing left for Python to evaluate
+        assert compile_filter(expr).node is None
+    many = tuple(listener(port=p, queued=1) for p in range(1000, 1100))
+    assert queue_filters(many)[1] == "state close-wait"
 
 
 def test_document_with_one_sample_says_null_not_zero() -> None:
