@@ -24,6 +24,7 @@ from twtop.build import CHURN_WINDOW_S, Counts
 from twtop.filter import Plan, evaluate
 from twtop.keys import AF_INET, AF_INET6, Listeners, TupleKey, canonical_addr
 from twtop.model import NO_OWNER, TIME_WAIT_S, PeerKey
+from twtop.ports import DEFAULT_REUSE_DELAY_MS, TIME_WAIT_MS
 from twtop.states import TcpState
 
 TW = int(TcpState.TIME_WAIT)
@@ -37,6 +38,8 @@ _H_SPORT, _H_DPORT = wire.OFF_SPORT // 2, wire.OFF_DPORT // 2
 #: dport + the IPv4 source word: what a "one client address, one service" buffer shares.
 _HEAD = slice(wire.OFF_DPORT, wire.OFF_SRC + 4)
 _PAD_V4 = bytes(wire.ADDR_LEN - 4)
+#: The IPv4 source word of a message.
+_SRC_V4 = slice(wire.OFF_SRC, wire.OFF_SRC + 4)
 
 Cookies = Callable[[list[bool]], Iterable[int]]
 
@@ -44,7 +47,14 @@ Cookies = Callable[[list[bool]], Iterable[int]]
 class Aggregator:
     """Turns decoded rows (and TIME_WAIT key buffers) into ``Counts``."""
 
-    def __init__(self, group: str, plan: Plan, listeners: Listeners, pid_of: dict[int, int]):
+    def __init__(
+        self,
+        group: str,
+        plan: Plan,
+        listeners: Listeners,
+        pid_of: dict[int, int],
+        young_ms: int = TIME_WAIT_MS - DEFAULT_REUSE_DELAY_MS,
+    ):
         self.group = group
         self.plan = plan
         self.listeners = listeners
@@ -54,15 +64,23 @@ class Aggregator:
         # (family, tag, state, inbound, src, dst, pa, pb, pid) -> sockets; see _add_columns
         self.sockets_by_key: Counter[tuple[Any, ...]] = Counter()
         self.tuples_recent: Counter[tuple[Any, ...]] = Counter()  # (family, tag, src, dst, pa)
+        self.tuples_young: Counter[tuple[Any, ...]] = Counter()  # the same, younger than delay
+        # local ports of outbound sockets by source: (family, tag, src) -> raw ports
+        self.src_ports: defaultdict[tuple[Any, ...], set[int]] = defaultdict(set)
         self.tw_keys: defaultdict[tuple[str, bool], Counter[tuple[Any, ...]]] = defaultdict(Counter)
         self.tw_recent: defaultdict[str, Counter[tuple[Any, ...]]] = defaultdict(Counter)
+        self.tw_young: defaultdict[str, Counter[tuple[Any, ...]]] = defaultdict(Counter)
         # IPv4 outbound TIME_WAIT buffers of one (dport, src): destination int -> count
         self.tw_dsts: defaultdict[bytes, Counter[int]] = defaultdict(Counter)
         self.tw_dsts_recent: defaultdict[bytes, Counter[int]] = defaultdict(Counter)
+        self.tw_dsts_young: defaultdict[bytes, Counter[int]] = defaultdict(Counter)
         self.sockets: list[tuple[int, wire.Row]] | None = None
         self.owned_cookies: list[int] = []  # cookie and pid of every owned socket
         self.owned_pids: list[int] = []
         self.threshold_ms = int((TIME_WAIT_S - CHURN_WINDOW_S) * 1000)
+        # A TIME_WAIT with more than this left is younger than tcp_tw_reuse_delay: connect()
+        # cannot take it over even where tcp_tw_reuse applies (ports.PortPolicy).
+        self.young_ms = young_ms
         self._addr: dict[tuple[Any, ...], tuple[int, bytes]] = {}
 
     # -- the generic path: full rows ----------------------------------------------------------
@@ -179,6 +197,10 @@ class Aggregator:
         self.sockets_by_key.update(
             zip(fam, repeat(tag, n), states, inbound, srcs, dsts, pa, pb, pids, strict=False)
         )
+        if not all_inbound:  # the ports each source address holds, for the bind() view
+            held = set(compress(zip(fam, srcs, sports, strict=False), outbound))
+            for f, src, sport in held:
+                self.src_ports[(f, tag, src)].add(sport)
         is_cw = list(map(CLOSE_WAIT.__eq__, states))
         if any(is_cw):
             counts.cw_cookies.extend(cookies(is_cw))
@@ -191,8 +213,9 @@ class Aggregator:
             out_tw = list(compress(is_tw, outbound))
             tkeys = compress(zip(fam, repeat(tag, n), srcs, dsts, pa, strict=False), outbound)
             tw_keys = list(compress(tkeys, out_tw))
-            exp = compress(compress(expires, outbound), out_tw)
+            exp = list(compress(compress(expires, outbound), out_tw))
             self.tuples_recent.update(compress(tw_keys, map(thr.__lt__, exp)))
+            self.tuples_young.update(compress(tw_keys, map(self.young_ms.__lt__, exp)))
 
     def _note_unowned(self, states: Sequence[int], inodes: Sequence[int], pids: list[Any]) -> None:
         """Remember the inodes of sockets no known process holds (CLOSE_WAITs apart)."""
@@ -250,8 +273,11 @@ class Aggregator:
             counts.families[AF_INET6] += v6
         counts.states[TW] += n
         thr = self.threshold_ms.__lt__
+        young = self.young_ms.__lt__
         mv = memoryview(buf).cast("I")
         exp = mv[_W_EXPIRES :: length // 4].tolist()
+        if not inbound:
+            self._tw_src_ports(buf, length, fams, select)
         if select is not None:
             exp = list(compress(exp, select))
         elif layout == "v4" and not inbound and _same_bytes(buf, length, n, _HEAD):
@@ -262,6 +288,7 @@ class Aggregator:
             self.tw_dsts[head].update(dsts)
             recent_dsts = list(compress(dsts, map(thr, exp)))
             self.tw_dsts_recent[head].update(recent_dsts)
+            self.tw_dsts_young[head].update(compress(dsts, map(young, exp)))
             counts.recent_tw += len(recent_dsts)
             return
         keys = list(_tw_struct(layout, inbound, length).iter_unpack(buf))
@@ -272,6 +299,23 @@ class Aggregator:
         counts.recent_tw += len(recent)
         if not inbound:
             self.tw_recent[layout].update(recent)
+            self.tw_young[layout].update(compress(keys, map(young, exp)))
+
+    def _tw_src_ports(
+        self, buf: bytes, length: int, fams: bytes, select: list[bool] | None
+    ) -> None:
+        """The local ports of outbound TIME_WAITs by source address (the bind() view): a set
+        update of strided slices when the buffer has one IPv4 source, pairs otherwise."""
+        sports = memoryview(buf).cast("H")[_H_SPORT :: length // 2].tolist()
+        n = len(sports)
+        if select is None and fams.count(AF_INET) == n and _same_bytes(buf, length, n, _SRC_V4):
+            word = memoryview(buf).cast("I")[_W_SRC]
+            self.src_ports[(AF_INET, "v4", word)].update(sports)
+            return
+        srcs = [t[0] for t in _src_struct(length).iter_unpack(buf)]
+        pairs = zip(buf[wire.OFF_FAMILY :: length], srcs, sports, strict=True)
+        for f, src, sport in set(pairs if select is None else compress(pairs, select)):
+            self.src_ports[(f, "row", src)].add(sport)
 
     # -- canonical keys --------------------------------------------------------------------------
     def finish(self) -> Counts:
@@ -281,8 +325,11 @@ class Aggregator:
         self.sockets_by_key.clear()
         self.tw_keys.clear()
         self.tw_recent.clear()
+        self.tw_young.clear()
         self.tw_dsts.clear()
         self.tw_dsts_recent.clear()
+        self.tw_dsts_young.clear()
+        self.src_ports.clear()
         return self.counts
 
     def _canon(self, family: int, tag: str, addr: Any) -> tuple[int, bytes]:
@@ -328,31 +375,40 @@ class Aggregator:
                     counts.tuples_tw[tkey] += c
         for (fam, tag, src, dst, pa), c in self.tuples_recent.items():
             counts.tuples_recent[self._tuple_key(fam, tag, src, dst, wire.port(pa))] += c
+        for (fam, tag, src, dst, pa), c in self.tuples_young.items():
+            counts.tuples_young[self._tuple_key(fam, tag, src, dst, wire.port(pa))] += c
+        for (fam, tag, src), raw_ports in self.src_ports.items():
+            held = counts.src_ports.setdefault(self._canon(fam, tag, src), set())
+            held.update(map(wire.port, raw_ports))
 
     def _fold_time_waits(self) -> None:
         for (layout, inbound), per_key in self.tw_keys.items():
             for t, c in per_key.items():
-                self._add_tw_key(*_tw_parts(layout, t), c, inbound, recent=False)
-        for layout, per_key in self.tw_recent.items():
-            for t, c in per_key.items():
-                self._add_tw_key(*_tw_parts(layout, t), c, False, recent=True)
-        for by_head, recent in ((self.tw_dsts, False), (self.tw_dsts_recent, True)):
+                self._add_tw_key(*_tw_parts(layout, t), c, inbound, "all")
+        for kind, by_layout in (("recent", self.tw_recent), ("young", self.tw_young)):
+            for layout, per_key in by_layout.items():
+                for t, c in per_key.items():
+                    self._add_tw_key(*_tw_parts(layout, t), c, False, kind)
+        by_kind = (("all", self.tw_dsts), ("recent", self.tw_dsts_recent),
+                   ("young", self.tw_dsts_young))  # fmt: skip
+        for kind, by_head in by_kind:
             for head, per_dst in by_head.items():
                 port, src = head[:2], head[2:] + _PAD_V4
                 for dst_word, c in per_dst.items():
                     dst = dst_word.to_bytes(4, sys.byteorder)
-                    self._add_tw_key(AF_INET, port, src, dst, c, False, recent)
+                    self._add_tw_key(AF_INET, port, src, dst, c, False, kind)
 
     def _add_tw_key(
-        self, fam: int, port: bytes, src: bytes, dst: bytes, c: int, inbound: bool, recent: bool
+        self, fam: int, port: bytes, src: bytes, dst: bytes, c: int, inbound: bool, kind: str
     ) -> None:
         """Count ``c`` TIME_WAITs of one fast-path key: (local port if inbound, else remote port),
-        16-byte source, destination (4 bytes for IPv4)."""
+        16-byte source, destination (4 bytes for IPv4); ``kind``: all of them, or only those in
+        the churn window ("recent") or younger than tcp_tw_reuse_delay ("young")."""
         counts = self.counts
         family, d = canonical_addr(fam, dst + bytes(wire.ADDR_LEN - len(dst)))
         tkey = TupleKey(family, canonical_addr(fam, src)[1], d, int.from_bytes(port, "big"))
-        if recent:
-            counts.tuples_recent[tkey] += c
+        if kind != "all":
+            (counts.tuples_recent if kind == "recent" else counts.tuples_young)[tkey] += c
             return
         if self.group == "process":
             key = PeerKey("process", pid=NO_OWNER)  # TIME_WAITs have no owner

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from twtop import ports as port_model
 from twtop import sysinfo, wire
-from twtop.keys import AF_INET, AF_INET6, TupleKey, label
+from twtop.keys import AF_INET, AF_INET6, TupleKey, addr_text, label
 from twtop.model import (
     CLOSE_WAIT_AGED_S,
     Churn,
@@ -57,6 +58,9 @@ class Counts:
     tuples: Counter[TupleKey] = field(default_factory=Counter)  # outbound sockets per tuple
     tuples_tw: Counter[TupleKey] = field(default_factory=Counter)
     tuples_recent: Counter[TupleKey] = field(default_factory=Counter)  # TIME_WAITs in the window
+    tuples_young: Counter[TupleKey] = field(default_factory=Counter)  # younger than reuse delay
+    # local ports (host order) of outbound sockets by canonical source (family, address)
+    src_ports: dict[tuple[int, bytes], set[int]] = field(default_factory=dict)
     recent_tw: int = 0
     cw_cookies: list[int] = field(default_factory=list)
     cw_unread: int = 0  # CLOSE_WAITs with unread data in the receive queue
@@ -81,6 +85,9 @@ class PollEnv:
     owner: Callable[[int], Owner | None] = lambda pid: None
     listeners: tuple[Listener, ...] = ()
     sockets: tuple[Socket, ...] = ()
+    #: Sockets holding a port by bind(): listeners and bound-only sockets (None: not dumped).
+    bound: tuple[port_model.Bound, ...] | None = None
+    bound_only_known: bool = True  # the kernel dumps bound-only sockets (6.8+)
 
 
 @dataclass
@@ -194,20 +201,45 @@ def _rank_by(state: TcpState | None) -> Callable[[tuple[PeerKey, PeerRow]], int]
     return lambda kr: kr[1].count(state)
 
 
-def build_ports(counts: Counts, sysctl: Mapping[str, str | None]) -> PortUsage:
-    """The ephemeral port range and the most used outbound tuples."""
-    low, high = sysinfo.parse_port_range(sysctl.get("ip_local_port_range"))
-    reserved = sysinfo.reserved_in_range(
-        sysinfo.parse_reserved(sysctl.get("ip_local_reserved_ports")), low, high
-    )
-    available = max(0, high - low + 1 - reserved)
-    tuples = [
-        PortTuple(*tkey.parts(), used, counts.tuples_tw.get(tkey, 0), available,
-                  counts.tuples_recent.get(tkey, 0) / CHURN_WINDOW_S)
+#: Source IPs whose bind() view is kept in a Snapshot (the tightest, only where it is tighter
+#: than their tuples).
+MAX_SOURCES = 20
+
+
+def _port_rank(t: PortTuple) -> tuple[int, int, int]:
+    rank = {port_model.TupleState.FULL: 2, port_model.TupleState.FILLING: 1}.get(t.state, 0)
+    return (rank, t.blocking, t.used)
+
+
+def build_ports(
+    counts: Counts,
+    env: PollEnv,
+    tracker: port_model.PortTracker,
+    tw_counter: float | None = None,
+) -> PortUsage:
+    """The ephemeral port range, what connect() may pick from it, the outbound tuples judged by
+    the port model (worst first: FULL, FILLING, then most blocked) and the per-source bind()
+    views that are tighter than their tuples."""
+    policy = port_model.PortPolicy.from_sysctl(env.sysctl)
+    bound = env.bound or ()
+    budget = port_model.budget(policy, bound, env.bound_only_known and env.bound is not None)
+    tcounts = [
+        port_model.TupleCounts(
+            *tkey.parts(), used, counts.tuples_tw.get(tkey, 0), counts.tuples_young.get(tkey, 0),
+            counts.tuples_recent.get(tkey, 0) / CHURN_WINDOW_S,
+        )
         for tkey, used in counts.tuples.items()
     ]  # fmt: skip
-    top = tuple(heapq.nlargest(MAX_TUPLES, tuples, key=lambda t: (t.used, t.tw_per_s)))
-    return PortUsage(low, high, reserved, top, len(tuples), sum(counts.tuples_tw.values()))
+    scale = port_model.demand_scale(tw_counter, counts.recent_tw / CHURN_WINDOW_S)
+    judged = tracker.update(env.now, tcounts, policy, budget, scale)
+    top = tuple(heapq.nlargest(MAX_TUPLES, judged, key=_port_rank))
+    held = {addr_text(f, a): ports for (f, a), ports in counts.src_ports.items()}
+    views = port_model.source_views(policy, held, bound, judged)
+    sources = tuple(v for v in views if v.tighter)[:MAX_SOURCES]
+    return PortUsage(
+        policy.low, policy.high, policy.reserved_count, top, len(judged),
+        sum(t.time_wait for t in judged), budget if env.bound is not None else None, sources,
+    )  # fmt: skip
 
 
 def build_processes(counts: Counts, owner: Callable[[int], Owner | None]) -> tuple[ProcessRow, ...]:
@@ -225,8 +257,15 @@ def build_processes(counts: Counts, owner: Callable[[int], Owner | None]) -> tup
     return tuple(rows)
 
 
-def build_snapshot(counts: Counts, env: PollEnv, rates: Rates, ages: CloseWaitAges) -> Snapshot:
-    """The Snapshot of one poll (updates the trackers)."""
+def build_snapshot(
+    counts: Counts,
+    env: PollEnv,
+    rates: Rates,
+    ages: CloseWaitAges,
+    ports: port_model.PortTracker | None = None,
+) -> Snapshot:
+    """The Snapshot of one poll (updates the trackers; without a port tracker the tuples are
+    judged as one sample)."""
     states = {TcpState(s): n for s, n in counts.states.items() if s in TcpState._value2member_map_}
     peers, peers_total = build_peers(counts, env.owner)
     deltas = rates.update(env.now, env.counters, states)
@@ -248,7 +287,7 @@ def build_snapshot(counts: Counts, env: PollEnv, rates: Rates, ages: CloseWaitAg
         ipv6=counts.families.get(AF_INET6, 0),
         peers=tuple(peers),
         peers_total=peers_total,
-        ports=build_ports(counts, env.sysctl),
+        ports=build_ports(counts, env, ports or port_model.PortTracker(), deltas.tw_counter),
         churn=churn,
         sysctl=env.sysctl,
         counters=env.counters,

@@ -24,9 +24,10 @@ from twtop.errors import UsageError
 from twtop.filter import Plan, compile_filter, evaluate
 from twtop.keys import AddrCache, Listeners
 from twtop.model import GROUPS, NO_OWNER, Listener, PeerRow, Snapshot, Socket
+from twtop.ports import Bound, PortPolicy, PortTracker, bound_only_dumpable
 from twtop.procs import CookieOwners, ProcessMap
 from twtop.session import Session
-from twtop.states import MASK_ALL, TcpState
+from twtop.states import BOUND_INACTIVE, MASK_ALL, TcpState
 
 if TYPE_CHECKING:
     from twtop.tcpinfo import TcpInfo
@@ -34,6 +35,13 @@ if TYPE_CHECKING:
 LISTEN = int(TcpState.LISTEN)
 TW_BIT = 1 << TcpState.TIME_WAIT
 LISTEN_BIT = 1 << TcpState.LISTEN
+#: idiag_states bit 13: bound-only sockets, reported as CLOSE (kernel-facts 2).
+BOUND_BIT = 1 << BOUND_INACTIVE
+_BOUND_STATES = (int(TcpState.CLOSE), BOUND_INACTIVE)
+#: The bound-only dump walks the whole bind hash in the kernel (measured: about as long as the
+#: TIME_WAIT walk of an idle namespace), and bound-only sockets rarely change: re-read at most
+#: this often.
+BOUND_REFRESH_S = 5.0
 
 RowTest = Callable[[wire.Row], bool]
 
@@ -59,6 +67,9 @@ class Collector:
         self.session = Session(self.netns_path)
         self.rates = Rates()
         self.close_wait_ages = CloseWaitAges()
+        self.port_tracker = PortTracker()
+        self._bound_only = bound_only_dumpable(sysinfo.kernel_release())
+        self._bound_cache: tuple[float, int, tuple[Bound, ...]] | None = None  # when, ns, rows
         self._generation = 0
         self._lock = threading.RLock()  # one netlink conversation at a time
 
@@ -93,6 +104,7 @@ class Collector:
             self._generation = self.session.generation
             self.rates.reset()
             self.close_wait_ages.reset()
+            self.port_tracker.reset()
         return listeners
 
     # -- polling ---------------------------------------------------------------------------------
@@ -111,7 +123,8 @@ class Collector:
             counters = sysinfo.read_counters(proc_notes)
         listeners = self._listeners()
         self.procs.refresh(r[wire.R_INODE] for _f, r in listeners.rows)
-        agg = Aggregator(self.group, self.plan, listeners, self.procs.pid_of())
+        young_ms = PortPolicy.from_sysctl(sysctl).young_threshold_ms()
+        agg = Aggregator(self.group, self.plan, listeners, self.procs.pid_of(), young_ms)
         if self.keep_sockets:
             agg.sockets = []
         self._walk(agg, listeners)
@@ -137,8 +150,27 @@ class Collector:
             owner=self.procs.owner,
             listeners=tuple(self._listener(f, r, addr) for f, r in listeners.rows),
             sockets=tuple(self.to_socket(f, r, listeners, addr) for f, r in agg.sockets or ()),
+            bound=self._bound(listeners, addr),
+            bound_only_known=self._bound_only,
         )
-        return build_snapshot(counts, env, self.rates, self.close_wait_ages)
+        return build_snapshot(counts, env, self.rates, self.close_wait_ages, self.port_tracker)
+
+    def _bound(self, listeners: Listeners, addr: AddrCache) -> tuple[Bound, ...]:
+        """Sockets holding a port by bind(), whatever the filter: every listener, and the
+        bound-only sockets of a dump of idiag_states bit 13 (Linux 6.8+; at most every
+        BOUND_REFRESH_S)."""
+        out = [Bound(addr(r[wire.R_SRC], f), wire.port(r[wire.R_SPORT]), True)
+               for f, r in listeners.rows]  # fmt: skip
+        if self._bound_only:
+            now, cache = time.monotonic(), self._bound_cache
+            if cache is None or now - cache[0] >= BOUND_REFRESH_S or cache[1] != self._generation:
+                rows = [r for chunk in self.session.rows(BOUND_BIT) for r in chunk
+                        if r[wire.R_STATE] in _BOUND_STATES]  # fmt: skip
+                found = tuple(Bound(addr(r[wire.R_SRC], r[wire.R_FAMILY]),
+                                    wire.port(r[wire.R_SPORT]), False) for r in rows)  # fmt: skip
+                cache = self._bound_cache = (now, self._generation, found)
+            out += cache[2]
+        return tuple(out)
 
     def _walk(self, agg: Aggregator, listeners: Listeners) -> None:
         plan = self.plan
