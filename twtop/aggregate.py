@@ -21,8 +21,8 @@ from typing import Any
 
 from twtop import wire
 from twtop.build import CHURN_WINDOW_S, Counts
-from twtop.filter import Plan, evaluate
-from twtop.keys import AF_INET, AF_INET6, Listeners, TupleKey, canonical_addr
+from twtop.filter import Plan
+from twtop.keys import AF_INET, AF_INET6, Listeners, TupleKey, canonical_addr, python_accepts
 from twtop.model import NO_OWNER, TIME_WAIT_S, PeerKey
 from twtop.ports import DEFAULT_REUSE_DELAY_MS, TIME_WAIT_MS
 from twtop.states import TcpState
@@ -86,18 +86,9 @@ class Aggregator:
     # -- the generic path: full rows ----------------------------------------------------------
     def add_rows(self, rows: list[wire.Row], all_inbound: bool = False) -> None:
         """Aggregate decoded rows (any state, either family); listeners pass ``all_inbound``."""
-        plan = self.plan
-        if plan.node is not None:
-            node = plan.node
-            port = wire.port
-            rows = [
-                r
-                for r in rows
-                if evaluate(
-                    node, r[wire.R_FAMILY], r[wire.R_STATE], r[wire.R_SRC], port(r[wire.R_SPORT]),
-                    r[wire.R_DST], port(r[wire.R_DPORT]),
-                )
-            ]  # fmt: skip
+        node = self.plan.node
+        if node is not None:
+            rows = [r for r in rows if python_accepts(node, r)]
         if not rows:
             return
         if self.sockets is not None:
@@ -208,14 +199,21 @@ class Aggregator:
             counts.cw_unread += sum(1 for q in compress(rqueues, is_cw) if q > 1)
         is_tw = list(map(TW.__eq__, states))
         if any(is_tw):
-            thr = self.threshold_ms
-            counts.recent_tw += sum(map(thr.__lt__, compress(expires, is_tw)))
-            out_tw = list(compress(is_tw, outbound))
-            tkeys = compress(zip(fam, repeat(tag, n), srcs, dsts, pa, strict=False), outbound)
-            tw_keys = list(compress(tkeys, out_tw))
-            exp = list(compress(compress(expires, outbound), out_tw))
-            self.tuples_recent.update(compress(tw_keys, map(thr.__lt__, exp)))
-            self.tuples_young.update(compress(tw_keys, map(self.young_ms.__lt__, exp)))
+            tkeys = zip(fam, repeat(tag, n), srcs, dsts, pa, strict=False)
+            self._add_tw_columns(is_tw, outbound, tkeys, expires)
+
+    def _add_tw_columns(
+        self, is_tw: list[bool], outbound: list[bool], tkeys: Iterable[tuple[Any, ...]],
+        expires: Sequence[int],
+    ) -> None:  # fmt: skip
+        """The TIME_WAITs among full rows/columns: churn window and reuse age per port tuple."""
+        thr = self.threshold_ms
+        self.counts.recent_tw += sum(map(thr.__lt__, compress(expires, is_tw)))
+        out_tw = list(compress(is_tw, outbound))
+        tw_keys = list(compress(compress(tkeys, outbound), out_tw))
+        exp = list(compress(compress(expires, outbound), out_tw))
+        self.tuples_recent.update(compress(tw_keys, map(thr.__lt__, exp)))
+        self.tuples_young.update(compress(tw_keys, map(self.young_ms.__lt__, exp)))
 
     def _note_unowned(self, states: Sequence[int], inodes: Sequence[int], pids: list[Any]) -> None:
         """Remember the inodes of sockets no known process holds (CLOSE_WAITs apart)."""
