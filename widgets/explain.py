@@ -77,17 +77,7 @@ class ExplanationView(Static):
     """
 
     def show(
-        self,
-        sock: Socket,
-        snap: Snapshot | None,
-        lang: str,
-        elapsed_ms: int = 0,
-        info: TcpInfo | None = None,
+        self, sock: Socket, snap: Snapshot | None, lang: str, info: TcpInfo | None = None
     ) -> None:
-        """Render the explanation; ``elapsed_ms`` counts the timer down since the socket was
-        read."""
-        if elapsed_ms and sock.expires_ms:
-            from dataclasses import replace
-
-            sock = replace(sock, expires_ms=max(0, sock.expires_ms - elapsed_ms))
+        """Render the explanation of ``sock`` (its timer as the caller aged it)."""
         self.update(Text(explain_socket(sock, snap, lang, info).render()))

@@ -99,6 +99,7 @@ class FakeSource:
         self.filter: str | None = None
         self.group = "ip"
         self.fail: str | None = None
+        self.peer_calls: list[str] = []
 
     def poll(self) -> Snapshot:
         if self.fail:
@@ -128,6 +129,17 @@ class FakeSource:
             if ok:
                 out.append(s)
         return out[:limit] if limit else out
+
+    def peer_sockets(self, row: PeerRow, limit: int | None = None) -> list[Socket]:
+        """The fixed sockets of ``row``'s group that pass the active filter."""
+        mine = {s.cookie for s in SOCKETS if s.remote == row.peer}
+        self.peer_calls.append(row.peer)
+        out = [s for s in self.sockets(self.filter) if s.cookie in mine]
+        return out[:limit] if limit else out
+
+    def tcp_info(self, sock: Socket) -> None:
+        """The fake has no tcp_info (as for a TIME_WAIT)."""
+        return None
 
     def set_filter(self, expr: str | None) -> None:
         self.filter = expr
