@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -19,11 +18,14 @@ from tui.messages import PollFailed, SnapshotReady
 from tui.screens.findings import FindingsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
+from tui.signals import TerminalGuard
+from twtop import files
 from twtop.advisor import Finding, advise
 from twtop.detail import TcpInfo
 from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
 from twtop.model import GROUPS, PeerRow, Snapshot, Socket
+from twtop.report import document
 from widgets.header import StatusHeader
 from widgets.status import StatusBar
 
@@ -88,7 +90,8 @@ class TwtopApp(App[int]):
         self._wake = threading.Event()
         self._poll = poll
         self.started = False
-        self.export_dir = str(settings.get("export_dir") or os.getcwd())
+        #: Where ``e`` and ctrl+s write (None: the default private state directory).
+        self.state_dir: str | None = settings.get("state_dir")
         #: Monotonic clock for timers and data age (tests freeze it for stable screenshots).
         self.clock: Callable[[], float] = settings.get("clock") or time.monotonic
         self.main = MainScreen()
@@ -240,29 +243,27 @@ class TwtopApp(App[int]):
             self.push_screen(FindingsScreen(self.main.findings))
 
     def action_export(self) -> None:
-        """Write the snapshot on display as JSON and say where."""
+        """Write the snapshot on display as JSON (a new private file) and say where."""
         snap = self.snapshot
         if snap is None:
             self.notify("nothing collected yet", severity="warning")
             return
-        name = f"twtop-{snap.host}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        path = os.path.join(self.export_dir, name)
-        doc = snap.to_dict()
-        doc["findings"] = [f.to_dict() for f in self.main.findings]
+        stem = f"twtop-{snap.host}-{time.strftime('%Y%m%d-%H%M%S')}"
+        text = json.dumps(document(snap, self.main.findings), indent=2, ensure_ascii=False)
         try:
-            with open(path, "w") as f:
-                json.dump(doc, f, indent=2, ensure_ascii=False)
-        except OSError as exc:
-            self.notify(f"export failed: {exc.strerror}", severity="error", markup=False)
+            path = files.write_new(stem, ".json", text, self.state_dir)
+        except TwtopError as exc:
+            self.notify(f"export failed: {exc}", severity="error", markup=False)
             return
         self.notify(f"snapshot written to {path}", markup=False)
 
     def action_save_svg(self) -> None:
-        """Save an SVG screenshot and say where."""
+        """Save an SVG screenshot (a new private file) and say where."""
+        stem = f"twtop-{time.strftime('%Y%m%d-%H%M%S')}"
         try:
-            path = self.save_screenshot(path=self.export_dir)
-        except OSError as exc:
-            self.notify(f"screenshot failed: {exc.strerror}", severity="error", markup=False)
+            path = files.write_new(stem, ".svg", self.export_screenshot(), self.state_dir)
+        except TwtopError as exc:
+            self.notify(f"screenshot failed: {exc}", severity="error", markup=False)
             return
         self.notify(f"screenshot saved to {path}", markup=False)
 
@@ -299,7 +300,8 @@ def run_app(settings: dict[str, Any]) -> int:
     )
     app = TwtopApp(collector, settings)
     try:
-        app.run(mouse=not settings.get("no_mouse"))
+        with TerminalGuard(app):  # SIGTERM/SIGHUP/SIGQUIT: terminal restored, exit 128+N
+            app.run(mouse=not settings.get("no_mouse"))
     finally:
         collector.close()
     return app.return_code or 0

@@ -1,8 +1,8 @@
 """Settings from the config file and the environment; command-line flags override both.
 
 File: ``$TWTOP_CONFIG``, else ``$XDG_CONFIG_HOME/twtop/config.toml``. Keys: interval, netns,
-filter, group, lang, top, no_mouse. Environment: TWTOP_INTERVAL, TWTOP_NETNS, TWTOP_FILTER,
-TWTOP_GROUP, TWTOP_LANG, TWTOP_TOP.
+filter, group, lang, top, no_mouse, state_dir. Environment: TWTOP_INTERVAL, TWTOP_NETNS,
+TWTOP_FILTER, TWTOP_GROUP, TWTOP_LANG, TWTOP_TOP, TWTOP_STATE_DIR.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ KEYS: dict[str, type] = {
     "lang": str,
     "top": int,
     "no_mouse": bool,
+    "state_dir": str,
 }
 
 

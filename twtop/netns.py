@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from twtop.errors import UnavailableError
+from twtop.safe import sanitize
 
 CLONE_NEWNET = 0x40000000
 NETNS_RUN_DIR = "/run/netns"
@@ -40,15 +41,16 @@ def resolve(spec: str) -> str:
     spec = spec.strip()
     if not spec:
         raise UnavailableError("--netns: empty namespace name")
+    shown = sanitize(spec)  # echoed in messages: data, never terminal control
     if spec.isdigit():
         path = f"/proc/{spec}/ns/net"
-        what = f"process {spec}"
+        what = f"process {shown}"
     elif "/" in spec:
         path = spec
-        what = spec
+        what = shown
     else:
         path = os.path.join(NETNS_RUN_DIR, spec)
-        what = f"'{spec}' ({path})"
+        what = f"'{shown}' ({sanitize(path)})"
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:

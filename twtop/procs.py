@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import psutil
 
 from twtop.model import Owner
+from twtop.safe import sanitize
 
 
 class ProcessMap:
@@ -95,7 +96,7 @@ class ProcessMap:
                         user = str(p.uids().real)
             except psutil.Error:
                 continue
-            owners[pid] = Owner(pid, name, user)
+            owners[pid] = Owner(pid, sanitize(name), sanitize(user))  # names are data
         self._by_inode = by_inode
         self._owners = owners
         self.unreadable = unreadable

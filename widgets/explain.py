@@ -58,7 +58,7 @@ class PeerPanel(Static):
         state = next((st for st in order if row.count(st)), S.ESTABLISHED)
         text = STATE_TEXT[lang][state]
         p = PHRASES[lang]
-        self.border_title = f"{row.peer}: {state.name}"
+        self.border_title = Text(f"{row.peer}: {state.name}")
         body = "\n".join(explain_peer(row, snap, lang))
         body += f"\n\n{state.name} — {text['role']}\n\n{text['meaning']}\n\n"
         body += f"{p['label_waits']}{p['colon']}{text['waits']}{p['stop']}\n"

@@ -6,9 +6,9 @@ from rich.console import JustifyMethod
 from rich.text import Text
 from textual.widgets import DataTable
 
-from twtop.explain import fmt_ms
 from twtop.model import Socket
-from twtop.states import TcpState
+from twtop.states import ATTENTION_RANK
+from twtop.text import ms as fmt_ms
 from widgets.cells import Cell
 from widgets.format import compact
 
@@ -39,13 +39,13 @@ def timer_cell(sock: Socket) -> Cell:
     return Cell(sock.expires_ms, f"{kind}{fmt_ms(sock.expires_ms).replace(' ', '')}{extra}")
 
 
-def cells(s: Socket, rank: int = 0) -> dict[str, Cell]:
-    """The cells of one socket (timer as of ``s``: age it first with ``Socket.aged``); ``rank``
-    orders its state by the engine's "needs attention first"."""
+def cells(s: Socket) -> dict[str, Cell]:
+    """The cells of one socket (timer as of ``s``: age it first with ``Socket.aged``); the state
+    sorts by the engine's "needs attention first" order."""
     owner = f"{s.owner.name}[{s.owner.pid}]" if s.owner else ("orphan" if s.orphan else "-")
     where = (s.remote, s.rport, s.local, s.lport)
     return {
-        "state": Cell((rank, *where), s.state.name),
+        "state": Cell((ATTENTION_RANK.get(s.state, 99), *where), s.state.name),
         "local": Cell((s.local, s.lport), s.local_ep),
         "remote": Cell((s.remote, s.rport), s.remote_ep),
         "timer": timer_cell(s),
@@ -71,7 +71,6 @@ class SocketTable(DataTable[object]):
         self.sort_column = "state"
         self.sort_reverse = False
         self.elapsed_ms = 0
-        self.ranks: dict[TcpState, int] = {}
 
     def on_mount(self) -> None:
         """Create the columns."""
@@ -84,8 +83,6 @@ class SocketTable(DataTable[object]):
         """Apply a new list as a diff; ``total`` is the group's size when more exist."""
         self.elapsed_ms = elapsed_ms
         wanted = {s.key: s for s in socks[:MAX_SOCKETS]}
-        # The engine lists the most urgent states first: that order, not one of our own, ranks them.
-        self.ranks = {st: i for i, st in enumerate(dict.fromkeys(s.state for s in socks))}
         selected = self.selected()
         changed = False
         with self.app.batch_update():
@@ -109,7 +106,7 @@ class SocketTable(DataTable[object]):
 
     def _put(self, key: str, s: Socket) -> bool:
         """Add or update one row; True when a value the table sorts on changed."""
-        new = cells(s.aged(self.elapsed_ms), self.ranks.get(s.state, len(self.ranks)))
+        new = cells(s.aged(self.elapsed_ms))
         old = self.shown.get(key)
         self.by_key[key] = s
         self.shown[key] = new

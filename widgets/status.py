@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from twtop.report import human_duration
+from twtop.text import duration as human_duration
 
 
 class StatusBar(Widget):

@@ -28,7 +28,7 @@ from widgets.sockets import SocketTable
 
 def app_with(tmp_path: object = None, poll: bool = False) -> tuple[TwtopApp, FakeSource]:
     src = FakeSource()
-    settings = {"interval": 1.0, "lang": "en", "export_dir": str(tmp_path or "/tmp")}
+    settings = {"interval": 1.0, "lang": "en", "state_dir": str(tmp_path) if tmp_path else None}
     return TwtopApp(src, settings, poll=poll), src
 
 
