@@ -4,6 +4,7 @@ go through the engine and the screen shows what the kernel holds."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,8 @@ from twtop.collector import Collector
 from widgets.peers import PeerTable
 
 pytestmark = [pytest.mark.kernel, pytest.mark.root]
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to create a namespace")
 
 
 @pytest.fixture
@@ -133,3 +136,28 @@ async def test_drill_down_honours_the_active_filter(collector: Collector) -> Non
         states = [ln.split()[1] for ln in text.splitlines() if ":8080" in ln and "│" in ln]
         assert states == ["CLOSE_WAIT", "CLOSE_WAIT"], text
         assert "127.0.0.1: 2 sockets" in text
+
+
+@needs_root
+async def test_deleted_namespace_is_said_on_screen(pop: Population) -> None:
+    ns = TestNetns()
+    try:
+        with ns.inside():
+            lst = pop.listener("127.0.0.1", 8080)
+            pop.established(lst, 1)
+        c = Collector(netns=ns.name)
+        snaps = Snapshots()
+        app = TwtopApp(c, {"interval": 0.5})
+        async with app.run_test(size=(80, 24), message_hook=snaps.hook) as pilot:
+            await snaps.next(pilot)
+            ns.close()  # ip netns del, while twtop watches it
+            for _ in range(50):
+                await pilot.pause(0.1)
+                flat = " ".join(screen_text(app).split())
+                if "poll failed" in flat:
+                    break
+            assert f"poll failed: network namespace /run/netns/{ns.name} is gone" in flat, flat
+            assert "3 sockets" in flat  # the last good data stays on screen
+        c.close()
+    finally:
+        ns.close()
