@@ -13,11 +13,13 @@ from twtop.advisor import Finding
 from twtop.knowledge import LABELS, SEVERITY_WORDS
 
 _STYLE = {"critical": "bold reverse", "warning": "bold", "info": ""}
-#: Said when no rule fires (the bar and the view).
-ALL_CLEAR = "all clear: no finding fired on this snapshot"
+#: The advisor's finding when no rule fired: shown with a check mark, not a severity.
+ALL_CLEAR = "all_clear"
 
 
 def _badge(f: Finding) -> tuple[str, str]:
+    if f.id == ALL_CLEAR:
+        return " ✓ ", "bold"
     return f" {SEVERITY_WORDS[f.lang][f.severity].upper()} ", _STYLE[f.severity] or "reverse"
 
 
@@ -41,10 +43,8 @@ class FindingsBar(Widget, can_focus=True):
     def render(self) -> Text:
         """Draw the lines: ``+N more`` at the end of the last line when some do not fit."""
         findings = self.findings
-        if findings is None:
+        if not findings:  # nothing collected yet
             return Text()
-        if not findings:
-            return Text(f" ✓ {ALL_CLEAR}", no_wrap=True, overflow="ellipsis")
         shown = 2 if self.app.size.height >= 30 else 1
         more = len(findings) - shown
         t = Text()
@@ -74,17 +74,15 @@ class FindingsBar(Widget, can_focus=True):
 
 
 class FindingsView(Static):
-    """Every finding: severity, title, evidence, why and the specific action, wrapped."""
+    """Every finding: severity, title, evidence, why and the specific action, wrapped (the
+    advisor says "all clear" itself when no rule fired)."""
 
     DEFAULT_CSS = """
     FindingsView { padding: 0 1; }
     """
 
     def show(self, findings: tuple[Finding, ...], lang: str) -> None:
-        """Render the list (or the all-clear line)."""
-        if not findings:
-            self.update(Text(f"✓ {ALL_CLEAR}"))
-            return
+        """Render the list."""
         words = LABELS[lang]
         t = Text()
         for i, f in enumerate(findings):

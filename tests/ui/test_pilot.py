@@ -20,7 +20,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.peer import PeerScreen
 from tui.screens.socket import SocketScreen
 from twtop.advisor import advise
-from twtop.model import Owner
+from twtop.model import Owner, PortUsage
 from twtop.states import TcpState
 from widgets.peers import PeerTable
 from widgets.sockets import SocketTable
@@ -408,14 +408,27 @@ async def test_findings_bar_says_more_and_opens_the_view() -> None:
 
 
 async def test_all_clear_when_no_finding_fires() -> None:
+    quiet = replace(
+        make_snapshot(0),
+        states={TcpState.ESTABLISHED: 5},
+        peers=(),
+        ports=PortUsage(32768, 60999, 0, (), 0),
+        processes=(),
+        close_wait_oldest_s=None,
+        close_wait_aged=0,
+        close_wait_unread=0,
+    )
+    findings = tuple(advise(quiet, "en"))
+    assert [f.id for f in findings] == ["all_clear"]
     app, _ = app_with()
     async with app.run_test(size=(80, 24)) as pilot:
-        app.post_message(SnapshotReady(make_snapshot(1), ()))
+        app.post_message(SnapshotReady(quiet, findings))
         await settle(pilot)
-        assert "all clear" in screen_text(app)
+        assert "✓  All clear: no finding" in screen_text(app)
+        assert "more (f)" not in screen_text(app)
         await pilot.press("f")
         await pilot.pause()
-        assert "all clear" in screen_text(app)
+        assert "do: Nothing to do." in screen_text(app)
 
 
 async def test_names_from_the_system_are_never_markup() -> None:
