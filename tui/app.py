@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -14,18 +13,17 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from tui import commands
 from tui.messages import PollFailed, SnapshotReady
 from tui.screens.findings import FindingsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.signals import TerminalGuard
-from twtop import files
 from twtop.advisor import Finding, advise
 from twtop.detail import TcpInfo
 from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
 from twtop.model import GROUPS, PeerRow, Snapshot, Socket
-from twtop.report import document
 from widgets.header import StatusHeader
 from widgets.status import StatusBar
 
@@ -244,46 +242,16 @@ class TwtopApp(App[int]):
 
     def action_export(self) -> None:
         """Write the snapshot on display as JSON (a new private file) and say where."""
-        snap = self.snapshot
-        if snap is None:
-            self.notify("nothing collected yet", severity="warning")
-            return
-        stem = f"twtop-{snap.host}-{time.strftime('%Y%m%d-%H%M%S')}"
-        text = json.dumps(document(snap, self.main.findings), indent=2, ensure_ascii=False)
-        try:
-            path = files.write_new(stem, ".json", text, self.state_dir)
-        except TwtopError as exc:
-            self.notify(f"export failed: {exc}", severity="error", markup=False)
-            return
-        self.notify(f"snapshot written to {path}", markup=False)
+        commands.export_json(self)
 
     def action_save_svg(self) -> None:
         """Save an SVG screenshot (a new private file) and say where."""
-        stem = f"twtop-{time.strftime('%Y%m%d-%H%M%S')}"
-        try:
-            path = files.write_new(stem, ".svg", self.export_screenshot(), self.state_dir)
-        except TwtopError as exc:
-            self.notify(f"screenshot failed: {exc}", severity="error", markup=False)
-            return
-        self.notify(f"screenshot saved to {path}", markup=False)
+        commands.save_svg(self)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """twtop's actions in the command palette."""
         yield from super().get_system_commands(screen)
-        if screen is self.main:
-            yield SystemCommand("Filter sockets", "Filter with the ss-like language",
-                                self.main.action_filter)  # fmt: skip
-            yield SystemCommand("Sort by next column", "Cycle the peer table's sort",
-                                self.main.action_sort)  # fmt: skip
-            yield SystemCommand("Reverse sort", "Flip the sort order", self.main.action_reverse)
-            yield SystemCommand("Group peers", "IP → IP:port → local port → process",
-                                self.action_cycle_group)  # fmt: skip
-            yield SystemCommand("Pause / resume", "Freeze the display", self.action_pause)
-        yield SystemCommand("Findings", "Evidence, why and what to do", self.action_findings)
-        yield SystemCommand("Poll slower", "Longer interval", self.action_slower)
-        yield SystemCommand("Poll faster", "Shorter interval", self.action_faster)
-        yield SystemCommand("Export JSON", "Write the snapshot to a file", self.action_export)
-        yield SystemCommand("Help", "Keys and filter language", self.action_help)
+        yield from commands.palette(self, screen)
 
     def on_unmount(self) -> None:
         """Stop polling."""
