@@ -69,7 +69,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         """Focus the peers; the panes exist now, so polling may start."""
         self.query_one(PeerTable).focus()
-        self.twtop.start()
+        self.call_after_refresh(self.twtop.start)
 
     def show(self, snap: Snapshot, findings: tuple[Finding, ...]) -> None:
         """Put a snapshot on every pane."""
