@@ -20,10 +20,10 @@ from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.signals import TerminalGuard
 from twtop.advisor import Finding, advise
-from twtop.detail import TcpInfo
 from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
 from twtop.model import GROUPS, PeerRow, Snapshot, Socket
+from twtop.tcpinfo import TcpInfo
 from widgets.header import StatusHeader
 from widgets.status import StatusBar
 

@@ -13,7 +13,7 @@ from twtop.model import PeerRow, Snapshot, Socket
 from twtop.states import TcpState as S
 
 if TYPE_CHECKING:
-    from twtop.detail import TcpInfo
+    from twtop.tcpinfo import TcpInfo
 
 
 class ExplainerStrip(Static):
@@ -77,7 +77,15 @@ class ExplanationView(Static):
     """
 
     def show(
-        self, sock: Socket, snap: Snapshot | None, lang: str, info: TcpInfo | None = None
+        self,
+        sock: Socket,
+        snap: Snapshot | None,
+        lang: str,
+        elapsed_ms: int = 0,
+        info: TcpInfo | None = None,
     ) -> None:
-        """Render the explanation of ``sock`` (its timer as the caller aged it)."""
-        self.update(Text(explain_socket(sock, snap, lang, info).render()))
+        """Render the explanation; ``elapsed_ms`` counts the timer down since the socket was
+        read (the explainer says when a minisocket's timer ran out: it is gone)."""
+        exp = explain_socket(sock, snap, lang, info, elapsed_ms)
+        # wrap to what is left of the screen after padding and the scrollbar (2 + 2 columns)
+        self.update(Text(exp.render(max(40, self.app.size.width - 4))))

@@ -75,8 +75,7 @@ def cells(row: PeerRow) -> dict[str, object]:
 def peer_order(row: PeerRow) -> tuple[object, ...]:
     """What the peer column sorts on: the engine's raw key, so 9.x sorts before 10.x (rows
     without a key, built by hand, sort after, by label)."""
-    key = getattr(row, "key", None)
-    return (0, key) if key is not None else (1, row.peer)
+    return (0, row.key) if row.key is not None else (1, row.peer)
 
 
 class PeerTable(DataTable[object]):

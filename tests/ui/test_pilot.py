@@ -100,7 +100,7 @@ async def test_stale_data_age_is_on_screen() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         feed(app)
         await settle(pilot)
-        assert "old" not in screen_text(app)
+        assert "data is" not in screen_text(app)
         now[0] += 125  # no poll for two minutes: the data on screen is that old
         app.update_status()
         await pilot.pause()
@@ -456,3 +456,21 @@ async def test_names_from_the_system_are_never_markup() -> None:
         finally:
             fakes.SOCKETS[:] = old
         assert OWNER.name == "api-server"
+
+
+async def test_peer_column_sorts_on_the_raw_key() -> None:
+    from tests.ui.fakes import _ip
+
+    app, _ = app_with()
+    snap = make_snapshot(1)
+    nine = replace(snap.peers[2], peer="9.1.1.1", key=_ip("9.1.1.1"))
+    snap = replace(snap, peers=(*snap.peers, nine), peers_total=6)
+    async with app.run_test(size=(80, 30)) as pilot:
+        app.post_message(SnapshotReady(snap, ()))
+        await settle(pilot)
+        while "sorted by peer" not in screen_text(app):
+            await pilot.press("s")
+            await pilot.pause()
+        # As text "10.…" < "192.…" < "2001:…" < "9.…"; on the raw address 9.x comes before 10.x.
+        assert peer_lines(screen_text(app)) == ["0.0.0.0", "9.1.1.1", "10.4.14.24",
+                                               "10.4.14.31", "192.168.7.9"]  # fmt: skip

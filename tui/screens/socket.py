@@ -19,7 +19,7 @@ from widgets.status import StatusBar
 
 if TYPE_CHECKING:
     from tui.app import TwtopApp
-    from twtop.detail import TcpInfo
+    from twtop.tcpinfo import TcpInfo
 
 
 class SocketScreen(Screen[None]):
@@ -73,5 +73,5 @@ class SocketScreen(Screen[None]):
         """Render the explanation with the timer as of now."""
         elapsed = int((self.twtop.clock() - self.opened) * 1000)
         self.query_one(ExplanationView).show(
-            self.sock.aged(elapsed), self.twtop.snapshot, self.twtop.lang, self.info
+            self.sock, self.twtop.snapshot, self.twtop.lang, elapsed, self.info
         )
