@@ -133,7 +133,7 @@ class Collector:
         self.procs.after_poll(counts.unowned, counts.unowned_cw)
         self.made_by.remember(agg.owned_cookies, agg.owned_pids, self.procs.owner)
         addr = AddrCache()
-        bound = self._bound(listeners, addr)  # a dump too: before its stats are summed
+        bound = self._bound(listeners, addr)  # a dump too: before its stats and time are read
         env = PollEnv(
             now=now,
             collect_ms=(time.perf_counter() - t0) * 1000,
