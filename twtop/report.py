@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from twtop.model import CLOSE_WAIT_AGED_S, GROUP_TITLES, Snapshot
 from twtop.states import ALL_STATES, KEY_STATES, PEER_STATES, TcpState
 from twtop.sysinfo import GLOBAL_SYSCTLS
-from twtop.text import duration, endpoint, exhaustion_short
+from twtop.text import duration, endpoint, exhaustion_short, wrap
 
 if TYPE_CHECKING:
     from twtop.advisor import Finding
@@ -160,5 +160,5 @@ def render_table(snap: Snapshot, top: int = 10, findings: list[str] | None = Non
     if snap.notes:
         w("")
         for note in snap.notes:
-            w(f"note: {note}")
+            w(wrap(f"note: {note}", 80))
     return "\n".join(out) + "\n"
