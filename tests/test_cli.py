@@ -242,9 +242,10 @@ def test_findings_language_and_severity_order(netns: TestNetns, pop: Population)
     """--once --json: findings most severe first (the advisor appends a warning before a
     critical one here), in the language LANG names unless --lang says otherwise."""
     netns.sysctl("net.ipv4.ip_local_port_range", "40000 40099")
+    netns.sysctl("net.ipv4.tcp_tw_reuse", "0")  # with the default 2, loopback TIME_WAITs are reused
     with netns.inside():
         web = pop.listener("127.0.0.1", 8080)
-        pop.time_wait(web, 85)  # 85 of 100 ports of one outbound tuple: critical
+        pop.time_wait(web, 85)  # 85 of 100 ports of one outbound tuple, filling: critical
         api = pop.listener("127.0.0.1", 9090)
         pop.close_wait(api, 55)  # >= 50 CLOSE_WAIT: warning
 
