@@ -179,5 +179,5 @@ def render_table(snap: Snapshot, top: int = 10, findings: list[str] | None = Non
     if snap.notes:
         w("")
         for note in snap.notes:
-            w(f"note: {note}")
+            w(wrap(f"note: {note}", 80))
     return "\n".join(out) + "\n"
