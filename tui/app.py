@@ -221,7 +221,7 @@ class TwtopApp(App[int]):
         """Apply a filter; on error show it inline and keep the last good one."""
         error = self.query_one("#filter-error", Static)
         try:
-            compile_filter(expr)
+            plan = compile_filter(expr)
         except FilterError as exc:
             error.update(Text(f"{exc}\n{exc.caret()}"))
             return False
@@ -232,6 +232,8 @@ class TwtopApp(App[int]):
         self.query_one("#filter-bar").remove_class("visible")
         self.query_one(PeerTable).focus()
         self.notify(f"filter: {text}" if text else "filter cleared", markup=False)
+        for note in plan.notes:  # how an and/or mix was read
+            self.notify(note, severity="warning", markup=False)
         self.refresh_now()
         return True
 

@@ -130,7 +130,9 @@ def run(argv: list[str] | None = None) -> int:
     if settings.get("filter"):
         from twtop.filter import compile_filter
 
-        compile_filter(settings["filter"])  # a bad filter is a usage error before anything runs
+        plan = compile_filter(settings["filter"])  # a bad filter: a usage error before anything
+        for note in plan.notes:
+            print(f"twtop: note: {note}", file=sys.stderr)
     if settings.get("netns"):
         from twtop.netns import resolve
 
