@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -17,9 +18,26 @@ TWTOP = _NEXT_TO_PYTHON if os.path.exists(_NEXT_TO_PYTHON) else (shutil.which("t
 pytestmark = pytest.mark.skipif(not TWTOP, reason="the twtop console script is not installed")
 
 
+def _env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The test's environment without any TWTOP_* setting from outside, and no config file."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TWTOP_")}
+    return {**clean, "TWTOP_CONFIG": "/nonexistent/twtop.toml", **(env or {})}
+
+
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    e = {**os.environ, "TWTOP_CONFIG": "/nonexistent/twtop.toml", **(env or {})}
-    return subprocess.run([TWTOP, *args], capture_output=True, text=True, timeout=60, env=e)
+    return subprocess.run([TWTOP, *args], capture_output=True, text=True, timeout=60, env=_env(env))
+
+
+def _own_peers(pop: Population, n: int = 6) -> tuple[int, str]:
+    """In the current namespace (no root needed): a listener on 127.0.0.1 and ``n`` clients from
+    127.0.0.2.. -- 1 + n remote IPs. Returns the port and a filter that selects only these."""
+    lst = pop.listener("127.0.0.1", 0)
+    for i in range(n):
+        c = pop.connect(lst, src=f"127.0.0.{i + 2}")
+        s, _ = lst.accept()
+        pop.keep += [c, s]
+    port = lst.getsockname()[1]
+    return port, f"sport = {port} or dport = {port}"
 
 
 def test_version() -> None:
@@ -70,8 +88,8 @@ def test_prometheus_format(netns: TestNetns, pop: Population) -> None:
         pop.time_wait(lst, 2)
     out = run("--once", "--format", "prom", "--netns", netns.name)
     assert out.returncode == 0, out.stderr
-    assert 'twtop_sockets{state="time_wait"} 2' in out.stdout
-    assert out.stdout.count("twtop_sockets{") == 11
+    assert 'twtop_tcp_sockets{state="time_wait"} 2.0' in out.stdout
+    assert out.stdout.count("twtop_tcp_sockets{") == 11
 
 
 def test_bad_filter_is_usage_error_pointing_at_token() -> None:
@@ -99,20 +117,156 @@ def test_bad_flag_exits_2() -> None:
     assert run("--once", "--interval", "0").returncode == 2
 
 
-def test_config_file_and_env(tmp_path: object, netns: TestNetns) -> None:
+def test_config_file_and_env(tmp_path: object, pop: Population) -> None:
+    """Each setting from the file takes effect; TWTOP_* beats the file; flags beat both."""
+    port, _ = _own_peers(pop)  # 7 remote IPs, 7 ip:port pairs, 7 local ports
+    a = f"sport = {port} or dport = {port}"
+    b = f"dport = {port} or sport = {port}"
+    c = f"(sport = {port}) or (dport = {port})"
     cfg = os.path.join(str(tmp_path), "config.toml")
     with open(cfg, "w") as f:
-        f.write('filter = "state time-wait"\ntop = 3\n')
-    out = run("--once", "--json", "--netns", netns.name, env={"TWTOP_CONFIG": cfg})
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["filter"] == "state time-wait"
-    out = run("--once", "--json", "--netns", netns.name, "--filter", "state listening",
-              env={"TWTOP_CONFIG": cfg})  # fmt: skip
-    assert json.loads(out.stdout)["filter"] == "state listening"  # flags beat the file
+        f.write(f'filter = "{a}"\ntop = 2\ngroup = "lport"\n')
+
+    def doc(*args: str, **env: str) -> dict[str, object]:
+        out = run("--once", "--json", *args, env={"TWTOP_CONFIG": cfg, **env})
+        assert out.returncode == 0, out.stderr
+        d: dict[str, object] = json.loads(out.stdout)
+        return d
+
+    def seen(d: dict[str, object]) -> tuple[object, ...]:
+        peers = d["peers"]
+        assert isinstance(peers, list) and isinstance(d["peers_total"], int)
+        assert d["peers_total"] > len(peers)  # the cut is --top's, not the population's
+        return d["filter"], len(peers), d["group"]
+
+    assert seen(doc()) == (a, 2, "lport")
+    env = {"TWTOP_FILTER": b, "TWTOP_TOP": "3", "TWTOP_GROUP": "ipport"}
+    assert seen(doc(**env)) == (b, 3, "ipport")
+    assert seen(doc("--filter", c, "--top", "4", "--group", "ip", **env)) == (c, 4, "ip")
+    # netns: the file names one namespace, the environment another; the environment's is used.
+    with open(cfg, "a") as f:
+        f.write('netns = "twtop-no-such-ns-file"\n')
+    out = run("--once", env={"TWTOP_CONFIG": cfg, "TWTOP_NETNS": "twtop-no-such-ns-env"})
+    assert out.returncode == 69 and "'twtop-no-such-ns-env'" in out.stderr, out.stderr
+    out = run("--once", env={"TWTOP_CONFIG": cfg})
+    assert out.returncode == 69 and "'twtop-no-such-ns-file'" in out.stderr, out.stderr
+    # interval: a bad value in the environment is refused; the flag's good one wins over it.
+    assert run("--once", env={"TWTOP_INTERVAL": "7200"}).returncode == 2
+    assert run("--once", "--filter", a, "-i", "2", env={"TWTOP_INTERVAL": "7200"}).returncode == 0
     with open(cfg, "w") as f:
         f.write("colour = 3\n")
     out = run("--once", env={"TWTOP_CONFIG": cfg})
     assert out.returncode == 2 and "unknown key 'colour'" in out.stderr
+
+
+def test_top_cuts_every_list(pop: Population) -> None:
+    _, flt = _own_peers(pop)
+    out = run("--once", "--json", "--filter", flt, "--top", "1")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    total = d["peers_total"]
+    assert len(d["peers"]) == 1 and 7 <= total <= 10  # 7 remote IPs (+ the listener's row)
+    out = run("--once", "--json", "--filter", flt)
+    assert len(json.loads(out.stdout)["peers"]) == total  # default 10: all of them
+    table = run("--once", "--filter", flt, "--top", "2").stdout
+    assert f"TOP PEERS by remote IP (2 of {total})" in table
+
+
+def test_interval_bounds() -> None:
+    for ok in ("0.1", "3600"):
+        out = run("--once", "--filter", "sport = 1", "--interval", ok)
+        assert out.returncode == 0, (ok, out.stderr)
+    for bad in ("0.09", "3600.5", "1e9", "nan", "-1"):
+        out = run("--once", "--interval", bad)
+        assert out.returncode == 2, (bad, out.stdout)
+        assert out.stderr.count("\n") <= 2 and "Traceback" not in out.stderr
+
+
+def test_report_when_stdout_is_not_a_terminal(pop: Population) -> None:
+    """Plain ``twtop`` into a pipe prints the table report and exits 0 (no TUI, no escapes)."""
+    _, flt = _own_peers(pop, 2)
+    env = _env({"TERM": "xterm-256color"})
+    out = subprocess.run([TWTOP, "--filter", flt], capture_output=True, text=True, timeout=30,
+                         env=env, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("twtop ") and f"filter: {flt}" in out.stdout
+    assert "\nESTABLISHED        4" in out.stdout and "\n127.0.0.2 " in out.stdout
+    assert "\x1b" not in out.stdout
+
+
+def test_closed_pipe_exits_quietly() -> None:
+    """``twtop --once | head -1``: the reader is gone before twtop writes -> exit 0, no message."""
+    r, w = os.pipe()
+    os.close(r)
+    try:
+        out = subprocess.run([TWTOP, "--once", "--top", "50"], stdout=w, stderr=subprocess.PIPE,
+                             text=True, timeout=60, env=_env())  # fmt: skip
+    finally:
+        os.close(w)
+    assert (out.returncode, out.stderr) == (0, "")
+
+
+def test_internal_error_is_one_line_unless_twtop_debug(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from twtop import cli
+
+    def boom(argv: object = None) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "run", boom)
+    monkeypatch.delenv("TWTOP_DEBUG", raising=False)
+    assert cli.main(["--once"]) == 1
+    assert capsys.readouterr().err == "twtop: internal error: RuntimeError: boom\n"
+    monkeypatch.setenv("TWTOP_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        cli.main(["--once"])
+
+
+def test_lang_defaults_from_the_locale() -> None:
+    """``twtop explain`` speaks the language LANG names (LC_ALL, LC_MESSAGES first); --lang wins."""
+    none = {"LC_ALL": "", "LC_MESSAGES": ""}
+    zh = run("explain", "close-wait", env={**none, "LANG": "zh_CN.UTF-8"})
+    assert zh.returncode == 0 and "被动关闭方" in zh.stdout
+    en = run("explain", "close-wait", env={**none, "LANG": "C.UTF-8"})
+    assert en.returncode == 0 and "被动关闭方" not in en.stdout and "CLOSE_WAIT" in en.stdout
+    assert "被动关闭方" in run("explain", "close-wait", env={**none, "LC_ALL": "zh_TW"}).stdout
+    forced = run("explain", "close-wait", "--lang", "en", env={**none, "LANG": "zh_CN.UTF-8"})
+    assert "被动关闭方" not in forced.stdout
+
+
+def test_findings_language_and_severity_order(netns: TestNetns, pop: Population) -> None:
+    """--once --json: findings most severe first (the advisor appends a warning before a
+    critical one here), in the language LANG names unless --lang says otherwise."""
+    netns.sysctl("net.ipv4.ip_local_port_range", "40000 40099")
+    with netns.inside():
+        web = pop.listener("127.0.0.1", 8080)
+        pop.time_wait(web, 85)  # 85 of 100 ports of one outbound tuple: critical
+        api = pop.listener("127.0.0.1", 9090)
+        pop.close_wait(api, 55)  # >= 50 CLOSE_WAIT: warning
+
+    def findings(*args: str, **env: str) -> list[dict[str, str]]:
+        out = run("--once", "--json", "--netns", netns.name, *args,
+                  env={"LC_ALL": "", "LC_MESSAGES": "", **env})  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        f: list[dict[str, str]] = json.loads(out.stdout)["findings"]
+        return f
+
+    en = findings(LANG="C.UTF-8")
+    sev = [f["severity"] for f in en]
+    rank = {"critical": 0, "warning": 1, "info": 2}
+    assert sev == sorted(sev, key=rank.__getitem__), sev
+    assert en[0]["id"] == "tw_port_pressure" and "close_wait_leak" in {f["id"] for f in en}
+    assert not any(_cjk(f["title"]) for f in en)
+    zh = findings(LANG="zh_CN.UTF-8")
+    assert [f["id"] for f in zh] == [f["id"] for f in en]
+    assert all(_cjk(f["title"]) for f in zh)
+    assert not any(_cjk(f["title"]) for f in findings("--lang", "en", LANG="zh_CN.UTF-8"))
+    assert all(_cjk(f["title"]) for f in findings(LANG="C", TWTOP_LANG="zh"))
+
+
+def _cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def test_unprivileged_user_gets_a_note_not_a_failure(netns: TestNetns, pop: Population) -> None:
@@ -168,3 +322,38 @@ def test_explain_command() -> None:
     assert "被动关闭方" in zh.stdout
     bad = run("explain", "time-waiting")
     assert bad.returncode == 2 and "unknown state 'time-waiting'" in bad.stderr
+
+
+def _tmux_mouse_flags(*args: str) -> str:
+    """Start the installed twtop in a private tmux server at 80x24; once it has drawn, return
+    which mouse reporting modes the application turned on (tmux's pane flags), then quit it."""
+    if not shutil.which("tmux"):
+        pytest.skip("needs tmux")
+    server = ["tmux", "-L", f"twtop-tests-mouse-{os.getpid()}-{len(args)}"]
+    env = " ".join(f"{k}={v}" for k, v in {"TWTOP_CONFIG": "/nonexistent", "TERM": "xterm-256color",
+                                          "LANG": "C.UTF-8"}.items())  # fmt: skip
+    cmd = f"env {env} {TWTOP} --filter 'sport = 1' {' '.join(args)}; sleep 30"
+    subprocess.run([*server, "new-session", "-d", "-x", "80", "-y", "24", cmd], check=True)
+    try:
+        flags = ""
+        for _ in range(100):
+            screen = subprocess.run([*server, "capture-pane", "-p"], capture_output=True,
+                                    text=True).stdout  # fmt: skip
+            if "TCP states" in screen:
+                time.sleep(0.3)
+                fmt = "#{mouse_standard_flag}#{mouse_button_flag}#{mouse_any_flag}#{mouse_sgr_flag}"
+                flags = subprocess.run([*server, "display", "-p", fmt], capture_output=True,
+                                       text=True).stdout.strip()  # fmt: skip
+                break
+            time.sleep(0.2)
+        assert flags, f"the TUI did not draw: {screen!r}"
+        subprocess.run([*server, "send-keys", "q"], check=False)
+        return flags
+    finally:
+        subprocess.run([*server, "kill-server"], check=False, capture_output=True)
+
+
+def test_no_mouse_leaves_mouse_reporting_off() -> None:
+    """In a terminal (tmux), the TUI turns mouse reporting on; with --no-mouse it never does."""
+    assert "1" in _tmux_mouse_flags()
+    assert _tmux_mouse_flags("--no-mouse") == "0000"

@@ -8,7 +8,8 @@ import pytest
 
 from tests.ui.fakes import make_snapshot
 from twtop.model import PortTuple
-from twtop.report import render_prometheus, render_table
+from twtop.prom import render_snapshot
+from twtop.report import render_table
 from twtop.states import TcpState
 
 
@@ -35,11 +36,11 @@ def test_table_and_prometheus_from_a_snapshot() -> None:
     table = render_table(snap, top=3)
     assert all(len(line) <= 80 for line in table.splitlines())
     assert "10.4.14.24" in table and "full in" not in table  # the table says "FULL IN" column
-    prom = render_prometheus(snap, top=3)
+    prom = render_snapshot(snap, top=3).decode()
     tw = snap.count(TcpState.TIME_WAIT)
-    assert f'twtop_sockets{{state="time_wait"}} {tw}' in prom
-    assert 'twtop_close_wait_sockets{pid="4242",process="api-server"} 2900' in prom
+    assert f'twtop_tcp_sockets{{state="time_wait"}} {tw}.0' in prom
+    assert 'twtop_close_wait_sockets{process="api-server"} 2900.0' in prom
     for line in prom.splitlines():  # every sample belongs to a declared metric
         if not line.startswith("#"):
             name = line.split("{")[0].split(" ")[0]
-            assert f"# TYPE {name} gauge" in prom
+            assert f"# TYPE {name} gauge" in prom or f"# TYPE {name} counter" in prom

@@ -26,6 +26,7 @@ from twtop.advisor import advise
 from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
 from twtop.model import GROUPS, Snapshot, Socket
+from twtop.report import document
 from widgets.explain import ExplainerStrip, PeerPanel
 from widgets.findings import FindingsBar
 from widgets.header import StatusHeader
@@ -290,8 +291,7 @@ class TwtopApp(App[int]):
             self.notify("nothing collected yet", severity="warning")
             return
         stem = f"twtop-{snap.host}-{time.strftime('%Y%m%d-%H%M%S')}"
-        doc = snap.to_dict()
-        doc["findings"] = [f.to_dict() for f in advise(snap, self.lang)]
+        doc = document(snap, advise(snap, self.lang))
         text = json.dumps(doc, indent=2, ensure_ascii=False)
         try:
             path = files.write_new(stem, ".json", text, self.state_dir)

@@ -13,8 +13,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Static
 
 from twtop.errors import TwtopError
-from twtop.model import PeerRow, Socket, fmt_endpoint
+from twtop.model import PeerRow, Socket
 from twtop.states import TcpState
+from twtop.text import endpoint as fmt_endpoint
 from widgets.explain import ExplanationView
 from widgets.header import StatusHeader
 from widgets.sockets import SocketTable

@@ -23,11 +23,14 @@ _LAZY = {
     "render_state_card": "twtop.explain",
     "explain_peer": "twtop.explain",
     "advise": "twtop.advisor",
+    "document": "twtop.report",
 }
 
 if TYPE_CHECKING:
+    from twtop.advisor import advise
     from twtop.collector import Collector, list_sockets, take_snapshot
     from twtop.model import PeerRow, PortTuple, Snapshot, Socket
+    from twtop.report import document
     from twtop.states import TcpState
 
 

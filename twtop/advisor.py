@@ -1,28 +1,35 @@
 """The advisor: findings computed from a Snapshot, each with evidence and what to do.
 
-Thresholds are named constants with the reason for their value. Findings never change the system;
-their actions are commands for a person to consider.
+Every rule is a small pure function of (Snapshot, Context) that returns a Finding or None; RULES
+lists them and ``advise`` runs them all. Thresholds are named constants with the reason for their
+value; every claim follows kernel-facts.md. Findings never change the system: their actions are
+commands for a person to consider. A value twtop cannot know is written "unknown", never 0.
 """
 
 from __future__ import annotations
 
+import enum
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from twtop.explain import _wrap
-from twtop.knowledge import ETA_WORDS, FINDINGS, LABELS, SEVERITY_WORDS
-from twtop.model import CLOSE_WAIT_AGED_S, TIME_WAIT_S, Snapshot
-from twtop.report import human_duration
+from twtop.knowledge import FINDINGS, LABELS, OWNER_REASONS, SEVERITY_WORDS, VALUE_WORDS
+from twtop.model import CLOSE_WAIT_AGED_S, TIME_WAIT_S, Listener, Snapshot
 from twtop.states import TcpState as S
+from twtop.text import endpoint, exhaustion, per_s, wrap
 
 #: CLOSE_WAIT count that is never a transient: a healthy application closes within milliseconds,
 #: so even a busy server shows a handful at a time.
 CLOSE_WAIT_WARN = 50
-#: ...and the count (or aged count) that means a serious leak.
+#: ...and the count that means a serious leak.
 CLOSE_WAIT_CRIT = 1000
-#: Port-tuple use that deserves attention, and that makes new connect()s start failing soon.
+#: CLOSE_WAITs in one listener's accept queue that mean nobody accepts: an accept loop drains the
+#: queue in microseconds, so a peer rarely manages to close before its connection is accepted.
+ACCEPT_STOPPED_MIN = 5
+#: Port-tuple use that deserves attention, and the use that is as good as full.
 PORT_RATIO_WARN = 0.5
-PORT_RATIO_CRIT = 0.8
+PORT_RATIO_FULL = 0.98
 #: Seconds to exhaustion under which the tuple is critical whatever its ratio (5 minutes: less
 #: than a typical incident response).
 PORT_ETA_CRIT_S = 300.0
@@ -32,15 +39,47 @@ SERVER_TW_INFO = 10_000
 TW_REUSE_INFO = 5_000
 #: An ephemeral range narrower than this is called narrow (the default has 28232 ports).
 NARROW_RANGE = 16_384
-#: Fraction of tcp_max_orphans at which orphans are reported.
-ORPHANS_WARN = 0.8
-#: FIN_WAIT2 / SYN_RECV counts that are piles rather than transients.
+#: Fraction of tcp_max_orphans at which orphans are reported: the kernel may start resetting
+#: orphans at 1/4 of the limit (tcp_out_of_resources doubles an orphan's weight twice).
+ORPHANS_WARN = 0.25
+#: FIN_WAIT2 count that is a pile rather than a transient.
 FIN_WAIT2_WARN = 1_000
-SYN_RECV_WARN = 1_000
+#: SYN_RECV on one listener worth a look (fewer are a handshake in flight), and the share of its
+#: backlog at which the SYN queue is filling up (full = more than the backlog, then cookies).
+SYN_RECV_MIN = 16
+SYN_QUEUE_WARN = 0.5
 #: Memory of one TIME_WAIT minisocket (tw_sock_TCP slab object, kernel-facts 10).
 TW_SOCK_BYTES = 256
 
-SEVERITIES = ("info", "warning", "critical")
+
+class Severity(enum.StrEnum):
+    """How urgent a finding is; ``rank`` orders them (critical first in a report)."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """0 info, 1 warning, 2 critical."""
+        return _RANK[self]
+
+
+_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the advisor knows besides the snapshot: the language and how owners were looked up.
+
+    ``owners``: "fresh" when /proc was scanned after the sockets were seen (an unknown owner is
+    then in another PID namespace), "pending" when they are newer than the last scan, "stale"
+    when that cannot be told.
+    """
+
+    lang: str = "en"
+    root: bool = True
+    owners: str = "stale"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +87,7 @@ class Finding:
     """One thing the advisor noticed."""
 
     id: str
-    severity: str  # info | warning | critical
+    severity: Severity
     title: str
     evidence: str
     why: str
@@ -59,7 +98,7 @@ class Finding:
         """The JSON form (under ``findings``)."""
         return {
             "id": self.id,
-            "severity": self.severity,
+            "severity": str(self.severity),
             "title": self.title,
             "evidence": self.evidence,
             "why": self.why,
@@ -72,165 +111,330 @@ class Finding:
         sev = SEVERITY_WORDS[self.lang][self.severity]
         out = [f"[{sev}] {self.title}"]
         for key, text in (("evidence", self.evidence), ("why", self.why), ("action", self.action)):
-            wrapped = _wrap(f"{words[key]}: {text}", 74).split("\n")
-            out += [f"    {line}" for line in wrapped]
+            out += [f"    {line}" for line in wrap(f"{words[key]}: {text}", 74).split("\n")]
         return out
 
 
-def _make(fid: str, severity: str, lang: str, **values: Any) -> Finding:
-    tpl = FINDINGS[lang][fid]
-    return Finding(
-        id=fid,
-        severity=severity,
-        title=tpl["title"].format(**values),
-        evidence=tpl["evidence"].format(**values),
-        why=tpl["why"].format(**values),
-        action=tpl["action"].format(**values),
-        lang=lang,
-    )
+Rule = Callable[[Snapshot, Context], Finding | None]
 
 
-def _int(value: str | None, default: int = 0) -> int:
+# -- helpers shared by the rules ---------------------------------------------------------------
+def _make(fid: str, severity: Severity, ctx: Context, **values: Any) -> Finding:
+    tpl = FINDINGS[ctx.lang][fid]
+    parts = {key: tpl[key].format(**values) for key in ("title", "evidence", "why", "action")}
+    return Finding(id=fid, severity=severity, lang=ctx.lang, **parts)
+
+
+def _word(ctx: Context, key: str, **values: Any) -> str:
+    return VALUE_WORDS[ctx.lang][key].format(**values)
+
+
+def _int(value: str | None) -> int | None:
     try:
         return int((value or "").split()[0])
     except (ValueError, IndexError):
-        return default
+        return None
+
+
+def rate(snap: Snapshot, counter: str) -> float | None:
+    """A counter's per-second rate, or None when it cannot be known (one sample, or the counter
+    could not be read)."""
+    if snap.interval_s is None or counter not in snap.counters:
+        return None
+    return snap.rates.get(counter, 0.0)
+
+
+def _per_s(ctx: Context, value: float | None) -> str:
+    return per_s(value, _word(ctx, "unknown"))
+
+
+def _positive(value: float | None) -> bool:
+    return value is not None and value > 0
+
+
+def owner_reason(ctx: Context) -> str:
+    """Why no owner is known, in words: the true reason, never "?"."""
+    if not ctx.root:
+        key = "not_root"
+    else:
+        key = {"fresh": "pid_namespace", "pending": "not_looked_up"}.get(ctx.owners, "stale_or_ns")
+    return OWNER_REASONS[ctx.lang][key]
+
+
+def _where(x: Listener) -> str:
+    return endpoint(x.local, x.lport)
+
+
+def _listener_owner(x: Listener, ctx: Context) -> str:
+    return f"{x.owner.name}[{x.owner.pid}]" if x.owner else owner_reason(ctx)
+
+
+def _queue_full(x: Listener) -> bool:
+    """The accept queue is full when it holds more than the backlog (sk_acceptq_is_full)."""
+    return x.queued > x.backlog
+
+
+def _accept_stopped(x: Listener) -> bool:
+    return (x.unaccepted_close_wait or 0) >= ACCEPT_STOPPED_MIN
 
 
 def _is_loopback(addr: str) -> bool:
     return addr.startswith("127.") or addr == "::1"
 
 
-def advise(snap: Snapshot, lang: str = "en") -> list[Finding]:
-    """All findings for a snapshot, most severe first."""
-    out: list[Finding] = []
-    sysctl = snap.sysctl
-    # CLOSE_WAIT by process
-    cw = snap.count(S.CLOSE_WAIT)
-    if cw >= CLOSE_WAIT_WARN or snap.close_wait_aged >= CLOSE_WAIT_WARN:
-        owners = [p for p in snap.processes if p.states.get(S.CLOSE_WAIT)]
-        top = owners[0] if owners else None
-        owner = f"{top.name}[{top.pid}]" if top else "?"
-        sev = (
-            "critical"
-            if cw >= CLOSE_WAIT_CRIT or snap.close_wait_aged >= CLOSE_WAIT_WARN
-            else ("warning")
-        )
-        out.append(
-            _make(
-                "close_wait_leak", sev, lang,
-                owner_part=f" ({owner})" if top else "",
-                count=cw, owned=top.states[S.CLOSE_WAIT] if top else 0, owner=owner,
-                aged=snap.close_wait_aged, aged_s=f"{CLOSE_WAIT_AGED_S:.0f}",
-                unread=snap.close_wait_unread,
-            )
-        )  # fmt: skip
-    # Port pressure on the worst tuple
+# -- the rules ---------------------------------------------------------------------------------
+def close_wait_leak(snap: Snapshot, ctx: Context) -> Finding | None:
+    """CLOSE_WAITs the application holds and never closes (not those still in an accept queue)."""
+    queued = sum(x.unaccepted_close_wait or 0 for x in snap.listeners)
+    cw = max(0, snap.count(S.CLOSE_WAIT) - queued)
+    aged = snap.close_wait_aged
+    if cw < CLOSE_WAIT_WARN and (aged or 0) < CLOSE_WAIT_WARN:
+        return None
+    critical = cw >= CLOSE_WAIT_CRIT or (aged or 0) >= CLOSE_WAIT_WARN
+    top = next((p for p in snap.processes if p.states.get(S.CLOSE_WAIT)), None)
+    owner = f"{top.name}[{top.pid}]" if top else owner_reason(ctx)
+    return _make(
+        "close_wait_leak", Severity.CRITICAL if critical else Severity.WARNING, ctx,
+        owner_part=f" ({owner})" if top else "", count=cw,
+        owned=top.states[S.CLOSE_WAIT] if top else 0, owner=owner,
+        aged=_word(ctx, "unknown") if aged is None else aged, aged_s=f"{CLOSE_WAIT_AGED_S:.0f}",
+        unread=snap.close_wait_unread,
+    )  # fmt: skip
+
+
+def accept_stopped(snap: Snapshot, ctx: Context) -> Finding | None:
+    """CLOSE_WAITs queued on a listener: the application stopped calling accept()."""
+    stuck = [x for x in snap.listeners if _accept_stopped(x)]
+    if not stuck:
+        return None
+    x = max(stuck, key=lambda x: (x.unaccepted_close_wait or 0, x.queued))
+    cw = x.unaccepted_close_wait or 0
+    return _make(
+        "accept_stopped", Severity.CRITICAL if _queue_full(x) else Severity.WARNING, ctx,
+        where=_where(x), cw=cw, est=max(0, x.queued - cw), queued=x.queued, backlog=x.backlog,
+        owner=_listener_owner(x, ctx),
+    )  # fmt: skip
+
+
+def listen_overflow(snap: Snapshot, ctx: Context) -> Finding | None:
+    """Accept queues full, or ListenOverflows counting (not explained by accept_stopped)."""
+    overflows = rate(snap, "ListenOverflows")
+    full = [x for x in snap.listeners if _queue_full(x) and not _accept_stopped(x)]
+    if not full and not _positive(overflows):
+        return None
+    x = full[0] if full else None
+    return _make(
+        "listen_overflow", Severity.WARNING, ctx,
+        where=f" ({_where(x)})" if x else "", rate=_per_s(ctx, overflows),
+        drops=_per_s(ctx, rate(snap, "ListenDrops")),
+        queue=f"; {x.queued}/{x.backlog} queued" if x else "",
+    )  # fmt: skip
+
+
+def _syn_ratio(x: Listener) -> float:
+    return (x.syn_recv or 0) / max(1, x.backlog)
+
+
+def syn_queue(snap: Snapshot, ctx: Context) -> Finding | None:
+    """A listener's SYN queue filling up relative to ITS backlog, or cookies being sent."""
+    cookies = rate(snap, "SyncookiesSent")
+    qfull = rate(snap, "TCPReqQFullDoCookies")
+    x = max(snap.listeners, key=_syn_ratio, default=None)
+    pile = x is not None and (x.syn_recv or 0) >= SYN_RECV_MIN and _syn_ratio(x) >= SYN_QUEUE_WARN
+    if not pile and not (_positive(cookies) or _positive(qfull)):
+        return None
+    full = x is not None and (x.syn_recv or 0) > x.backlog
+    critical = full or _positive(cookies) or _positive(qfull)
+    syncookies = snap.sysctl.get("tcp_syncookies")
+    backlog_part = ""
+    if (syncookies or "").strip() == "0":
+        backlog_part = _word(ctx, "max_syn_backlog", value=snap.sysctl.get("tcp_max_syn_backlog"))
+    unknown = _word(ctx, "unknown")
+    return _make(
+        "syn_queue", Severity.CRITICAL if critical else Severity.WARNING, ctx,
+        where=_where(x) if x else unknown,
+        syn=unknown if x is None or x.syn_recv is None else x.syn_recv,
+        backlog=x.backlog if x else unknown, pct=f"{100 * _syn_ratio(x):.0f}" if x else unknown,
+        cookies=_per_s(ctx, cookies), qfull=_per_s(ctx, qfull),
+        drops=_per_s(ctx, rate(snap, "ListenDrops")), syncookies=syncookies or unknown,
+        syn_backlog=backlog_part,
+    )  # fmt: skip
+
+
+def port_pressure(snap: Snapshot, ctx: Context) -> Finding | None:
+    """The worst outbound (src, dst, dport) tuple running out of ephemeral ports.
+
+    Kept on its own: the port-tuple model it reads (used/available/ETA) is being rebuilt.
+    """
+    if not snap.ports.tuples:
+        return None
+    worst = max(snap.ports.tuples, key=lambda t: (t.ratio, t.tw_per_s))
+    eta = worst.seconds_to_exhaustion
+    critical = worst.ratio >= PORT_RATIO_FULL or (eta is not None and eta < PORT_ETA_CRIT_S)
+    if not critical and worst.ratio < PORT_RATIO_WARN and eta is None:
+        return None
+    # No growth at the measured rate is "steady", never "not at risk" next to a high ratio.
+    eta_txt = _word(ctx, "steady") if eta is None else exhaustion(eta, ctx.lang)
+    return _make(
+        "tw_port_pressure", Severity.CRITICAL if critical else Severity.WARNING, ctx,
+        src=worst.src, dst=worst.dst, dport=worst.dport, used=worst.used,
+        available=worst.available, pct=f"{worst.ratio * 100:.0f}", tw=worst.time_wait,
+        rate=f"{worst.tw_per_s:.0f}", eta=eta_txt,
+        sustain=f"{worst.available / TIME_WAIT_S:.0f}",
+    )  # fmt: skip
+
+
+def inbound_time_wait(snap: Snapshot) -> int | None:
+    """TIME_WAITs on connections this host accepted: all minus the outbound ones (None: the
+    outbound total is not known)."""
     ports = snap.ports
-    if ports.tuples:
-        worst = max(ports.tuples, key=lambda t: (t.ratio, t.tw_per_s))
-        eta = worst.seconds_to_exhaustion
-        critical = worst.ratio >= PORT_RATIO_CRIT or (eta is not None and eta < PORT_ETA_CRIT_S)
-        if critical or worst.ratio >= PORT_RATIO_WARN:
-            words = ETA_WORDS[lang]
-            eta_txt = (
-                words["now"] if eta == 0 else
-                words["safe"] if eta is None else words["eta"].format(t=human_duration(eta))
-            )  # fmt: skip
-            out.append(
-                _make(
-                    "tw_port_pressure", "critical" if critical else "warning", lang,
-                    src=worst.src, dst=worst.dst, dport=worst.dport, used=worst.used,
-                    available=worst.available, pct=f"{worst.ratio * 100:.0f}", tw=worst.time_wait,
-                    rate=f"{worst.tw_per_s:.0f}", eta=eta_txt,
-                    sustain=f"{worst.available / TIME_WAIT_S:.0f}",
-                )
-            )  # fmt: skip
-    # Server-side TIME_WAIT (inbound)
-    all_tw = snap.count(S.TIME_WAIT)
-    inbound_tw = all_tw - sum(t.time_wait for t in ports.tuples)
-    if snap.ports.tuples_total > len(ports.tuples):
-        inbound_tw = 0  # not every outbound tuple is kept: do not guess
-    if inbound_tw >= SERVER_TW_INFO:
-        out.append(
-            _make(
-                "tw_server_side", "info", lang, count=inbound_tw,
-                share=f"{100 * inbound_tw / max(1, all_tw):.0f}",
-                mem_mb=f"{inbound_tw * TW_SOCK_BYTES / 1e6:.1f}",
-            )
-        )  # fmt: skip
-    # tcp_max_tw_buckets
-    overflow_rate = snap.rates.get("TCPTimeWaitOverflow", 0.0)
-    max_tw = _int(sysctl.get("tcp_max_tw_buckets"), 0)
-    if overflow_rate > 0:
-        out.append(
-            _make(
-                "tw_buckets_overflow", "critical", lang, rate=f"{overflow_rate:.0f}",
-                total=snap.counters.get("TCPTimeWaitOverflow", 0),
-                tw=snap.counters.get("sockstat_tw", snap.count(S.TIME_WAIT)), max=max_tw,
-            )
-        )  # fmt: skip
-    # tcp_tw_reuse vs outbound TIME_WAIT to non-loopback peers
-    out_tw = sum(t.time_wait for t in ports.tuples if not _is_loopback(t.dst))
-    reuse = (sysctl.get("tcp_tw_reuse") or "").strip()
-    if out_tw >= TW_REUSE_INFO and reuse in ("0", "2"):
-        out.append(_make("tw_reuse_off", "info", lang, count=out_tw, reuse=reuse))
-    all_out_tw = sum(t.time_wait for t in ports.tuples)
-    if (sysctl.get("tcp_timestamps") or "").strip() == "0" and all_out_tw:
-        out.append(_make("timestamps_off", "warning", lang, count=all_out_tw))
-    # Port range
-    if ports.available < NARROW_RANGE:
-        out.append(
-            _make(
-                "narrow_port_range", "warning" if ports.tuples else "info", lang,
-                available=ports.available, low=ports.low, high=ports.high, reserved=ports.reserved,
-            )
-        )  # fmt: skip
-    if ports.reserved:
-        out.append(
-            _make(
-                "reserved_in_range", "info", lang, reserved=ports.reserved,
-                value=sysctl.get("ip_local_reserved_ports"), low=ports.low, high=ports.high,
-            )
-        )  # fmt: skip
-    # Listen queue overflows
-    lo = snap.rates.get("ListenOverflows", 0.0)
-    if lo > 0:
-        full = [x for x in snap.listeners if x.backlog and x.queued >= x.backlog]
-        where = f" ({full[0].local}:{full[0].lport})" if full else ""
-        queue = f"; {full[0].queued}/{full[0].backlog} queued" if full else ""
-        out.append(
-            _make(
-                "listen_overflow", "warning", lang, where=where, rate=f"{lo:.0f}",
-                drops=f"{snap.rates.get('ListenDrops', 0.0):.0f}", queue=queue,
-            )
-        )  # fmt: skip
-    # Orphans (the sockstat count is global; tcp_max_orphans is absent in child namespaces)
-    max_orphans = _int(sysctl.get("tcp_max_orphans"), 0)
-    orphans = snap.counters.get("sockstat_orphan", 0)
-    if max_orphans and orphans >= ORPHANS_WARN * max_orphans:
-        out.append(_make("orphans_high", "warning", lang, orphans=orphans, max=max_orphans))
-    # FIN_WAIT2 and SYN_RECV piles
+    outbound = ports.time_wait_total
+    if outbound is None:
+        if ports.tuples_total > len(ports.tuples):
+            return None
+        outbound = sum(t.time_wait for t in ports.tuples)
+    return max(0, snap.count(S.TIME_WAIT) - outbound)
+
+
+def tw_server_side(snap: Snapshot, ctx: Context) -> Finding | None:
+    """Many TIME_WAITs on inbound connections: this host closes first."""
+    inbound = inbound_time_wait(snap)
+    if inbound is None or inbound < SERVER_TW_INFO:
+        return None
+    return _make(
+        "tw_server_side", Severity.INFO, ctx, count=inbound,
+        share=f"{100 * inbound / max(1, snap.count(S.TIME_WAIT)):.0f}",
+        mem_mb=f"{inbound * TW_SOCK_BYTES / 1e6:.1f}",
+    )  # fmt: skip
+
+
+def tw_buckets_overflow(snap: Snapshot, ctx: Context) -> Finding | None:
+    """tcp_max_tw_buckets hit: TIME_WAITs not created (TCPTimeWaitOverflow counting)."""
+    overflow = rate(snap, "TCPTimeWaitOverflow")
+    if not _positive(overflow):
+        return None
+    max_tw = _int(snap.sysctl.get("tcp_max_tw_buckets"))
+    return _make(
+        "tw_buckets_overflow", Severity.CRITICAL, ctx, rate=_per_s(ctx, overflow),
+        total=snap.counters.get("TCPTimeWaitOverflow", 0),
+        tw=snap.counters.get("sockstat_tw", snap.count(S.TIME_WAIT)),
+        max=_word(ctx, "unknown") if max_tw is None else max_tw,
+    )  # fmt: skip
+
+
+def tw_reuse_off(snap: Snapshot, ctx: Context) -> Finding | None:
+    """Outbound TIME_WAIT to non-loopback destinations that tcp_tw_reuse does not cover."""
+    out_tw = sum(t.time_wait for t in snap.ports.tuples if not _is_loopback(t.dst))
+    reuse = (snap.sysctl.get("tcp_tw_reuse") or "").strip()
+    if out_tw < TW_REUSE_INFO or reuse not in ("0", "2"):
+        return None
+    return _make("tw_reuse_off", Severity.INFO, ctx, count=out_tw, reuse=reuse)
+
+
+def timestamps_off(snap: Snapshot, ctx: Context) -> Finding | None:
+    """tcp_timestamps=0 with outbound TIME_WAITs: reuse is impossible."""
+    out_tw = sum(t.time_wait for t in snap.ports.tuples)
+    if (snap.sysctl.get("tcp_timestamps") or "").strip() != "0" or not out_tw:
+        return None
+    return _make("timestamps_off", Severity.WARNING, ctx, count=out_tw)
+
+
+def narrow_port_range(snap: Snapshot, ctx: Context) -> Finding | None:
+    """An ephemeral range narrower than NARROW_RANGE."""
+    ports = snap.ports
+    if ports.available >= NARROW_RANGE:
+        return None
+    return _make(
+        "narrow_port_range", Severity.WARNING if ports.tuples else Severity.INFO, ctx,
+        available=ports.available, low=ports.low, high=ports.high, reserved=ports.reserved,
+    )  # fmt: skip
+
+
+def reserved_in_range(snap: Snapshot, ctx: Context) -> Finding | None:
+    """Reserved ports inside the ephemeral range."""
+    ports = snap.ports
+    if not ports.reserved:
+        return None
+    return _make(
+        "reserved_in_range", Severity.INFO, ctx, reserved=ports.reserved,
+        value=snap.sysctl.get("ip_local_reserved_ports"), low=ports.low, high=ports.high,
+    )  # fmt: skip
+
+
+def orphans_pressure(snap: Snapshot, ctx: Context) -> Finding | None:
+    """Orphans (a global count) near the global tcp_max_orphans, or being killed for memory."""
+    abort = rate(snap, "TCPAbortOnMemory")
+    max_orphans = _int(snap.sysctl.get("tcp_max_orphans"))
+    orphans = snap.counters.get("sockstat_orphan")
+    near = bool(max_orphans and orphans is not None and orphans >= ORPHANS_WARN * max_orphans)
+    if not near and not _positive(abort):
+        return None
+    unknown = _word(ctx, "unknown")
+    pct = f"{100 * orphans / max_orphans:.0f}" if max_orphans and orphans is not None else unknown
+    return _make(
+        "orphans_pressure", Severity.CRITICAL if _positive(abort) else Severity.WARNING, ctx,
+        orphans=unknown if orphans is None else orphans,
+        max=max_orphans or unknown, pct=pct, abort=_per_s(ctx, abort),
+    )  # fmt: skip
+
+
+def fin_wait2_pile(snap: Snapshot, ctx: Context) -> Finding | None:
+    """FIN_WAIT2 piling up: peers that never send their FIN."""
     fw2 = snap.count(S.FIN_WAIT2)
-    if fw2 >= FIN_WAIT2_WARN:
-        top_peer = max(snap.peers, key=lambda p: p.count(S.FIN_WAIT2))
-        out.append(
-            _make(
-                "fin_wait2_pile", "warning", lang, count=fw2, peer=top_peer.peer,
-                peer_count=top_peer.count(S.FIN_WAIT2),
-                fin_timeout=sysctl.get("tcp_fin_timeout"),
-            )
-        )  # fmt: skip
-    syn = snap.count(S.SYN_RECV)
-    if syn >= SYN_RECV_WARN:
-        out.append(
-            _make(
-                "syn_recv_pile", "warning", lang, count=syn,
-                cookies=sysctl.get("tcp_syncookies"), backlog=sysctl.get("tcp_max_syn_backlog"),
-            )
-        )  # fmt: skip
-    recycle = sysctl.get("tcp_tw_recycle")
-    if recycle is not None and recycle.strip() != "0":
-        out.append(_make("tw_recycle_on", "critical", lang, value=recycle))
-    out.sort(key=lambda f: -SEVERITIES.index(f.severity))
-    return out
+    if fw2 < FIN_WAIT2_WARN or not snap.peers:
+        return None
+    top = max(snap.peers, key=lambda p: p.count(S.FIN_WAIT2))
+    return _make(
+        "fin_wait2_pile", Severity.WARNING, ctx, count=fw2, peer=top.peer,
+        peer_count=top.count(S.FIN_WAIT2), fin_timeout=snap.sysctl.get("tcp_fin_timeout"),
+    )  # fmt: skip
+
+
+def tw_recycle_on(snap: Snapshot, ctx: Context) -> Finding | None:
+    """tcp_tw_recycle set on a kernel that still has it (< 4.12)."""
+    recycle = snap.sysctl.get("tcp_tw_recycle")
+    if recycle is None or recycle.strip() == "0":
+        return None
+    return _make("tw_recycle_on", Severity.CRITICAL, ctx, value=recycle)
+
+
+#: Every rule, run in this order (the report sorts the findings by severity, then id).
+RULES: tuple[Rule, ...] = (
+    close_wait_leak,
+    accept_stopped,
+    listen_overflow,
+    syn_queue,
+    port_pressure,
+    tw_server_side,
+    tw_buckets_overflow,
+    tw_reuse_off,
+    timestamps_off,
+    narrow_port_range,
+    reserved_in_range,
+    orphans_pressure,
+    fin_wait2_pile,
+    tw_recycle_on,
+)
+
+
+def all_clear(snap: Snapshot, ctx: Context) -> Finding:
+    """The info line when no rule fired, saying whether rates could be measured."""
+    sampling = (
+        _word(ctx, "one_sample")
+        if snap.interval_s is None
+        else _word(ctx, "rates_over", s=f"{snap.interval_s:.1f}")
+    )
+    return _make("all_clear", Severity.INFO, ctx, total=snap.total, rules=len(RULES),
+                 sampling=sampling)  # fmt: skip
+
+
+def by_severity(findings: list[Finding]) -> list[Finding]:
+    """Most severe first; ties by id, so the order is stable."""
+    return sorted(findings, key=lambda f: (-f.severity.rank, f.id))
+
+
+def advise(snap: Snapshot, lang: str = "en", ctx: Context | None = None) -> list[Finding]:
+    """All findings for a snapshot, most severe first; "all clear" when none fires."""
+    ctx = ctx or Context(lang=lang, root=os.geteuid() == 0)
+    found = [f for rule in RULES if (f := rule(snap, ctx)) is not None]
+    return by_severity(found) or [all_clear(snap, ctx)]

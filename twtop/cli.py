@@ -6,7 +6,9 @@ import argparse
 import json
 import os
 import sys
-from typing import Any
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from twtop import __version__
 from twtop.errors import EXIT_RUNTIME, EXIT_USAGE, TwtopError, UsageError
@@ -16,11 +18,22 @@ from twtop.safe import sanitize
 #: Bound for a whole ``--once`` table run through the sanitiser (it bounds names, not reports).
 REPORT_LIMIT = 1 << 30
 
+if TYPE_CHECKING:
+    from twtop.collector import Collector
+    from twtop.model import Snapshot
+
+#: Seconds between the two polls of a report: enough for counter rates to show.
+DEFAULT_SAMPLE_S = 1.0
+#: The longest sample window accepted (a report is meant to come back quickly).
+MAX_SAMPLE_S = 60.0
+
 EPILOG = """\
 filter examples:
   state time-wait
   state established,close-wait and dport = :443
   dst 10.0.0.0/8 and not sport >= 1024
+
+subcommands: twtop explain STATE, twtop export (Prometheus exporter; see twtop export -h)
 
 exit codes: 0 ok, 1 runtime error, 2 usage error, 69 sock_diag/namespace unavailable
 """
@@ -41,7 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-g", "--group", choices=GROUPS, help="group peers by (default ip)")
     ap.add_argument("--once", action="store_true", help="print one report and exit")
     ap.add_argument("--format", choices=("table", "json", "prom"), help="--once output format")
+    ap.add_argument(
+        "-o", "--output", metavar="FILE",
+        help="with --format prom: write FILE atomically (node_exporter textfile directory)",
+    )  # fmt: skip
     ap.add_argument("--json", action="store_true", help="same as --once --format json")
+    ap.add_argument(
+        "--sample",
+        type=float,
+        default=DEFAULT_SAMPLE_S,
+        metavar="S",
+        help="--once: seconds between the two polls that give rates and ages "
+        f"(default {DEFAULT_SAMPLE_S:g}; 0 = one poll, rates unknown)",
+    )
     ap.add_argument("--top", type=int, help="list lengths in reports (default 10)")
     ap.add_argument("--lang", choices=("en", "zh"), help="language (default from LANG)")
     ap.add_argument("--no-mouse", action="store_true", default=None, help="no mouse support")
@@ -72,35 +97,60 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return merged
 
 
-def _once(settings: dict[str, Any], fmt: str) -> int:
+def _sample(collector: Collector, sample_s: float) -> Snapshot:
+    """One poll, or two ``sample_s`` apart so rates and ages exist. /proc is rescanned right
+    before the last poll, so an owner still unknown then is not in this PID namespace."""
+    from twtop.model import CLOSE_WAIT_AGED_S
+    from twtop.queues import listener_queues, queue_filters
+
+    snap = collector.poll()
+    if sample_s > 0:
+        time.sleep(sample_s)
+        collector.procs.refresh(force=True)
+        snap = collector.poll()
+    socks = [s for expr in queue_filters(snap.listeners) for s in collector.sockets(expr)]
+    snap = replace(snap, listeners=listener_queues(snap.listeners, socks))
+    if sample_s < CLOSE_WAIT_AGED_S:  # nothing can have been seen that long: unknown, not 0
+        snap = replace(snap, close_wait_aged=None)
+    return snap
+
+
+def _once(
+    settings: dict[str, Any],
+    fmt: str,
+    sample_s: float = DEFAULT_SAMPLE_S,
+    output: str | None = None,
+) -> int:
+    from twtop.advisor import Context, advise
     from twtop.collector import Collector
-    from twtop.report import render_prometheus, render_table
+    from twtop.report import document, render_table
 
     with Collector(
         netns=settings.get("netns"), filter=settings.get("filter"), group=settings["group"]
     ) as collector:
-        snap = collector.poll()
+        snap = _sample(collector, sample_s)
     top = settings["top"]
-    findings = _findings(snap, settings["lang"])
+    ctx = Context(lang=settings["lang"], root=os.geteuid() == 0, owners="fresh")
+    findings = advise(snap, ctx=ctx)
     if fmt == "json":
-        doc = snap.to_dict(top=top)
-        doc["findings"] = [f.to_dict() for f in findings]
+        doc = document(snap, findings, top)
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     elif fmt == "prom":
-        sys.stdout.write(render_prometheus(snap, top=top))
+        from twtop.prom import render_snapshot
+
+        text = render_snapshot(snap, findings, top=top)
+        if output:
+            from twtop.files import write_atomic
+
+            # node_exporter reads the textfile directory as its own user: world-readable.
+            write_atomic(output, text, mode=0o644)
+        else:
+            sys.stdout.buffer.write(text)
     else:
         lines = [line for f in findings for line in f.render_lines()]
         # Names from the system are data: no control byte reaches the terminal.
         sys.stdout.write(sanitize(render_table(snap, top=top, findings=lines), REPORT_LIMIT, "\n"))
     return 0
-
-
-def _findings(snap: Any, lang: str) -> list[Any]:
-    try:
-        from twtop.advisor import advise
-    except ImportError:  # the advisor ships with the explainer
-        return []
-    return list(advise(snap, lang=lang))
 
 
 def _explain(argv: list[str]) -> int:
@@ -125,7 +175,13 @@ def run(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["explain"]:
         return _explain(argv[1:])
+    if argv[:1] == ["export"]:
+        from twtop.exporter import run as export
+
+        return export(argv[1:])
     args = build_parser().parse_args(argv)
+    if args.output and (args.json or (args.format or "table") != "prom"):
+        raise UsageError("-o/--output needs --format prom (the textfile collector format)")
     settings = _settings(args)
     if settings.get("filter"):
         from twtop.filter import compile_filter
@@ -137,11 +193,14 @@ def run(argv: list[str] | None = None) -> int:
         from twtop.netns import resolve
 
         resolve(settings["netns"])
+    if not 0 <= args.sample <= MAX_SAMPLE_S:  # NaN fails both
+        raise UsageError(f"--sample must be between 0 and {MAX_SAMPLE_S:g} seconds")
     if args.once or args.json or args.format:
-        return _once(settings, "json" if args.json else (args.format or "table"))
+        fmt = "json" if args.json else (args.format or "table")
+        return _once(settings, fmt, args.sample, args.output)
     if not sys.stdout.isatty():
         # No terminal to draw on: print the report instead of failing.
-        return _once(settings, "table")
+        return _once(settings, "table", args.sample)
     # The engine never imports the UI statically (import-linter contract): load it by name, here.
     import importlib
 

@@ -665,7 +665,8 @@ class Collector:
         plan = self.plan
         with netns_mod.entered(self.netns_path):
             sysctl = sysinfo.read_sysctls()
-            counters = sysinfo.read_counters()
+            self._proc_notes: list[str] = []
+            counters = sysinfo.read_counters(self._proc_notes)
         listeners = self._listeners()
         self.procs.refresh(r[wire.R_INODE] for _f, r in listeners.rows)
         agg = Aggregator(self.group, plan, listeners, self.procs.pid_of())
@@ -767,7 +768,9 @@ class Collector:
             for (s, d, p), (u, t, r) in tmerge.items()
         ]
         top_tuples = tuple(heapq.nlargest(MAX_TUPLES, tuples, key=lambda t: (t.used, t.tw_per_s)))
-        ports = PortUsage(low, high, reserved, top_tuples, len(tuples))
+        ports = PortUsage(
+            low, high, reserved, top_tuples, len(tuples), sum(t.time_wait for t in tuples)
+        )
         # Processes
         pstates: dict[int, dict[TcpState, int]] = {}
         for (pid, st), n in agg.procs.items():
@@ -853,7 +856,7 @@ class Collector:
         )
 
     def _notes(self, agg: Aggregator) -> tuple[str, ...]:
-        notes = []
+        notes = list(self._proc_notes)
         if self.procs.unreadable and os.geteuid() != 0:
             notes.append(
                 f"process names need root: {self.procs.unreadable} processes' file descriptors "

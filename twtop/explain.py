@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING
 from twtop.knowledge import PHRASES, STATE_TEXT
 from twtop.model import TIME_WAIT_S, PeerRow, Snapshot, Socket
 from twtop.states import TcpState as S
+from twtop.text import cols as _cols
+from twtop.text import ms as fmt_ms
+from twtop.text import wrap as _wrap
 
 if TYPE_CHECKING:
     from twtop.detail import TcpInfo
@@ -120,61 +123,6 @@ class Explanation:
 
 def _meaning(state: S, lang: str) -> str:
     return STATE_TEXT[lang][state]["meaning"]
-
-
-def _wrap(text: str, width: int = WIDTH) -> str:
-    """Wrap a paragraph to ``width`` display columns (CJK characters count double)."""
-    if "\n" in text:
-        return "\n".join(_wrap(t, width) for t in text.split("\n"))
-    out: list[str] = []
-    line = ""
-    cols = 0
-    for word in _words(text):
-        w = _cols(word)
-        if cols + w > width and line.strip():
-            out.append(line.rstrip())
-            line, cols = "", 0
-            word = word.lstrip()
-            w = _cols(word)
-        line += word
-        cols += w
-    out.append(line.rstrip())
-    return "\n".join(out)
-
-
-def _words(text: str) -> list[str]:
-    """Split into wrap units: space-led words, and single CJK characters."""
-    units: list[str] = []
-    cur = ""
-    for ch in text:
-        if ch == " ":
-            if cur:
-                units.append(cur)
-            cur = " "
-        elif ord(ch) > 0x2E80:
-            if cur:
-                units.append(cur)
-            units.append(ch)
-            cur = ""
-        else:
-            cur += ch
-    if cur:
-        units.append(cur)
-    return units
-
-
-def _cols(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def fmt_ms(ms: int) -> str:
-    """``42.0 s`` / ``850 ms`` / ``3m05s``."""
-    if ms < 1000:
-        return f"{ms} ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.1f} s"
-    s = ms // 1000
-    return f"{s // 60}m{s % 60:02d}s"
 
 
 def _timer_text(sock: Socket, snap: Snapshot | None, p: dict[str, str]) -> str:

@@ -623,3 +623,138 @@ LABELS = {
     "en": {"evidence": "evidence", "why": "why", "action": "do"},
     "zh": {"evidence": "证据", "why": "原因", "action": "建议"},
 }
+
+# --- Findings and words of the rule-per-function advisor (issue 8), en and zh -------------------
+FINDINGS["en"].update(
+    {
+        "all_clear": {
+            "title": "All clear: no finding",
+            "evidence": "{total} TCP sockets; {rules} rules checked; {sampling}",
+            "why": "No rule saw a sign of trouble in these numbers. Rules that need two samples "
+            "(counter rates, CLOSE_WAIT ages) only fire when the sample window is above 0.",
+            "action": "Nothing to do.",
+        },
+        "accept_stopped": {
+            "title": "The application on {where} stopped calling accept()",
+            "evidence": "{cw} CLOSE_WAIT and {est} ESTABLISHED connections wait in the accept "
+            "queue of {where} ({queued} queued, backlog {backlog}); listener: {owner}",
+            "why": "The kernel completed these connections but the application never accepted "
+            "them: no file descriptor exists yet (inode 0), so they are neither orphans nor a "
+            "CLOSE_WAIT leak. Their peers have already closed. The queue holds at most backlog "
+            "+ 1; past that, new connections are dropped (ListenOverflows).",
+            "action": "Find out why the listener no longer accepts: a blocked or dead accept "
+            "loop, every worker busy, a stuck thread. Restarting it releases the queue; a "
+            "larger backlog only hides the problem.",
+        },
+        "syn_queue": {
+            "title": "Half-open connections pile up on {where}",
+            "evidence": "{syn} SYN_RECV on {where}, backlog {backlog} ({pct}%); SyncookiesSent "
+            "+{cookies}/s, TCPReqQFullDoCookies +{qfull}/s, ListenDrops +{drops}/s; "
+            "tcp_syncookies={syncookies}{syn_backlog}",
+            "why": "A listener's SYN queue is full when it holds more than its backlog = "
+            "min(listen() backlog, net.core.somaxconn). With tcp_syncookies=1 the kernel then "
+            "answers with cookies and keeps no request socket, so a flood shows at most about "
+            "backlog SYN_RECV and the counters tell the rest. Clients send SYNs and do not "
+            "finish the handshake: a SYN flood, or a path that loses the final ACK.",
+            "action": "Keep tcp_syncookies=1. Raise the listen() backlog (and somaxconn) if real "
+            "clients wait; look at the peers holding the SYN_RECV. tcp_max_syn_backlog is read "
+            "only when tcp_syncookies=0.",
+        },
+        "orphans_pressure": {
+            "title": "Orphaned sockets near tcp_max_orphans",
+            "evidence": "{orphans} orphans (global: all namespaces) of tcp_max_orphans {max} "
+            "(global) = {pct}%; TCPAbortOnMemory +{abort}/s",
+            "why": "Orphans are connections the application closed that still have data or a "
+            "FIN to deliver. The kernel resets them ('too many orphaned sockets', "
+            "TCPAbortOnMemory) before the limit: an orphan idle for long, or after a soft ICMP "
+            "error, counts double or quadruple, so kills can start at 1/2 or 1/4 of it.",
+            "action": "Find who closes with data still unacknowledged (FIN_WAIT1, LAST_ACK, "
+            "CLOSING with inode 0). Raise tcp_max_orphans only with memory to spare.",
+        },
+    }
+)
+FINDINGS["zh"].update(
+    {
+        "all_clear": {
+            "title": "一切正常:没有发现问题",
+            "evidence": "{total} 个 TCP 套接字;检查了 {rules} 条规则;{sampling}",
+            "why": "没有任何规则在这些数字中发现问题。需要两次采样的规则(计数器速率、CLOSE_WAIT "
+            "存在时长)只有在采样间隔大于 0 时才会触发。",
+            "action": "无需处理。",
+        },
+        "accept_stopped": {
+            "title": "{where} 上的应用已停止调用 accept()",
+            "evidence": "{where} 的全连接队列中有 {cw} 个 CLOSE_WAIT 和 {est} 个 ESTABLISHED 连接等待"
+            "(已排队 {queued},backlog {backlog});监听者:{owner}",
+            "why": "内核已完成这些连接的握手,但应用从未 accept():它们还没有文件描述符(inode 为 0),"
+            "所以既不是孤儿套接字,也不是 CLOSE_WAIT 泄漏。对端已经关闭。队列最多容纳 backlog + 1 个;"
+            "超过后新连接被丢弃(ListenOverflows)。",
+            "action": "查明监听进程为何不再 accept:accept 循环阻塞或已退出、所有工作线程都在忙、"
+            "线程卡死。重启它可以释放队列;调大 backlog 只会掩盖问题。",
+        },
+        "syn_queue": {
+            "title": "{where} 上的半连接正在堆积",
+            "evidence": "{where} 上有 {syn} 个 SYN_RECV,backlog {backlog}({pct}%);SyncookiesSent "
+            "每秒 +{cookies},TCPReqQFullDoCookies 每秒 +{qfull},ListenDrops 每秒 +{drops};"
+            "tcp_syncookies={syncookies}{syn_backlog}",
+            "why": "当半连接队列超过监听者的 backlog = min(listen() 的 backlog, net.core.somaxconn)"
+            "时即为满。tcp_syncookies=1 时内核随后用 SYN cookie 应答,不再创建请求套接字,所以洪水时最多"
+            "只能看到约 backlog 个 SYN_RECV,其余要看计数器。客户端发送 SYN 却不完成握手:SYN 洪水,"
+            "或者最后的 ACK 在路径上丢失。",
+            "action": "保持 tcp_syncookies=1。如果是正常客户端在等待,调大 listen() 的 backlog"
+            "(以及 somaxconn);查看持有 SYN_RECV 的对端。只有 tcp_syncookies=0 时才会用到 "
+            "tcp_max_syn_backlog。",
+        },
+        "orphans_pressure": {
+            "title": "孤儿套接字接近 tcp_max_orphans",
+            "evidence": "{orphans} 个孤儿套接字(全局:所有命名空间),tcp_max_orphans 为 {max}"
+            "(全局)= {pct}%;TCPAbortOnMemory 每秒 +{abort}",
+            "why": "孤儿套接字是应用已经关闭、但仍有数据或 FIN 要发送的连接。内核在达到上限之前就会重置它们"
+            "('too many orphaned sockets',TCPAbortOnMemory):长时间空闲或收到软 ICMP 错误的孤儿"
+            "按两倍或四倍计算,所以在上限的 1/2 或 1/4 时就可能开始被杀掉。",
+            "action": "找出在数据未被确认时就关闭的程序(inode 为 0 的 FIN_WAIT1、LAST_ACK、CLOSING)。"
+            "只有内存充足时才调大 tcp_max_orphans。",
+        },
+    }
+)
+
+#: Words for values the advisor and reports cannot state as a number.
+VALUE_WORDS = {
+    "en": {
+        "unknown": "unknown",
+        "global": "global",
+        "steady": "steady at this rate",
+        "rates_over": "rates over {s} s",
+        "one_sample": "one sample: rules that need rates or ages could not fire",
+        "owner_of": "owned by {owner}",
+        "max_syn_backlog": ", tcp_max_syn_backlog={value} (read because tcp_syncookies=0)",
+    },
+    "zh": {
+        "unknown": "未知",
+        "global": "全局",
+        "steady": "按此速率保持稳定",
+        "rates_over": "速率基于 {s} 秒",
+        "one_sample": "仅一次采样:需要速率或时长的规则无法触发",
+        "owner_of": "属于 {owner}",
+        "max_syn_backlog": ",tcp_max_syn_backlog={value}(因 tcp_syncookies=0 而生效)",
+    },
+}
+
+#: Why a socket's owner is unknown: the true reason, never "?".
+OWNER_REASONS = {
+    "en": {
+        "not_root": "owner unknown: reading other users' processes needs root",
+        "pid_namespace": "owner unknown: no process visible here holds it (another PID "
+        "namespace, e.g. a container)",
+        "not_looked_up": "owner not looked up yet (the process table is rescanned at most every "
+        "few seconds)",
+        "stale_or_ns": "owner unknown: not in /proc at the last scan (another PID namespace, or "
+        "opened since that scan)",
+    },
+    "zh": {
+        "not_root": "属主未知:读取其他用户的进程需要 root",
+        "pid_namespace": "属主未知:此处可见的进程都不持有它(另一个 PID 命名空间,例如容器)",
+        "not_looked_up": "属主尚未查找(进程表最多每隔几秒重新扫描一次)",
+        "stale_or_ns": "属主未知:上次扫描时 /proc 中没有(另一个 PID 命名空间,或在那次扫描之后才打开)",
+    },
+}

@@ -6,7 +6,8 @@ import socket as _socket
 from dataclasses import dataclass, field
 from typing import Any
 
-from twtop.states import ALL_STATES, TcpState
+from twtop.states import ALL_STATES, TcpState, timer_name
+from twtop.text import endpoint
 
 SCHEMA = 1
 
@@ -17,8 +18,8 @@ TIME_WAIT_S = 60.0
 #: application closes within milliseconds of reading the peer's FIN.
 CLOSE_WAIT_AGED_S = 30.0
 
-#: idiag_timer values (kernel-facts section 3) and the names `ss -o` prints.
-TIMER_NAMES = {0: "off", 1: "on", 2: "keepalive", 3: "timewait", 4: "persist"}
+#: ``addr:port`` as ss prints it; defined in twtop.text, kept here for the engine's imports.
+fmt_endpoint = endpoint
 
 GROUPS = ("ip", "ipport", "lport", "process")
 GROUP_TITLES = {
@@ -27,11 +28,6 @@ GROUP_TITLES = {
     "lport": "local port",
     "process": "process",
 }
-
-
-def fmt_endpoint(addr: str, port: int) -> str:
-    """``1.2.3.4:80`` or ``[::1]:80``, as ss prints them."""
-    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +78,7 @@ class Socket:
     @property
     def timer_name(self) -> str:
         """The timer kind as `ss -o` names it."""
-        return TIMER_NAMES.get(self.timer, str(self.timer))
+        return timer_name(self.timer)
 
     @property
     def orphan(self) -> bool:
@@ -218,6 +214,7 @@ class PortUsage:
     reserved: int  # reserved ports inside the range
     tuples: tuple[PortTuple, ...]
     tuples_total: int
+    time_wait_total: int | None = None  # outbound TIME_WAIT of every tuple, kept or not
 
     @property
     def size(self) -> int:
@@ -242,6 +239,7 @@ class PortUsage:
             "available": self.available,
             "tuples": [t.to_dict() for t in self.tuples],
             "tuples_total": self.tuples_total,
+            "time_wait_total": self.time_wait_total,
             "worst_ratio": round(self.worst_ratio, 6),
         }
 
@@ -298,6 +296,8 @@ class Listener:
     queued: int
     backlog: int
     owner: Owner | None
+    syn_recv: int | None = None  # request sockets on this listener (None: not counted)
+    unaccepted_close_wait: int | None = None  # CLOSE_WAITs in its accept queue (inode 0)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -305,6 +305,8 @@ class Listener:
             "local": fmt_endpoint(self.local, self.lport),
             "queued": self.queued,
             "backlog": self.backlog,
+            "syn_recv": self.syn_recv,
+            "unaccepted_close_wait": self.unaccepted_close_wait,
             "pid": self.owner.pid if self.owner else None,
             "process": self.owner.name if self.owner else None,
         }
@@ -339,7 +341,7 @@ class Snapshot:
     interval_s: float | None = None
     sockets: tuple[Socket, ...] = field(default=())
     close_wait_oldest_s: float | None = None  # since twtop first saw it (by socket cookie)
-    close_wait_aged: int = 0  # CLOSE_WAITs seen for CLOSE_WAIT_AGED_S or longer
+    close_wait_aged: int | None = 0  # seen for CLOSE_WAIT_AGED_S or longer (None: not known)
     close_wait_unread: int = 0  # CLOSE_WAITs with unread bytes in the receive queue
 
     @property

@@ -1,17 +1,17 @@
-"""Plain-text renderings of a Snapshot: the ``--once`` report and the Prometheus text format."""
+"""Renderings of a Snapshot: the ``--once`` table and the JSON document (Prometheus: prom.py)."""
 
 from __future__ import annotations
 
-from twtop.model import GROUP_TITLES, Snapshot
-from twtop.states import ALL_STATES, TcpState
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-#: The columns the report shows for peers, in this order; other states are summed into "other".
-PEER_STATES = (
-    TcpState.ESTABLISHED,
-    TcpState.TIME_WAIT,
-    TcpState.CLOSE_WAIT,
-    TcpState.FIN_WAIT2,
-)
+from twtop.model import CLOSE_WAIT_AGED_S, GROUP_TITLES, Snapshot
+from twtop.states import ALL_STATES, KEY_STATES, PEER_STATES, TcpState
+from twtop.sysinfo import GLOBAL_SYSCTLS
+from twtop.text import duration, endpoint, exhaustion_short
+
+if TYPE_CHECKING:
+    from twtop.advisor import Finding
 
 #: The sysctls the report prints, in this order.
 REPORT_SYSCTLS = (
@@ -30,41 +30,63 @@ REPORT_SYSCTLS = (
     "tcp_tw_recycle",
 )
 
-
-def human_duration(seconds: float | None) -> str:
-    """``42s``, ``3m10s``, ``2h05m``; ``-`` for None."""
-    if seconds is None:
-        return "-"
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+#: Written where a value cannot be known (one sample, an unreadable file): never 0.
+UNKNOWN = "unknown"
 
 
-def render_table(snap: Snapshot, top: int = 10, findings: list[str] | None = None) -> str:
-    """The ``twtop --once`` report (fits 80 columns)."""
-    out: list[str] = []
-    w = out.append
+def document(
+    snap: Snapshot, findings: Sequence[Finding] = (), top: int | None = None
+) -> dict[str, Any]:
+    """The JSON document (schema in the README) for every caller: --json, the TUI export, the
+    exporter. Values that one sample cannot give (rates, CLOSE_WAIT ages) are null, never 0."""
+    doc = snap.to_dict(top=top)
+    one_sample = snap.interval_s is None
+    doc["sample_s"] = None if one_sample else round(snap.interval_s or 0.0, 3)
+    if one_sample:
+        doc["rates"] = None
+        doc["state_rates"] = None
+    cw = doc["close_wait"]
+    if one_sample:
+        cw["oldest_s"] = None
+    cw["aged"] = None if one_sample else snap.close_wait_aged
+    doc["sysctl_global"] = sorted(GLOBAL_SYSCTLS)
+    doc["findings"] = [f.to_dict() for f in findings]
+    return doc
+
+
+def _header(snap: Snapshot, w: Callable[[str], None]) -> None:
     ns = f" netns {snap.netns}" if snap.netns else ""
     w(f"twtop {snap.host}{ns}  kernel {snap.kernel}  collected in {snap.collect_ms:.1f} ms")
     if snap.filter:
         w(f"filter: {snap.filter}")
-    w(f"TCP: {snap.total} (IPv4 {snap.ipv4}, IPv6 {snap.ipv6})")
+    sample = "one sample: rates unknown" if snap.interval_s is None else (
+        f"rates over {snap.interval_s:.1f} s")  # fmt: skip
+    w(f"TCP: {snap.total} (IPv4 {snap.ipv4}, IPv6 {snap.ipv6}); {sample}")
     w("")
+
+
+def _states(snap: Snapshot, w: Callable[[str], None]) -> None:
     w("STATE          COUNT   CHANGE/s")
     for s in ALL_STATES:
         n = snap.count(s)
-        if n or s in PEER_STATES or s is TcpState.SYN_RECV:
-            rate = snap.state_rates.get(s)
-            w(f"{s.name:<12} {n:>7}   {'' if rate is None else f'{rate:+.1f}'}")
+        if n or s in KEY_STATES:
+            r = snap.state_rates.get(s)
+            w(f"{s.name:<12} {n:>7}   {UNKNOWN if r is None else f'{r:+.1f}'}")
     churn = snap.churn
     line = f"new TIME_WAIT/s: {churn.tw_per_s_timers:.1f} (timers, last {churn.window_s:.0f}s)"
     if churn.tw_per_s_counter is not None:
         line += f", {churn.tw_per_s_counter:.1f} (TW counter)"
     w(line)
+    if snap.count(TcpState.CLOSE_WAIT):
+        oldest = None if snap.interval_s is None else snap.close_wait_oldest_s
+        aged = None if snap.interval_s is None else snap.close_wait_aged
+        w(f"CLOSE_WAIT: oldest seen for {duration(oldest, UNKNOWN)}; "
+          f"{UNKNOWN if aged is None else aged} seen >= {CLOSE_WAIT_AGED_S:.0f} s; "
+          f"{snap.close_wait_unread} with unread data")  # fmt: skip
     w("")
+
+
+def _peers(snap: Snapshot, top: int, w: Callable[[str], None]) -> None:
     title = GROUP_TITLES.get(snap.group, snap.group)
     w(f"TOP PEERS by {title} ({len(snap.peers[:top])} of {snap.peers_total})")
     w(f"{'PEER':<22} {'TOTAL':>7} {'ESTAB':>6} {'TIME_W':>7} {'CLOSE_W':>7} {'FIN_W2':>6} "
@@ -72,25 +94,41 @@ def render_table(snap: Snapshot, top: int = 10, findings: list[str] | None = Non
     for p in snap.peers[:top]:
         other = p.total - sum(p.count(s) for s in PEER_STATES)
         peer = p.peer if len(p.peer) <= 22 else p.peer[:21] + "…"
-        estab, tw = p.count(TcpState.ESTABLISHED), p.count(TcpState.TIME_WAIT)
-        cw, fw2 = p.count(TcpState.CLOSE_WAIT), p.count(TcpState.FIN_WAIT2)
+        estab, tw, cw, fw2 = (p.count(s) for s in PEER_STATES)
         w(f"{peer:<22} {p.total:>7} {estab:>6} {tw:>7} {cw:>7} {fw2:>6} {other:>5} "
           f"{p.inbound:>6} {p.outbound:>6}")  # fmt: skip
     w("")
+
+
+def _ports(snap: Snapshot, top: int, w: Callable[[str], None]) -> None:
     ports = snap.ports
     w(f"EPHEMERAL PORTS {ports.low}-{ports.high}: {ports.available} available per "
       f"(src, dst, dport) ({ports.reserved} reserved)")  # fmt: skip
-    if ports.tuples:
-        w(f"{'SRC -> DST:DPORT':<36} {'USED':>6} {'TW':>6} {'USE%':>6} {'TW/s':>7} {'FULL IN':>11}")
-        for t in ports.tuples[:top]:
-            name = f"{t.src} -> {t.dst}:{t.dport}"
-            name = name if len(name) <= 36 else name[:35] + "…"
-            eta = t.seconds_to_exhaustion
-            eta_txt = "now" if eta == 0 else ("not at risk" if eta is None else human_duration(eta))
-            w(f"{name:<36} {t.used:>6} {t.time_wait:>6} {t.ratio * 100:>5.1f}% "
-              f"{t.tw_per_s:>7.1f} {eta_txt:>11}")  # fmt: skip
-    else:
+    if not ports.tuples:
         w("no outbound connections")
+        return
+    w(f"{'SRC -> DST:DPORT':<36} {'USED':>6} {'TW':>6} {'USE%':>6} {'TW/s':>7} {'FULL IN':>11}")
+    for t in ports.tuples[:top]:
+        name = f"{t.src} -> {t.dst}:{t.dport}"
+        name = name if len(name) <= 36 else name[:35] + "…"
+        w(f"{name:<36} {t.used:>6} {t.time_wait:>6} {t.ratio * 100:>5.1f}% "
+          f"{t.tw_per_s:>7.1f} {exhaustion_short(t.seconds_to_exhaustion):>11}")  # fmt: skip
+
+
+def _listeners(snap: Snapshot, top: int, w: Callable[[str], None]) -> None:
+    if not snap.listeners:
+        return
+    w("")
+    w(f"{'LISTENER':<28} {'QUEUED':>6} {'BACKLOG':>7} {'SYN_RECV':>8} {'UNACC_CW':>8}  PROCESS")
+    for x in snap.listeners[:top]:
+        syn = UNKNOWN if x.syn_recv is None else x.syn_recv
+        cw = UNKNOWN if x.unaccepted_close_wait is None else x.unaccepted_close_wait
+        owner = f"{x.owner.name}[{x.owner.pid}]" if x.owner else "-"
+        w(f"{endpoint(x.local, x.lport):<28} {x.queued:>6} {x.backlog:>7} {syn:>8} {cw:>8}  "
+          f"{owner}")  # fmt: skip
+
+
+def _processes_and_sysctls(snap: Snapshot, top: int, w: Callable[[str], None]) -> None:
     if snap.processes:
         w("")
         w("PROCESSES (by CLOSE_WAIT, then sockets)")
@@ -101,7 +139,20 @@ def render_table(snap: Snapshot, top: int = 10, findings: list[str] | None = Non
     w("SYSCTLS")
     for name in REPORT_SYSCTLS:
         value = snap.sysctl.get(name)
-        w(f"  {name:<24} {'(absent)' if value is None else (value or '(empty)')}")
+        text = "(absent)" if value is None else (value or "(empty)")
+        w(f"  {name:<24} {text}{' (global)' if name in GLOBAL_SYSCTLS else ''}")
+
+
+def render_table(snap: Snapshot, top: int = 10, findings: list[str] | None = None) -> str:
+    """The ``twtop --once`` report (fits 80 columns)."""
+    out: list[str] = []
+    w = out.append
+    _header(snap, w)
+    _states(snap, w)
+    _peers(snap, top, w)
+    _ports(snap, top, w)
+    _listeners(snap, top, w)
+    _processes_and_sysctls(snap, top, w)
     if findings:
         w("")
         w("FINDINGS")
@@ -111,55 +162,3 @@ def render_table(snap: Snapshot, top: int = 10, findings: list[str] | None = Non
         for note in snap.notes:
             w(f"note: {note}")
     return "\n".join(out) + "\n"
-
-
-def _esc(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def render_prometheus(snap: Snapshot, top: int = 10) -> str:
-    """Prometheus text exposition (textfile-collector format): bounded labels, base units."""
-    lines: list[str] = []
-
-    def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
-        lines.append(f"# HELP {name} {help_}")
-        lines.append(f"# TYPE {name} {kind}")
-        for labels, value in samples:
-            lines.append(f"{name}{labels} {value:g}" if labels else f"{name} {value:g}")
-
-    metric(
-        "twtop_sockets", "gauge", "TCP sockets by state.",
-        [(f'{{state="{s.name.lower()}"}}', snap.count(s)) for s in ALL_STATES],
-    )  # fmt: skip
-    ports = snap.ports
-    metric("twtop_ephemeral_ports_available", "gauge",
-           "Ports connect() may use per (src, dst, dport): range minus reserved.",
-           [("", ports.available)])  # fmt: skip
-    tuples = list(ports.tuples[:top])
-    metric(
-        "twtop_port_tuple_usage_ratio", "gauge",
-        "Used/available ephemeral ports of the busiest outbound tuples (top N).",
-        [(f'{{src="{_esc(t.src)}",dst="{_esc(t.dst)}",dport="{t.dport}"}}', t.ratio)
-         for t in tuples],
-    )  # fmt: skip
-    metric("twtop_time_wait_created_per_second", "gauge",
-           "New TIME_WAIT per second estimated from TIME_WAIT timers.",
-           [("", snap.churn.tw_per_s_timers)])  # fmt: skip
-    cw = [p for p in snap.processes if p.states.get(TcpState.CLOSE_WAIT)][:top]
-    metric(
-        "twtop_close_wait_sockets", "gauge", "CLOSE_WAIT sockets by owning process (top N).",
-        [(f'{{pid="{p.pid}",process="{_esc(p.name)}"}}', p.states[TcpState.CLOSE_WAIT])
-         for p in cw],
-    )  # fmt: skip
-    metric(
-        "twtop_listen_queue", "gauge", "Accept queue length of listening sockets (top N).",
-        [(f'{{local="{_esc(x.local)}",port="{x.lport}"}}', x.queued) for x in snap.listeners[:top]],
-    )  # fmt: skip
-    metric(
-        "twtop_listen_backlog", "gauge", "Accept queue limit of listening sockets (top N).",
-        [(f'{{local="{_esc(x.local)}",port="{x.lport}"}}', x.backlog)
-         for x in snap.listeners[:top]],
-    )  # fmt: skip
-    metric("twtop_collect_duration_seconds", "gauge", "Time the last collection took.",
-           [("", snap.collect_ms / 1000)])  # fmt: skip
-    return "\n".join(lines) + "\n"

@@ -37,6 +37,74 @@ BOUND_INACTIVE = 13  # bound-only sockets; reported as CLOSE (7)
 
 ALL_STATES: tuple[TcpState, ...] = tuple(TcpState)
 
+#: The one fold of a wire state number into a TcpState (kernel-facts 2): request sockets
+#: (NEW_SYN_RECV) are SYN_RECV, bound-only sockets (BOUND_INACTIVE) are CLOSE. A number no kernel
+#: sends today is also counted as CLOSE: it is not a connection, and dropping it would make the
+#: per-state counts disagree with the total. Bulk paths use ``FOLD.get(n, TcpState.CLOSE)``.
+FOLD: dict[int, TcpState] = {
+    **{int(s): s for s in TcpState},
+    NEW_SYN_RECV: TcpState.SYN_RECV,
+    BOUND_INACTIVE: TcpState.CLOSE,
+}
+
+
+def from_wire(n: int) -> TcpState:
+    """The TcpState of an idiag_state number (see FOLD for the policy)."""
+    return FOLD.get(n, TcpState.CLOSE)
+
+
+#: Shown even at zero (state counts, the --once table): the states a TIME_WAIT / CLOSE_WAIT
+#: triage looks at first, in this order.
+KEY_STATES: tuple[TcpState, ...] = (
+    TcpState.ESTABLISHED,
+    TcpState.TIME_WAIT,
+    TcpState.CLOSE_WAIT,
+    TcpState.FIN_WAIT2,
+    TcpState.SYN_RECV,
+)
+
+#: The per-state columns of a peer row (the rest are summed into "other"); also the states by
+#: which the engine keeps the top peer groups, so sorting by any of them is right at the top.
+PEER_STATES: tuple[TcpState, ...] = KEY_STATES[:4]
+
+#: Sockets in a listing: the states that need a person's attention first.
+ATTENTION_ORDER: tuple[TcpState, ...] = (
+    TcpState.CLOSE_WAIT,
+    TcpState.FIN_WAIT2,
+    TcpState.LAST_ACK,
+    TcpState.FIN_WAIT1,
+    TcpState.CLOSING,
+    TcpState.SYN_RECV,
+    TcpState.SYN_SENT,
+    TcpState.TIME_WAIT,
+    TcpState.ESTABLISHED,
+    TcpState.LISTEN,
+    TcpState.CLOSE,
+)
+#: Rank of each state in ATTENTION_ORDER (a sort key).
+ATTENTION_RANK: dict[TcpState, int] = {s: i for i, s in enumerate(ATTENTION_ORDER)}
+
+
+class Timer(enum.IntEnum):
+    """An idiag_timer value (kernel-facts 3); ``ss_name`` is what `ss -o` prints."""
+
+    OFF = 0  # no timer (expires 0)
+    ON = 1  # retransmit / RTO / loss probe; SYN-ACK timer of a request socket
+    KEEPALIVE = 2  # sk_timer: keepalive, or an orphan FIN_WAIT2 when tcp_fin_timeout > 60 s
+    TIMEWAIT = 3  # TIME_WAIT minisocket timer (substate TIME_WAIT or FIN_WAIT2)
+    PERSIST = 4  # zero-window probe
+
+    @property
+    def ss_name(self) -> str:
+        """``off``, ``on``, ``keepalive``, ``timewait`` or ``persist``."""
+        return self.name.lower()
+
+
+def timer_name(n: int) -> str:
+    """The `ss -o` name of a wire timer number (the number itself when unknown)."""
+    return Timer(n).ss_name if n in Timer._value2member_map_ else str(n)
+
+
 SS_NAMES: dict[TcpState, str] = {
     TcpState.ESTABLISHED: "established",
     TcpState.SYN_SENT: "syn-sent",

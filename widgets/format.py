@@ -1,8 +1,10 @@
-"""Number formatting shared by the panes."""
+"""Number formatting for the panes: defined once in the engine (twtop.text), re-exported here."""
 
 from __future__ import annotations
 
 from rich.text import Text
+
+from twtop.text import compact, count, rate
 
 
 class Plain:
@@ -32,36 +34,4 @@ class Plain:
         return self.text < other.text
 
 
-def count(n: int) -> str:
-    """1234 -> ``1,234``; 123456 -> ``123.5k``; 12345678 -> ``12.3M``."""
-    if n < 100_000:
-        return f"{n:,}"
-    if n < 10_000_000:
-        return f"{n / 1000:.1f}k"
-    return f"{n / 1_000_000:.1f}M"
-
-
-def rate(r: float | None) -> str:
-    """A signed per-second change: ``+12/s``, ``-1.2k/s``, blank when unknown."""
-    if r is None:
-        return ""
-    if abs(r) < 0.05:
-        return "0/s"
-    sign = "+" if r > 0 else "-"
-    a = abs(r)
-    if a >= 1000:
-        return f"{sign}{a / 1000:.1f}k/s"
-    if a >= 10:
-        return f"{sign}{a:.0f}/s"
-    return f"{sign}{a:.1f}/s"
-
-
-def compact(n: int) -> str:
-    """At most 5 characters: ``9999``, ``20.6k``, ``312k``, ``1.2M``."""
-    if n < 10_000:
-        return str(n)
-    if n < 100_000:
-        return f"{n / 1000:.1f}k"
-    if n < 1_000_000:
-        return f"{n // 1000}k"
-    return f"{n / 1_000_000:.1f}M"
+__all__ = ["Plain", "compact", "count", "rate"]

@@ -7,7 +7,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from twtop.model import Snapshot
-from twtop.report import human_duration
+from twtop.text import duration as human_duration
 from widgets.format import count
 
 BAR = 20

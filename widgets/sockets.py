@@ -6,8 +6,8 @@ from rich.console import JustifyMethod
 from rich.text import Text
 from textual.widgets import DataTable
 
-from twtop.explain import fmt_ms
 from twtop.model import Socket
+from twtop.text import ms as fmt_ms
 from widgets.format import Plain, compact
 
 #: (key, label, width) with cell padding 0: fits 80 columns up to WQ; PROCESS scrolls in.

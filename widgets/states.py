@@ -12,17 +12,9 @@ from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
 from twtop.model import Snapshot
-from twtop.states import ALL_STATES, TcpState
+from twtop.states import ALL_STATES, KEY_STATES, TcpState
 from widgets.format import count, rate
 
-#: Shown even at zero: the states a TIME_WAIT / CLOSE_WAIT triage looks at first.
-KEY_STATES = (
-    TcpState.ESTABLISHED,
-    TcpState.TIME_WAIT,
-    TcpState.CLOSE_WAIT,
-    TcpState.FIN_WAIT2,
-    TcpState.SYN_RECV,
-)
 #: Points of history kept per state.
 HISTORY = 120
 

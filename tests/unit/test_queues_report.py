@@ -1,0 +1,87 @@
+"""Listener queues counted from sockets, and the JSON document / --once table built from a
+Snapshot (no kernel): unknown values are null / "unknown", never 0."""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import replace
+
+from tests.unit.builders import listener, snapshot
+from twtop.advisor import Context, advise
+from twtop.filter import compile_filter
+from twtop.model import Listener, Socket
+from twtop.queues import listener_queues, queue_filters
+from twtop.report import document, render_table
+from twtop.states import TcpState as S
+
+
+def _sock(state: S, local: str, lport: int, inode: int = 0) -> Socket:
+    fam = socket.AF_INET6 if ":" in local else socket.AF_INET
+    return Socket(fam, state, local, lport, "10.0.0.9", 40000, 0, 0, 0, 0, 0, 0, inode, 1)
+
+
+def test_listener_queues_match_exact_address_first_then_wildcards() -> None:
+    lst = (
+        Listener("0.0.0.0", 80, 3, 128, None),
+        Listener("10.0.0.1", 80, 2, 128, None),
+        Listener("::", 443, 0, 16, None),
+    )
+    socks = [
+        _sock(S.CLOSE_WAIT, "10.0.0.1", 80),  # the specific listener
+        _sock(S.CLOSE_WAIT, "10.0.0.2", 80),  # the wildcard one
+        _sock(S.CLOSE_WAIT, "10.0.0.2", 80, inode=77),  # accepted: the application holds it
+        _sock(S.SYN_RECV, "10.0.0.2", 80),
+        _sock(S.SYN_RECV, "10.0.0.2", 443),  # IPv4 on a dual-stack "::" listener
+        _sock(S.SYN_RECV, "fd00::1", 443),
+        _sock(S.CLOSE_WAIT, "10.0.0.2", 8080),  # no listener: a client socket
+        _sock(S.ESTABLISHED, "10.0.0.2", 80),
+    ]
+    out = listener_queues(lst, socks)
+    assert [(x.syn_recv, x.unaccepted_close_wait) for x in out] == [(1, 1), (0, 1), (2, 0)]
+
+
+def test_queue_filters_run_in_the_kernel_and_skip_empty_queues() -> None:
+    quiet = (listener(port=80), listener(port=443))
+    assert queue_filters(quiet) == ["state syn-recv"]  # no queue: no CLOSE_WAIT decoded
+    busy = (listener(port=80, queued=3), listener(port=443, queued=1), listener(port=8080))
+    exprs = queue_filters(busy)
+    assert exprs == ["state syn-recv", "state close-wait and (sport = :80 or sport = :443)"]
+    for expr in exprs:  # state masks and bytecode only: nothing left for Python to evaluate
+        assert compile_filter(expr).node is None
+    many = tuple(listener(port=p, queued=1) for p in range(1000, 1100))
+    assert queue_filters(many)[1] == "state close-wait"
+
+
+def test_document_with_one_sample_says_null_not_zero() -> None:
+    snap = snapshot({S.CLOSE_WAIT: 3}, sample=False, close_wait_oldest_s=0.0, close_wait_aged=0)
+    doc = document(snap, advise(snap, ctx=Context()), top=5)
+    assert doc["rates"] is None and doc["state_rates"] is None and doc["sample_s"] is None
+    assert doc["close_wait"] == {"oldest_s": None, "aged": None, "unread": 0}
+    assert doc["churn"]["tw_per_s_counter"] is None
+    assert doc["findings"][0]["id"] == "all_clear" and doc["findings"][0]["severity"] == "info"
+    assert doc["sysctl_global"] == ["tcp_max_orphans"]
+    assert doc["listeners"][0]["syn_recv"] == 0
+    json.dumps(doc)
+
+
+def test_document_with_two_samples_has_numbers() -> None:
+    snap = snapshot({S.CLOSE_WAIT: 3}, close_wait_oldest_s=40.0, close_wait_aged=3)
+    doc = document(snap, [], top=None)
+    assert doc["sample_s"] == 1.0 and doc["rates"]["TW"] == 0.0
+    assert doc["state_rates"]["CLOSE_WAIT"] == 0.0
+    assert doc["close_wait"] == {"oldest_s": 40.0, "aged": 3, "unread": 0}
+    assert doc["findings"] == []
+
+
+def test_table_writes_unknown_and_marks_global_sysctls() -> None:
+    snap = snapshot({S.CLOSE_WAIT: 3}, sample=False, close_wait_oldest_s=0.0)
+    snap = replace(snap, listeners=(listener(queued=2, syn=None, cw=None),))
+    lines = [line for f in advise(snap, ctx=Context()) for line in f.render_lines()]
+    table = render_table(snap, findings=lines)
+    assert "one sample: rates unknown" in table
+    assert "CLOSE_WAIT   " in table and "   unknown" in table
+    assert "oldest seen for unknown; unknown seen >= 30 s" in table
+    assert "tcp_max_orphans          131072 (global)" in table
+    assert "0.0.0.0:8080" in table and "[info] All clear" in table
+    assert all(len(line) <= 80 for line in table.splitlines())
