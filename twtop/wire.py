@@ -179,7 +179,11 @@ def _decode_slow(buf: bytes, rows: list[Row], stats: DecodeStats, seq: int | Non
         elif mtype == NLMSG_ERROR:
             if length >= NLMSGHDR.size + 4:
                 code = int.from_bytes(buf[off + 16 : off + 20], sys.byteorder, signed=True)
-                stats.error = -code if code < 0 else code
+                if not -4096 < code <= 0:  # not an errno (-2**31 broke os.strerror): skip it
+                    stats.skip("NLMSG_ERROR with an impossible errno")
+                    off += step
+                    continue
+                stats.error = -code
                 if code == 0:  # an ACK, not an error
                     stats.done = True
                     return
