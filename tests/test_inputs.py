@@ -15,8 +15,8 @@ import pytest
 from tests.tmuxpane import TWTOP
 from twtop import cli, wire
 from twtop.config import MAX_CONFIG_BYTES, Settings, resolve
-from twtop.detail import TCPI_MIN_LEN, TcpInfo, decode_reply
 from twtop.errors import UsageError
+from twtop.tcpinfo import TCPI_MIN_LEN, TcpInfo, decode_reply
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
@@ -159,21 +159,38 @@ def _nlmsg(mtype: int, payload: bytes, seq: int = 1) -> bytes:
     return msg + bytes((-len(msg)) % 4)
 
 
+class FakeNetlink:
+    """A socket whose recv() hands out fixed buffers."""
+
+    def __init__(self, *bufs: bytes) -> None:
+        self.bufs = list(bufs)
+
+    def send(self, data: bytes) -> int:
+        return len(data)
+
+    def recv(self, size: int) -> bytes:
+        return self.bufs.pop(0)
+
+
+def _dump(buf: bytes) -> tuple[wire.DecodeStats, list[object]]:
+    stats = wire.DecodeStats()
+    chunks = list(wire.dump_chunks(FakeNetlink(buf), b"req", stats, 1))  # type: ignore[arg-type]
+    return stats, [row for _b, _n, rows in chunks for row in rows or []]
+
+
 @pytest.mark.parametrize("code", [-(2**31), 2**31 - 1, 5000, -5000])
 def test_nlmsg_error_with_an_impossible_errno_is_skipped_and_counted(code: int) -> None:
     buf = _nlmsg(wire.NLMSG_ERROR, struct.pack("=i", code) + bytes(16))
     buf += _nlmsg(wire.NLMSG_DONE, bytes(4))
-    rows: list[wire.Row] = []
-    stats = wire.DecodeStats()
-    wire.decode_buffer(buf, rows, stats)  # OverflowError in os.strerror before
+    stats, rows = _dump(buf)  # OverflowError in os.strerror before
     assert stats.malformed == 1 and stats.error == 0 and stats.done and rows == []
     assert stats.reasons == {"NLMSG_ERROR with an impossible errno": 1}
 
 
 def test_a_real_nlmsg_error_still_ends_the_dump() -> None:
-    stats = wire.DecodeStats()
-    wire.decode_buffer(_nlmsg(wire.NLMSG_ERROR, struct.pack("=i", -13) + bytes(16)), [], stats)
-    assert stats.error == 13 and stats.done
+    with pytest.raises(wire.SockDiagError) as info:
+        _dump(_nlmsg(wire.NLMSG_ERROR, struct.pack("=i", -13) + bytes(16)))
+    assert info.value.errno == 13
 
 
 def _tcp_info(length: int) -> bytes:

@@ -1,4 +1,4 @@
-"""One socket in full: an exact sock_diag lookup (4-tuple + cookie, no dump) with tcp_info,
+"""tcp_info of one socket: an exact sock_diag lookup (4-tuple + cookie, no dump) with tcp_info,
 decoded by pyroute2's inet_diag_msg (speed does not matter for one message; completeness does)."""
 
 from __future__ import annotations
@@ -110,13 +110,27 @@ def lookup_request(sock: Socket, seq: int) -> bytes:
     )  # fmt: skip
 
 
+def _attr(data: bytes, kind: int, end: int) -> bytes:
+    """The payload of the first attribute ``kind`` after the inet_diag_msg (b"" if none)."""
+    off = wire.MSG_LEN
+    while off + wire.NLATTR.size <= end:
+        alen, atype = wire.NLATTR.unpack_from(data, off)
+        if alen < wire.NLATTR.size or off + alen > end:
+            break
+        if atype & 0x3FFF == kind:
+            return bytes(data[off + wire.NLATTR.size : off + alen])
+        off += (alen + 3) & ~3
+    return b""
+
+
 def decode_reply(data: bytes) -> tuple[int, TcpInfo | None]:
     """(errno, tcp_info) from the reply to ``lookup_request``; errno 0 when the socket was found."""
     if len(data) < wire.NLMSGHDR.size:
         return 71, None  # EPROTO
     _len, mtype, _flags, _seq, _pid = wire.NLMSGHDR.unpack_from(data)
     if mtype == wire.NLMSG_ERROR:
-        code = int.from_bytes(data[16:20], sys.byteorder, signed=True)
+        at = wire.NLMSGHDR.size  # nlmsgerr.error
+        code = int.from_bytes(data[at : at + 4], sys.byteorder, signed=True)
         return (-code if -4096 < code <= 0 else 71), None  # a nonsense errno: EPROTO
     msg = inet_diag_msg(data)
     msg.decode()
@@ -124,8 +138,5 @@ def decode_reply(data: bytes) -> tuple[int, TcpInfo | None]:
     if info is None:
         return 0, None
     if isinstance(info, bytes | bytearray):  # shorter than pyroute2's struct: decode it here
-        end = min(len(data), _len)
-        attrs = wire.iter_attrs(data, wire.MSG_LEN, end)
-        raw = next((v for t, v in attrs if t == wire.INET_DIAG_INFO), b"")
-        return 0, TcpInfo.from_bytes(raw)
+        return 0, TcpInfo.from_bytes(_attr(data, wire.INET_DIAG_INFO, min(len(data), _len)))
     return 0, TcpInfo.from_pyroute2(info)
