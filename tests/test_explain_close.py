@@ -11,12 +11,11 @@ import socket
 import time
 from dataclasses import replace
 
-from twtop.tcpinfo import TcpInfo
-
 from tests.helpers import Population, TestNetns
 from twtop.collector import Collector
 from twtop.explain import explain_socket
 from twtop.model import Socket
+from twtop.tcpinfo import TcpInfo
 
 
 def _one(c: Collector, expr: str) -> Socket:
