@@ -152,7 +152,7 @@ async def test_tui_export_and_screenshot_skip_planted_symlinks(
     messages: list[str] = []
     app.notify = lambda message, **kw: messages.append(str(message))  # type: ignore[method-assign]
     async with app.run_test() as pilot:
-        app.show(snap)
+        app.main.show(snap, ())
         await pilot.press("e")
         await pilot.press("ctrl+s")
         await pilot.pause()
