@@ -76,6 +76,8 @@ class Aggregator:
         self.tw_dsts_recent: defaultdict[bytes, Counter[int]] = defaultdict(Counter)
         self.tw_dsts_young: defaultdict[bytes, Counter[int]] = defaultdict(Counter)
         self.sockets: list[tuple[int, wire.Row]] | None = None
+        self.owned_cookies: list[int] = []  # cookie and pid of every owned socket
+        self.owned_pids: list[int] = []
         self.threshold_ms = int((TIME_WAIT_S - CHURN_WINDOW_S) * 1000)
         # A TIME_WAIT with more than this left is younger than tcp_tw_reuse_delay: connect()
         # cannot take it over even where tcp_tw_reuse applies (ports.PortPolicy).
@@ -127,10 +129,14 @@ class Aggregator:
         mv = memoryview(buf).cast("I")
         mh = memoryview(buf).cast("H")
 
+        every: list[int] = []
+
         def cookies(sel: list[bool]) -> Iterable[int]:
-            lo = compress(mv[_W_COOKIE::words].tolist(), sel)  # the u64 as two native words
-            hi = compress(mv[_W_COOKIE + 1 :: words].tolist(), sel)
-            return (a | b << 32 for a, b in zip(lo, hi, strict=True))
+            if not every:  # the u64 as two native words, combined at C speed, once
+                lo = mv[_W_COOKIE::words].tolist()
+                hi = mv[_W_COOKIE + 1 :: words].tolist()
+                every.extend(map(operator.or_, lo, map(operator.lshift, hi, repeat(32, n))))
+            return compress(every, sel)
 
         self._add_columns(
             "v4", (AF_INET,) * n, list(buf[wire.OFF_STATE :: length]),
@@ -172,8 +178,13 @@ class Aggregator:
         counts.states.update(states)
         inbound = [True] * n if all_inbound else self._inbound(tag, srcs, sports)
         pids: list[Any] = list(map(self.pid_of.get, inodes))
-        if pids.count(None) > list(inodes).count(0):  # sockets whose owner is not mapped yet
+        n_unowned = pids.count(None)
+        if n_unowned > list(inodes).count(0):  # sockets whose owner is not mapped yet
             self._note_unowned(states, inodes, pids)
+        if n_unowned < n:  # remembered by cookie for the TIME_WAIT each may become
+            owned = list(map(operator.truth, pids))
+            self.owned_cookies.extend(cookies(owned))
+            self.owned_pids.extend(compress(pids, owned))
         # One Counter over the dimensions every view needs; the ephemeral side's port is left out
         # (0) wherever no view needs it, so sockets of one peer collapse into a few keys.
         # pa: the remote port for outbound sockets (their port tuple), or for every socket when

@@ -25,7 +25,7 @@ from twtop.filter import Plan, compile_filter, evaluate
 from twtop.keys import AddrCache, Listeners
 from twtop.model import GROUPS, NO_OWNER, Listener, PeerRow, Snapshot, Socket
 from twtop.ports import Bound, PortPolicy, PortTracker, bound_only_dumpable
-from twtop.procs import ProcessMap
+from twtop.procs import CookieOwners, ProcessMap
 from twtop.session import Session
 from twtop.states import BOUND_INACTIVE, MASK_ALL, TcpState
 
@@ -63,6 +63,7 @@ class Collector:
         self.set_group(group)
         self.keep_sockets = keep_sockets
         self.procs = ProcessMap(process_refresh_s)
+        self.made_by = CookieOwners()
         self.session = Session(self.netns_path)
         self.rates = Rates()
         self.close_wait_ages = CloseWaitAges()
@@ -130,6 +131,7 @@ class Collector:
         counts = agg.finish()
         # Name the owners of new unowned sockets (procs.py: when, and how it stays bounded).
         self.procs.after_poll(counts.unowned, counts.unowned_cw)
+        self.made_by.remember(agg.owned_cookies, agg.owned_pids, self.procs.owner)
         addr = AddrCache()
         env = PollEnv(
             now=now,
@@ -221,6 +223,7 @@ class Collector:
             retrans=r[wire.R_RETRANS], rqueue=r[wire.R_RQUEUE], wqueue=r[wire.R_WQUEUE],
             uid=r[wire.R_UID], inode=r[wire.R_INODE], cookie=r[wire.R_COOKIE], inbound=inbound,
             owner=self.procs.owner(pid) if pid is not None else None,
+            made_by=None if pid is not None else self.made_by.get(r[wire.R_COOKIE]),
         )  # fmt: skip
 
     # -- single sockets and socket lists -----------------------------------------------------------

@@ -62,6 +62,9 @@ class Socket:
     cookie: int
     inbound: bool | None = None
     owner: Owner | None = None
+    #: The process that held this socket when twtop last saw it live (found by cookie), for a
+    #: socket no process holds now: a TIME_WAIT or an orphan. None: not seen live, or owned.
+    made_by: Owner | None = None
 
     @property
     def key(self) -> str:
@@ -111,6 +114,7 @@ class Socket:
             "inbound": self.inbound,
             "pid": self.owner.pid if self.owner else None,
             "process": self.owner.name if self.owner else None,
+            "made_by_pid": self.made_by.pid if self.made_by else None,
         }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from twtop.knowledge import PORT_WORDS
+from twtop.knowledge import PHRASES, PORT_WORDS
 from twtop.ports import TupleState
 
 if TYPE_CHECKING:
@@ -73,14 +73,16 @@ def duration(seconds: float | None, unknown: str = "-") -> str:
     return f"{s // 3600}h{(s % 3600) // 60:02d}m"
 
 
-def ms(value: int) -> str:
-    """A timer in milliseconds: ``850 ms``, ``42.0 s``, ``3m05s``."""
+def ms(value: int, lang: str = "en") -> str:
+    """A timer in milliseconds: ``850 ms``, ``42.0 s``, ``3m05s`` (zh: ``850 毫秒``, ``42.0 秒``,
+    ``3 分 05 秒``)."""
+    p = PHRASES[lang]
     if value < 1000:
-        return f"{value} ms"
+        return p["dur_ms"].format(ms=value)
     if value < 60_000:
-        return f"{value / 1000:.1f} s"
+        return p["dur_s"].format(s=f"{value / 1000:.1f}")
     s = value // 1000
-    return f"{s // 60}m{s % 60:02d}s"
+    return p["dur_min"].format(m=s // 60, s=f"{s % 60:02d}")
 
 
 def endpoint(addr: str, port: int) -> str:
@@ -135,8 +137,14 @@ def cols(text: str) -> int:
     return sum(2 if ord(ch) > _WIDE_FROM else 1 for ch in text)
 
 
+#: Full-width punctuation that may not start a line, and brackets that may not end one.
+_NO_BREAK_BEFORE = frozenset("，。；：、）」』！？")
+_NO_BREAK_AFTER = frozenset("（「『")
+
+
 def _units(text: str) -> list[str]:
-    """Split into wrap units: space-led words, and single CJK characters."""
+    """Split into wrap units: space-led words, and single CJK characters (a closing
+    punctuation mark stays with what precedes it, an opening bracket with what follows)."""
     units: list[str] = []
     cur = ""
     for ch in text:
@@ -144,11 +152,21 @@ def _units(text: str) -> list[str]:
             if cur:
                 units.append(cur)
             cur = " "
+        elif ch in _NO_BREAK_BEFORE and (cur or units):
+            if cur:
+                cur += ch
+            else:
+                units[-1] += ch
         elif ord(ch) > _WIDE_FROM:
             if cur:
                 units.append(cur)
-            units.append(ch)
-            cur = ""
+                cur = ""
+            if units and units[-1][-1] in _NO_BREAK_AFTER:
+                units[-1] += ch
+            else:
+                units.append(ch)
+        elif units and not cur and units[-1][-1] in _NO_BREAK_AFTER:
+            cur = units.pop() + ch
         else:
             cur += ch
     if cur:

@@ -140,6 +140,7 @@ def test_peer_dump_is_filtered_in_the_kernel(netns: TestNetns, pop: Population) 
         few = c.peer_sockets(_row(snap, "127.0.0.1"), limit=5)
         assert len(few) == 5
         assert len(c.sockets("dst 127.0.0.2")) == 10 and _received(c) <= 10 + 2
+        assert len(c.sockets("state time-wait", limit=7)) == 7
 
 
 def test_ipv4_client_of_a_dual_stack_listener(netns: TestNetns, pop: Population) -> None:
@@ -154,3 +155,28 @@ def test_ipv4_client_of_a_dual_stack_listener(netns: TestNetns, pop: Population)
         socks = c.peer_sockets(row)
     assert row.total == 2 and len(socks) == 2
     assert {x.family for x in socks} == {socket.AF_INET, socket.AF_INET6}
+
+
+def test_time_wait_names_the_process_that_made_it(netns: TestNetns, pop: Population) -> None:
+    """A TIME_WAIT keeps its socket's cookie: seen live by a poll, it is attributed after."""
+    netns.sysctl("net.ipv4.tcp_tw_reuse", "0")
+    with netns.inside():
+        lst = pop.listener("127.0.0.1", 8080)
+        pairs = pop.established(lst, 3)
+    with Collector(netns=netns.name) as c:
+        c.poll()  # the three clients, live and owned by this process
+        with netns.inside():
+            pop.time_wait(lst, 2)  # made and closed between polls: never seen live
+        for client, server in pairs:
+            client.close()
+            server.settimeout(2)
+            assert server.recv(1) == b""
+            server.close()
+        tws = c.sockets("state time-wait")
+        remembered = len(c.made_by)
+    assert len(tws) == 5 and remembered >= 3 + 3 + 1  # clients, servers, the listener
+    made = sorted((s.made_by.pid if s.made_by else None) is not None for s in tws)
+    assert made == [False, False, True, True, True]
+    assert {s.made_by.pid for s in tws if s.made_by} == {os.getpid()}
+    assert all(s.owner is None for s in tws)
+    assert [s.to_dict()["made_by_pid"] for s in tws].count(os.getpid()) == 3

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from twtop.procs import ProcessMap
 
 
@@ -52,3 +54,28 @@ def test_other_unowned_sockets_need_two_polls_and_the_refresh_age(tmp_path: Path
     assert pm.after_poll({51}, set())  # seen twice in a row: rescan
     pm.refresh_s = 3600
     assert not pm.after_poll({51}, set())  # still unknown, but the map is fresh
+
+
+def test_cookie_owners_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from twtop import procs
+    from twtop.model import Owner
+
+    clock = [1000.0]
+    monkeypatch.setattr(procs.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(procs, "REMEMBER_MAX", 3)
+    owners = procs.CookieOwners()
+    me = Owner(1, "a", "u")
+    named = {1: me}.get
+    owners.remember([1, 2, 4, 5], [1, 1, 1, 1], named)
+    assert owners.get(1) is me and owners.get(3) is None and owners.get(5) is None
+    assert owners.dropped == 1 and len(owners) == 3
+    owners.remember([1, 2, 9], [1, 1, 2], named)  # known cookies still refresh; pid 2 unnamed
+    assert owners.get(9) is None and owners.dropped == 2
+    clock[0] += procs.REMEMBER_S / 2
+    owners.remember([6], [1], named)  # a new generation
+    clock[0] += procs.REMEMBER_S / 2
+    owners.remember([], [], named)
+    assert owners.get(1) is me  # the third generation back is still kept
+    clock[0] += procs.REMEMBER_S / 2
+    owners.remember([], [], named)
+    assert owners.get(1) is None and owners.get(6) is me
