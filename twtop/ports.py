@@ -374,12 +374,6 @@ class PortTuple:
         }
 
 
-def blocking_of(counts: TupleCounts, regime: Regime) -> int:
-    """Live sockets + the TIME_WAITs connect() cannot take over, for raw counts."""
-    live = counts.used - counts.time_wait
-    return live + (counts.tw_young if regime.reuse else counts.time_wait)
-
-
 def demand_scale(counter_per_s: float | None, timers_per_s: float | None) -> float:
     """How many more TIME_WAITs were made than the timers still show (>= 1).
 
