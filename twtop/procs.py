@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import psutil
 
+from twtop.identity import IdentityCache
 from twtop.model import Owner
 from twtop.safe import sanitize
 
@@ -30,6 +31,7 @@ class ProcessMap:
         self.scan_ms = 0.0
         self.unreadable = 0  # processes whose fds could not be read in the last scan
         self.scans = 0
+        self.identities = IdentityCache(proc)  # service name, unit, container per (pid, start)
 
     def pid_of(self) -> dict[int, int]:
         """The current inode -> pid dict (for bulk ``map(d.get, inodes)``)."""
@@ -96,7 +98,12 @@ class ProcessMap:
                         user = str(p.uids().real)
             except psutil.Error:
                 continue
-            owners[pid] = Owner(pid, sanitize(name), sanitize(user))  # names are data
+            ident = self.identities.get(pid)  # names are data: sanitised there and here
+            owners[pid] = (
+                Owner(pid, ident.service, sanitize(user), ident.comm, ident.unit, ident.container)
+                if ident is not None
+                else Owner(pid, sanitize(name), sanitize(user))
+            )
         self._by_inode = by_inode
         self._owners = owners
         self.unreadable = unreadable
