@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -138,6 +139,14 @@ def _run(args: argparse.Namespace, name: str | None) -> int:
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True)
     rss_note = f"{int(out.stdout) / 1024:.0f} MB"
+    _print(snap, name, rss_note, results, floor, ss_t)
+    return 0
+
+
+def _print(
+    snap: Any, name: str | None, rss_note: str, results: list[tuple[str, float, str]],
+    floor: float, ss_t: float,
+) -> None:  # fmt: skip
     code = "import twtop; twtop.take_snapshot()"
     states = ", ".join(f"{s.name} {n}" for s, n in sorted(snap.states.items()) if n)
     print(f"population: {snap.total} sockets ({states}) in netns {name or 'current'}")
@@ -149,7 +158,6 @@ def _run(args: argparse.Namespace, name: str | None) -> int:
     print("|---|---:|---:|---:|---|")
     for what, t, note in results:
         print(f"| {what} | {t * 1000:.1f} | {t / floor:.2f} | {t / ss_t:.2f} | {note} |")
-    return 0
 
 
 if __name__ == "__main__":

@@ -312,7 +312,7 @@ def test_kernel_bytecode_agrees_with_python(netns: TestNetns, pop: Population) -
         "src 127.0.0.1:8080 or dst 127.0.0.2:9090 or src [::1]:8443",
     ]
     with Collector(netns=netns.name) as c:
-        every = list(c._rows(0xFFF))  # every state, no bytecode: the whole population
+        every = list(c.session.rows(0xFFF))  # every state, no bytecode: the whole population
         rows = [r for chunk in every for r in chunk]
         assert len(rows) == sum(_ss_states(netns).values())
         selected = 0
@@ -358,7 +358,7 @@ def test_column_path_equals_row_path(netns: TestNetns, pop: Population, group: s
         for _ in range(6):  # CLOSE_WAIT whose client keeps its fd: full FIN_WAIT2, one length
             pop.fin_wait2_open(other)
         pop.time_wait(other, 9)
-    from twtop.collector import Aggregator
+    from twtop.aggregate import Aggregator
 
     used: list[int] = []
     original = Aggregator.add_full
@@ -377,7 +377,9 @@ def test_column_path_equals_row_path(netns: TestNetns, pop: Population, group: s
         finally:
             Aggregator.add_full = original  # type: ignore[method-assign]
         b = rows.poll()
-        assert set(fast._cw_first_seen) == set(rows._cw_first_seen)  # cookies read alike
+        assert set(fast.close_wait_ages.first_seen) == set(
+            rows.close_wait_ages.first_seen
+        )  # cookies read alike
     if group in ("ip", "process"):  # TIME_WAIT walked apart: the rest is uniform
         assert sum(used) == 2 * 40 + 2 * 25 + 2 * 6  # every full socket went through columns
     assert a.states == b.states and a.count(TcpState.CLOSE_WAIT) == 6
@@ -409,3 +411,30 @@ def test_namespace_deleted_then_recreated(netns: TestNetns, pop: Population) -> 
             pop.time_wait(lst, 2)
         snap = c.poll()
         assert snap.count(TcpState.TIME_WAIT) == 2 and snap.interval_s is None
+
+
+def test_new_close_wait_pile_is_named_within_two_polls(netns: TestNetns, pop: Population) -> None:
+    """With the default /proc refresh (5 s), a CLOSE_WAIT pile made after start gets its owner
+    on the second poll that sees it; a second pile within a second waits (the bound)."""
+    with netns.inside():
+        lst = pop.listener("127.0.0.1", 8080)
+    with Collector(netns=netns.name) as c:
+        c.poll()
+        with netns.inside():
+            pop.close_wait(lst, 3)
+        c.poll()  # first sighting: the owner is looked up right after this poll
+        snap = c.poll()
+        mine = [p for p in snap.processes if p.pid == os.getpid()]
+        assert mine and mine[0].states.get(TcpState.CLOSE_WAIT) == 3
+        scans = c.procs.scans
+        with netns.inside():
+            pop.close_wait(lst, 2)
+        c.poll()
+        assert c.procs.scans == scans  # within CW_RESCAN_MIN_S of the last one: not yet
+        from twtop.procs import CW_RESCAN_COST, CW_RESCAN_MIN_S
+
+        time.sleep(max(CW_RESCAN_MIN_S, CW_RESCAN_COST * c.procs.scan_ms / 1000))
+        c.poll()
+        snap = c.poll()
+    mine = [p for p in snap.processes if p.pid == os.getpid()]
+    assert mine and mine[0].states.get(TcpState.CLOSE_WAIT) == 5

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from tests.test_wire import attr, msg
 from twtop import wire
-from twtop.collector import _any_port
+from twtop.aggregate import any_port as _any_port
 
 
 def _buf(sports: list[int]) -> bytes:

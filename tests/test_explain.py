@@ -47,7 +47,7 @@ def test_time_wait_active_closer(netns: TestNetns, pop: Population) -> None:
         ("FIN", False),
         ("ACK", True),
     ]
-    assert "of 60 s left" in exp.timer
+    assert "of 60 s left" in exp.timer and "last (re)armed" in exp.timer
     left = float(re.search(r"([\d.]+) s of 60 s left", exp.timer).group(1))  # type: ignore[union-attr]
     assert abs(left * 1000 - sock.expires_ms) < 100
     assert exp.reuse is not None and "tcp_tw_reuse" in exp.reuse
@@ -80,11 +80,12 @@ def test_close_wait_passive_closer_owned_by_us(netns: TestNetns, pop: Population
         assert _statuses(exp)[:3] == [("FIN", False, "done"), ("ACK", True, "done"),
                                       ("FIN", True, "next")]  # fmt: skip
         assert "until the application calls close()" in exp.timer
-        assert sock.rqueue == 1 and "not even read the end-of-file" in exp.queues
+        assert sock.rqueue == 1 and "has not read EOF yet" in exp.queues
         assert srv.recv(10) == b""  # the application reads end-of-file...
         time.sleep(0.05)
         sock = _one(c, "state close-wait")
-        assert sock.rqueue == 0 and "did not close()" in explain_socket(sock).queues
+        # ...but rqueue 0 alone does not prove it saw EOF (kernel-facts 7b)
+        assert sock.rqueue == 0 and "does not prove" in explain_socket(sock).queues
 
 
 def test_fin_wait2_orphan_and_not(netns: TestNetns, pop: Population) -> None:
@@ -126,8 +127,12 @@ def test_last_ack_and_fin_wait1_with_the_path_down(netns: TestNetns, pop: Popula
     assert e.role == "passive" and last.timer == 1
     assert _statuses(e)[3] == ("ACK", False, "waiting")
     assert "Retransmit timer" in e.timer
+    assert "tcp_orphan_retries" in e.owner and "tcp_fin_timeout does not apply" in e.owner
     f = explain_socket(fw1)
     assert f.role == "active" and _statuses(f)[1] == ("ACK", False, "waiting")
+    # wqueue 1 = only our FIN, unacknowledged (kernel-facts 7b); an orphan, not a leak
+    assert fw1.wqueue == 1 and "wqueue 1: only our FIN, not yet acknowledged" in f.queues
+    assert "tcp_orphan_retries" in f.owner
 
 
 def test_established_and_listen_queue(netns: TestNetns, pop: Population) -> None:
@@ -142,7 +147,7 @@ def test_established_and_listen_queue(netns: TestNetns, pop: Population) -> None
         est = c.sockets("state established and sport = 6060")
     le = explain_socket(listen)
     assert le.role == "listening" and not le.steps
-    assert "2 waiting of 5 allowed" in le.queues
+    assert "2 connections wait for accept(); limit 5" in le.queues
     ee = explain_socket(est[0])
     assert ee.role == "open" and "neither side has closed" in ee.role_text
 
@@ -284,6 +289,18 @@ def _all_text() -> list[str]:
         r"1 ?MB",
         r"1000 ?(connections)?/s",
         r"five-tuple|5-tuple",
+        # issue 8: myths the explainer used to repeat
+        r"few milli(seconds)?|几毫秒",  # SYN_SENT lasts about one round trip
+        r"bytes unsent|字节未发送|unsent data ahead",  # wqueue = not yet acknowledged
+        r"read end-of-file but did not|已读到文件结束但",  # rqueue 0 does not prove EOF was read
+        r"文件结束",  # zh says EOF
+        r"retransmissions so far|目前已重传",  # idiag_retrans counts consecutive timeouts
+        r"entered TIME_WAIT \{ago\}|\{ago\} 前进入 TIME_WAIT",  # a TIME_WAIT can be re-armed
+        r"for the rest|等待剩余时间",  # fin_timeout > 60 s: 2 x (value - 60)
+        r"Check tcp_syncookies and tcp_max_syn_backlog|检查 tcp_syncookies 和 tcp_max_syn_backlog",
+        r"since Linux 4\.10 from any peer|自 Linux 4\.10 起会丢弃任何对端",  # tw_recycle's reason
+        r"Past the limit the kernel resets",  # orphan resets start at 1/2 or 1/4 of the limit
+        r"(?<!（)accept 队列|(?<!（)SYN 队列",  # zh: 全连接队列 / 半连接队列
     ],
 )
 def test_no_myths(myth: str) -> None:

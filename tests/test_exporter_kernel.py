@@ -167,3 +167,20 @@ def test_beyond_loopback_only_when_asked_and_with_a_warning(netns: TestNetns) ->
         proc.terminate()
         proc.wait(timeout=10)
     assert proc.returncode == 0  # SIGTERM is a clean stop for systemd
+
+
+def test_a_deleted_namespace_gives_up_0_and_the_last_good_data(
+    netns: TestNetns, pop: Population
+) -> None:
+    with netns.inside():
+        lst = pop.listener("127.0.0.1", 8080)
+        pop.time_wait(lst, 5)
+    with exporter("--netns", netns.name) as base:
+        assert value(scrape(base + "/metrics"), "twtop_up") == 1
+        pop.close()
+        netns.close()  # the namespace is gone
+        time.sleep(0.6)  # past the 0.5 s in which a collection answers new scrapes
+        text = scrape(base + "/metrics")
+        assert value(text, "twtop_up") == 0
+        assert value(text, "twtop_tcp_sockets", state="time_wait") == 5  # the last good data
+        assert value(text, "twtop_collection_errors_total") == 1

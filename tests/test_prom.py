@@ -74,7 +74,7 @@ def test_seconds_to_full_is_inf_when_sustainable() -> None:
     full = series(render_snapshot(snap), "twtop_port_tuple_seconds_to_full")
     by_dst = {dict(k)["dst"]: v for k, v in full.items()}
     assert by_dst["192.168.7.9"] == math.inf  # 812 live, no TIME_WAIT churn: never fills
-    assert by_dst["10.4.14.24"] == snap.ports.tuples[0].seconds_to_exhaustion
+    assert by_dst["10.4.14.24"] == snap.ports.tuples[0].seconds_to_full
 
 
 def test_close_wait_by_process_name_bounded_with_other_and_unknown() -> None:

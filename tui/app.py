@@ -25,7 +25,7 @@ from twtop import files
 from twtop.advisor import advise
 from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
-from twtop.model import GROUPS, Snapshot, Socket
+from twtop.model import GROUPS, PeerRow, Snapshot, Socket
 from twtop.report import document
 from widgets.explain import ExplainerStrip, PeerPanel
 from widgets.findings import FindingsBar
@@ -43,6 +43,7 @@ class Source(Protocol):
 
     def poll(self) -> Snapshot: ...  # noqa: D102
     def sockets(self, filter: str | None = None, limit: int | None = None) -> list[Socket]: ...  # noqa: D102, E501
+    def peer_sockets(self, row: PeerRow, limit: int | None = None) -> list[Socket]: ...  # noqa: D102, E501
     def set_filter(self, expr: str | None) -> None: ...  # noqa: D102
     def set_group(self, group: str) -> None: ...  # noqa: D102
     def close(self) -> None: ...  # noqa: D102

@@ -22,7 +22,7 @@ from widgets.sockets import SocketTable
 
 if TYPE_CHECKING:
     from tui.app import TwtopApp
-    from twtop.detail import TcpInfo
+    from twtop.tcpinfo import TcpInfo
 
 #: Every state a process can own (TIME_WAIT and request sockets have no owner).
 _OWNABLE = (

@@ -17,6 +17,7 @@ _LAZY = {
     "Snapshot": "twtop.model",
     "Socket": "twtop.model",
     "PeerRow": "twtop.model",
+    "PeerKey": "twtop.model",
     "PortTuple": "twtop.model",
     "TcpState": "twtop.states",
     "explain_socket": "twtop.explain",
@@ -29,7 +30,7 @@ _LAZY = {
 if TYPE_CHECKING:
     from twtop.advisor import advise
     from twtop.collector import Collector, list_sockets, take_snapshot
-    from twtop.model import PeerRow, PortTuple, Snapshot, Socket
+    from twtop.model import PeerKey, PeerRow, PortTuple, Snapshot, Socket
     from twtop.report import document
     from twtop.states import TcpState
 

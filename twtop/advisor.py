@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from twtop.knowledge import FINDINGS, LABELS, OWNER_REASONS, SEVERITY_WORDS, VALUE_WORDS
-from twtop.model import CLOSE_WAIT_AGED_S, TIME_WAIT_S, Listener, Snapshot
+from twtop.model import CLOSE_WAIT_AGED_S, Listener, PortTuple, Snapshot
+from twtop.ports import TupleState
 from twtop.states import TcpState as S
-from twtop.text import endpoint, exhaustion, per_s, wrap
+from twtop.text import endpoint, per_s, port_budget, port_regime, port_state, wrap
 
 #: CLOSE_WAIT count that is never a transient: a healthy application closes within milliseconds,
 #: so even a busy server shows a handful at a time.
@@ -27,9 +28,8 @@ CLOSE_WAIT_CRIT = 1000
 #: CLOSE_WAITs in one listener's accept queue that mean nobody accepts: an accept loop drains the
 #: queue in microseconds, so a peer rarely manages to close before its connection is accepted.
 ACCEPT_STOPPED_MIN = 5
-#: Port-tuple use that deserves attention, and the use that is as good as full.
+#: Port-tuple use that deserves attention (FULL itself is the port model's: ports.FULL_RATIO).
 PORT_RATIO_WARN = 0.5
-PORT_RATIO_FULL = 0.98
 #: Seconds to exhaustion under which the tuple is critical whatever its ratio (5 minutes: less
 #: than a typical incident response).
 PORT_ETA_CRIT_S = 300.0
@@ -261,26 +261,59 @@ def syn_queue(snap: Snapshot, ctx: Context) -> Finding | None:
     )  # fmt: skip
 
 
-def port_pressure(snap: Snapshot, ctx: Context) -> Finding | None:
-    """The worst outbound (src, dst, dport) tuple running out of ephemeral ports.
+def _port_rank(t: PortTuple) -> tuple[int, float, float]:
+    """FULL first, then FILLING soonest full, then by blocked share."""
+    rank = {TupleState.FULL: 2, TupleState.FILLING: 1}.get(t.state, 0)
+    eta = t.seconds_to_full if t.state is TupleState.FILLING and t.seconds_to_full else 0.0
+    return (rank, -eta, t.ratio)
 
-    Kept on its own: the port-tuple model it reads (used/available/ETA) is being rebuilt.
-    """
+
+def port_pressure(snap: Snapshot, ctx: Context) -> Finding | None:
+    """The worst outbound (src, dst, dport) tuple running out of ephemeral ports, judged by the
+    port model (twtop.ports): its state and evidence are the gauge's and the table's."""
     if not snap.ports.tuples:
         return None
-    worst = max(snap.ports.tuples, key=lambda t: (t.ratio, t.tw_per_s))
-    eta = worst.seconds_to_exhaustion
-    critical = worst.ratio >= PORT_RATIO_FULL or (eta is not None and eta < PORT_ETA_CRIT_S)
-    if not critical and worst.ratio < PORT_RATIO_WARN and eta is None:
+    worst = max(snap.ports.tuples, key=_port_rank)
+    eta = worst.seconds_to_full
+    filling = worst.state is TupleState.FILLING
+    critical = worst.full or (filling and eta is not None and eta < PORT_ETA_CRIT_S)
+    if not critical and not filling and worst.ratio < PORT_RATIO_WARN:
         return None
-    # No growth at the measured rate is "steady", never "not at risk" next to a high ratio.
-    eta_txt = _word(ctx, "steady") if eta is None else exhaustion(eta, ctx.lang)
     return _make(
         "tw_port_pressure", Severity.CRITICAL if critical else Severity.WARNING, ctx,
-        src=worst.src, dst=worst.dst, dport=worst.dport, used=worst.used,
-        available=worst.available, pct=f"{worst.ratio * 100:.0f}", tw=worst.time_wait,
-        rate=f"{worst.tw_per_s:.0f}", eta=eta_txt,
-        sustain=f"{worst.available / TIME_WAIT_S:.0f}",
+        src=worst.src, dst=worst.dst, dport=worst.dport, blocking=worst.blocking,
+        available=worst.available, pct=f"{worst.ratio * 100:.0f}", live=worst.live,
+        tw_blocking=worst.tw_blocking, tw=worst.time_wait,
+        regime=port_regime(worst.regime, ctx.lang), budget=port_budget(snap.ports, ctx.lang),
+        rate=per_s(worst.demand_per_s), state=port_state(worst, ctx.lang),
+        sustain=f"{worst.sustainable_per_s:.0f}",
+    )  # fmt: skip
+
+
+def bind_port_pressure(snap: Snapshot, ctx: Context) -> Finding | None:
+    """A source IP whose ports across all destinations run out before any of its tuples: the
+    limit of clients that bind() before connect() (EADDRINUSE)."""
+    views = [v for v in snap.ports.sources if v.notable]
+    if not views:
+        return None
+    v = views[0]
+    return _make(
+        "bind_port_pressure", Severity.WARNING, ctx, src=v.src, held=v.held,
+        available=v.available, pct=f"{v.ratio * 100:.0f}",
+        tuple_pct=f"{v.worst_tuple_ratio * 100:.0f}",
+    )  # fmt: skip
+
+
+def bound_in_range(snap: Snapshot, ctx: Context) -> Finding | None:
+    """Ports inside the ephemeral range held by bind(): connect() skips them for every
+    destination."""
+    budget = snap.ports.budget
+    if budget is None or not budget.bound:
+        return None
+    return _make(
+        "bound_in_range", Severity.INFO, ctx, bound=budget.bound, listen=budget.bound_listen,
+        other=budget.bound_other, low=snap.ports.low, high=snap.ports.high,
+        available=budget.available,
     )  # fmt: skip
 
 
@@ -405,6 +438,8 @@ RULES: tuple[Rule, ...] = (
     listen_overflow,
     syn_queue,
     port_pressure,
+    bind_port_pressure,
+    bound_in_range,
     tw_server_side,
     tw_buckets_overflow,
     tw_reuse_off,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import socket as _socket
 from dataclasses import dataclass, field
 from typing import Any
 
 from twtop.identity import display
+from twtop.ports import PortBudget, SourceView
+from twtop.ports import PortTuple as PortTuple  # re-exported: the model of one tuple
 from twtop.states import ALL_STATES, TcpState, timer_name
 from twtop.text import endpoint
 
@@ -90,6 +93,9 @@ class Socket:
     cookie: int
     inbound: bool | None = None
     owner: Owner | None = None
+    #: The process that held this socket when twtop last saw it live (found by cookie), for a
+    #: socket no process holds now: a TIME_WAIT or an orphan. None: not seen live, or owned.
+    made_by: Owner | None = None
 
     @property
     def key(self) -> str:
@@ -140,6 +146,7 @@ class Socket:
             "pid": self.owner.pid if self.owner else None,
             "process": self.owner.name if self.owner else None,
             **(self.owner.to_dict() if self.owner else NO_OWNER_FIELDS),
+            "made_by_pid": self.made_by.pid if self.made_by else None,
         }
 
 
@@ -152,6 +159,38 @@ def state_dict(counts: dict[TcpState, int]) -> dict[str, int]:
     return {s.name: counts.get(s, 0) for s in ALL_STATES}
 
 
+#: PeerKey.pid of the process grouping's "(no owner)" group: sockets no known process holds.
+NO_OWNER = -1
+
+
+@functools.total_ordering
+@dataclass(frozen=True, slots=True)
+class PeerKey:
+    """What a peer group is, in raw parts (the engine derives its label and kernel filter).
+
+    ``group`` is the grouping mode. ``ip``: ``family`` and ``addr`` (raw bytes, 4 for IPv4 -- an
+    IPv4-mapped IPv6 address counts as IPv4 -- or 16); ``ipport``: the same plus the remote
+    ``port``; ``lport``: the local ``port``; ``process``: ``pid`` (NO_OWNER: no known process).
+    Keys order by their raw parts: 9.x before 10.x, IPv4 before IPv6, ports and pids numerically,
+    "(no owner)" last.
+    """
+
+    group: str
+    family: int = 0
+    addr: bytes = b""
+    port: int = 0
+    pid: int = NO_OWNER
+
+    def _rank(self) -> tuple[str, int, int, bytes, int, int]:
+        return (self.group, self.family, len(self.addr), self.addr, self.port,
+                self.pid if self.pid != NO_OWNER else 1 << 31)  # fmt: skip
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, PeerKey):
+            return NotImplemented
+        return self._rank() < other._rank()
+
+
 @dataclass(frozen=True, slots=True)
 class PeerRow:
     """One group of sockets (a remote IP, IP:port, local port or process) with per-state counts."""
@@ -162,7 +201,8 @@ class PeerRow:
     inbound: int
     outbound: int
     processes: tuple[str, ...] = ()
-    sort_key: tuple[Any, ...] = ()
+    #: The group's identity (set by the engine; None only in rows built by hand, e.g. fixtures).
+    key: PeerKey | None = None
 
     def count(self, state: TcpState) -> int:
         """How many sockets of this group are in ``state``."""
@@ -181,65 +221,9 @@ class PeerRow:
 
 
 @dataclass(frozen=True, slots=True)
-class PortTuple:
-    """Ephemeral-port use of one outbound (source IP, destination IP, destination port) tuple."""
-
-    src: str
-    dst: str
-    dport: int
-    used: int  # live sockets + TIME_WAIT holding a local port towards this destination
-    time_wait: int
-    available: int  # ports connect() may pick (range minus reserved)
-    tw_per_s: float  # new TIME_WAIT per second, estimated from TIME_WAIT timers
-
-    @property
-    def ratio(self) -> float:
-        """used / available (above 1.0 when sockets were bound outside the range)."""
-        return self.used / self.available if self.available else 1.0
-
-    @property
-    def live(self) -> int:
-        """Sockets of this tuple that are not in TIME_WAIT."""
-        return self.used - self.time_wait
-
-    @property
-    def seconds_to_exhaustion(self) -> float | None:
-        """At the current TIME_WAIT rate, seconds until no port is left; None when not at risk.
-
-        New TIME_WAITs arrive at ``tw_per_s`` and each holds its port for 60 s (TCP_TIMEWAIT_LEN),
-        so the steady state holds ``live + 60 * rate`` ports. Below ``available`` the tuple is not
-        at
-        risk. Above it, the pile grows by the arrivals minus the expiries (about time_wait / 60 per
-        second while the pile is younger than 60 s on average).
-        """
-        if self.used >= self.available:
-            return 0.0
-        if self.live + TIME_WAIT_S * self.tw_per_s < self.available:
-            return None
-        growth = self.tw_per_s - self.time_wait / TIME_WAIT_S
-        if growth <= 0:
-            return None
-        return (self.available - self.used) / growth
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "src": self.src,
-            "dst": self.dst,
-            "dport": self.dport,
-            "used": self.used,
-            "time_wait": self.time_wait,
-            "ratio": round(self.ratio, 6),
-            "tw_per_s": round(self.tw_per_s, 3),
-            "seconds_to_exhaustion": (
-                None if (t := self.seconds_to_exhaustion) is None else round(t, 1)
-            ),
-        }
-
-
-@dataclass(frozen=True, slots=True)
 class PortUsage:
-    """The ephemeral port range, what is reserved in it, and the worst outbound tuples."""
+    """The ephemeral port range, what connect() may pick from it, and the worst outbound tuples
+    (the port model: twtop.ports)."""
 
     low: int
     high: int
@@ -247,6 +231,8 @@ class PortUsage:
     tuples: tuple[PortTuple, ...]
     tuples_total: int
     time_wait_total: int | None = None  # outbound TIME_WAIT of every tuple, kept or not
+    budget: PortBudget | None = None  # available and its parts (None: bound ports not known)
+    sources: tuple[SourceView, ...] = ()  # per source IP, where bind() is the tighter limit
 
     @property
     def size(self) -> int:
@@ -254,13 +240,20 @@ class PortUsage:
         return max(0, self.high - self.low + 1)
 
     @property
+    def bound(self) -> int | None:
+        """Ports in the range held by bind()-ed sockets (None: not known)."""
+        return None if self.budget is None else self.budget.bound
+
+    @property
     def available(self) -> int:
-        """Ports connect() may choose: the range minus the reserved ports inside it."""
+        """Ports connect() may choose for one tuple: range - reserved - bound."""
+        if self.budget is not None:
+            return self.budget.available
         return max(0, self.size - self.reserved)
 
     @property
     def worst_ratio(self) -> float:
-        """The highest used/available ratio of any tuple."""
+        """The highest blocking/available ratio of any tuple."""
         return max((t.ratio for t in self.tuples), default=0.0)
 
     def to_dict(self) -> dict[str, Any]:
@@ -268,11 +261,14 @@ class PortUsage:
         return {
             "range": [self.low, self.high],
             "reserved": self.reserved,
+            "bound": self.bound,
             "available": self.available,
+            "budget": None if self.budget is None else self.budget.to_dict(),
             "tuples": [t.to_dict() for t in self.tuples],
             "tuples_total": self.tuples_total,
             "time_wait_total": self.time_wait_total,
             "worst_ratio": round(self.worst_ratio, 6),
+            "sources": [v.to_dict() for v in self.sources],
         }
 
 

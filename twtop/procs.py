@@ -3,6 +3,15 @@
 The scan costs one readlink per open file descriptor on the machine, so it is cached: a poll reuses
 the last map and rescans only when it meets inodes the map does not know and the map is older than
 ``refresh_s``. TIME_WAIT, request and orphaned sockets have inode 0 and never map to a process.
+
+After each poll ``after_poll`` applies the rescan policy: sockets seen unowned in two polls in a
+row trigger a (rate-limited) rescan -- short-lived sockets of an accept-and-close loop never do --
+and a CLOSE_WAIT seen unowned for the first time triggers one at once, so a new CLOSE_WAIT pile is
+named by the next poll. Those immediate rescans are bounded: each inode triggers at most one (an
+owner the scan cannot see, e.g. another user's process when not root, is not looked for again),
+and they run at most once per ``CW_RESCAN_MIN_S`` and at most ``1 / CW_RESCAN_COST`` of the time
+(the last scan's duration x CW_RESCAN_COST must have passed), so CLOSE_WAITs of a churning server
+cannot turn the scan into a loop.
 Reading other users' /proc/PID/fd needs root; unprivileged, only one's own processes are mapped.
 """
 
@@ -10,13 +19,77 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import psutil
 
 from twtop.identity import IdentityCache
 from twtop.model import Owner
 from twtop.safe import sanitize
+
+#: Immediate rescans for new unowned CLOSE_WAITs: at most one per this many seconds ...
+CW_RESCAN_MIN_S = 1.0
+#: ... and only after CW_RESCAN_COST times the last scan's duration (at most 1/20 of the time).
+CW_RESCAN_COST = 20
+
+
+#: How long a live socket's owner is remembered after it was last seen (by cookie): up to
+#: tcp_fin_timeout as an orphaned FIN_WAIT2 (60 s by default), then 60 s of TIME_WAIT.
+REMEMBER_S = 120.0
+#: At most this many sockets remembered per generation (three generations are kept).
+REMEMBER_MAX = 100_000
+
+
+class CookieOwners:
+    """The owner of each socket seen live, by socket cookie, so the TIME_WAIT (or orphan) it
+    becomes -- which keeps the cookie (kernel-facts section 3) but has no file descriptor -- can
+    name the process that made it.
+
+    Memory is bounded: entries live in generations of REMEMBER_S / 2 seconds; the current one and
+    the two before are kept (an entry lasts REMEMBER_S to 1.5 x REMEMBER_S after the socket was
+    last seen live), each holding at most REMEMBER_MAX cookies (``dropped`` counts the rest).
+    Recording is C-speed (dict.update over the poll's cookie and pid columns)."""
+
+    def __init__(self) -> None:
+        self._gens: list[dict[int, int]] = [{}, {}, {}]  # cookie -> pid, newest first
+        self._owners: dict[int, Owner] = {}
+        self._started = time.monotonic()
+        self.dropped = 0
+
+    def remember(
+        self, cookies: list[int], pids: list[int], owner: Callable[[int], Owner | None]
+    ) -> None:
+        """Record the owners (``pids``, named by ``owner``) of sockets seen live now."""
+        now = time.monotonic()
+        if now - self._started >= REMEMBER_S / 2:
+            self._gens = [{}, *self._gens[:2]]
+            self._started = now
+            kept = set().union(*(g.values() for g in self._gens))
+            self._owners = {p: o for p, o in self._owners.items() if p in kept}
+        cur = self._gens[0]
+        if len(cur) + len(cookies) > REMEMBER_MAX:
+            room = max(0, REMEMBER_MAX - len(cur))
+            new = [i for i, c in enumerate(cookies) if c not in cur]
+            self.dropped += max(0, len(new) - room)
+            drop = set(new[room:])
+            keep = [i for i in range(len(cookies)) if i not in drop]
+            cookies, pids = [cookies[i] for i in keep], [pids[i] for i in keep]
+        cur.update(zip(cookies, pids, strict=True))
+        for pid in set(pids):
+            o = owner(pid)
+            if o is not None:
+                self._owners[pid] = o
+
+    def get(self, cookie: int) -> Owner | None:
+        """The owner remembered for a cookie, newest first."""
+        for gen in self._gens:
+            pid = gen.get(cookie)
+            if pid is not None:
+                return self._owners.get(pid)
+        return None
+
+    def __len__(self) -> int:
+        return sum(map(len, self._gens))
 
 
 class ProcessMap:
@@ -32,6 +105,24 @@ class ProcessMap:
         self.unreadable = 0  # processes whose fds could not be read in the last scan
         self.scans = 0
         self.identities = IdentityCache(proc)  # service name, unit, container per (pid, start)
+        self._unowned_before: set[int] = set()
+        self._cw_looked_for: set[int] = set()  # unowned CLOSE_WAIT inodes a scan already sought
+        self._cw_scan_at = -1e9
+
+    def after_poll(self, unowned: set[int], unowned_cw: set[int]) -> bool:
+        """Apply the rescan policy to a poll's unowned inodes (and the CLOSE_WAITs among them);
+        return whether the map was rescanned."""
+        persistent = unowned & self._unowned_before
+        self._unowned_before = unowned
+        self._cw_looked_for &= unowned_cw  # forget the ones that are gone or now owned
+        now = time.monotonic()
+        wait = max(CW_RESCAN_MIN_S, CW_RESCAN_COST * self.scan_ms / 1000)
+        if unowned_cw - self._cw_looked_for and now - self._cw_scan_at >= wait:
+            self._cw_looked_for |= unowned_cw
+            self._cw_scan_at = now
+            self._scan()
+            return True
+        return bool(persistent) and self.refresh(unknown=True)
 
     def pid_of(self) -> dict[int, int]:
         """The current inode -> pid dict (for bulk ``map(d.get, inodes)``)."""

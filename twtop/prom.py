@@ -66,12 +66,13 @@ def counter_name(kernel_name: str) -> str:
 
 
 def _top_tuples(tuples: Sequence[PortTuple], top: int) -> tuple[list[PortTuple], list[PortTuple]]:
-    ranked = sorted(tuples, key=lambda t: (-t.ratio, -t.tw_per_s, t.src, t.dst, t.dport))
+    ranked = sorted(tuples, key=lambda t: (-t.ratio, -t.demand_per_s, t.src, t.dst, t.dport))
     return ranked[:top], ranked[top:]
 
 
 def _seconds_to_full(t: PortTuple) -> float:
-    eta = t.seconds_to_exhaustion
+    """0 when FULL, the port model's time to full when FILLING, +Inf when STEADY."""
+    eta = t.seconds_to_full
     return float("inf") if eta is None else eta
 
 
@@ -89,24 +90,34 @@ def tuple_families(snap: Snapshot, top: int) -> list[Metric]:
     labels = ["src", "dst", "dport"]
     ratio = GaugeMetricFamily(
         "twtop_port_tuple_blocking_ratio",
-        "Ports of ip_local_port_range (minus reserved) held towards one (src, dst, dport) tuple "
-        "by live sockets and TIME_WAIT, over the ports connect() may use; 1 = connect() fails "
-        "with EADDRNOTAVAIL. The other series is the highest ratio of the remaining tuples.",
+        "Ports blocked towards one (src, dst, dport) tuple -- live sockets and the TIME_WAITs "
+        "connect() cannot take over (all of them without tcp_tw_reuse, else those younger than "
+        "tcp_tw_reuse_delay) -- over the ports connect() may use. The other series is the "
+        "highest ratio of the remaining tuples.",
         labels=labels,
     )
     full = GaugeMetricFamily(
         "twtop_port_tuple_seconds_to_full",
-        "Seconds until the tuple has no free port at the current TIME_WAIT rate; +Inf when the "
-        "rate is sustainable. The other series is the lowest value of the remaining tuples.",
+        "Seconds until the tuple is full at the current demand (smoothed); 0 when full now; +Inf "
+        "when the demand is sustainable. The other series is the lowest value of the rest.",
+        labels=labels,
+    )
+    is_full = GaugeMetricFamily(
+        "twtop_port_tuple_full",
+        "1 when a new connect() to the tuple fails now with EADDRNOTAVAIL (98% or more of its "
+        "ports blocked, held until it has been below for 3 polls). The other series is 1 when "
+        "any of the remaining tuples is full.",
         labels=labels,
     )
     for t in shown:
         values = [t.src, t.dst, str(t.dport)]
         ratio.add_metric(values, t.ratio)
         full.add_metric(values, _seconds_to_full(t))
+        is_full.add_metric(values, float(t.full))
     if rest:
         ratio.add_metric([OTHER] * 3, max(t.ratio for t in rest))
         full.add_metric([OTHER] * 3, min(_seconds_to_full(t) for t in rest))
+        is_full.add_metric([OTHER] * 3, float(any(t.full for t in rest)))
     count = GaugeMetricFamily(
         "twtop_port_tuples",
         "Outbound (src, dst, dport) tuples holding ephemeral ports.",
@@ -115,16 +126,37 @@ def tuple_families(snap: Snapshot, top: int) -> list[Metric]:
     available = GaugeMetricFamily(
         "twtop_ephemeral_ports_available",
         "Ports connect() may use per (src, dst, dport) tuple: ip_local_port_range minus "
-        "ip_local_reserved_ports.",
+        "ip_local_reserved_ports minus the ports in the range held by bind()-ed sockets.",
         value=ports.available,
     )
-    return [ratio, full, count, available]
+    families: list[Metric] = [ratio, full, is_full, count, available]
+    if ports.bound is not None:
+        families.append(
+            GaugeMetricFamily(
+                "twtop_ephemeral_ports_bound",
+                "Ports of ip_local_port_range held by listeners and bound sockets: connect() "
+                "skips them for every destination.",
+                value=ports.bound,
+            )
+        )
+    held = GaugeMetricFamily(
+        "twtop_port_source_held_ratio",
+        "Ports of the range held from one source IP across all destinations, over the range "
+        "minus reserved: the limit of clients that bind() before connect() (EADDRINUSE); only "
+        "sources where it is tighter than their tuples (top N).",
+        labels=["src"],
+    )
+    for v in ports.sources[:top]:
+        held.add_metric([v.src], v.ratio)
+    return [*families, held]
 
 
 def _sum_tuples(a: PortTuple, b: PortTuple) -> PortTuple:
+    """Two tuples of one label set as one (judged again from the sums, as one sample)."""
     return PortTuple(
         a.src, a.dst, a.dport, a.used + b.used, a.time_wait + b.time_wait, a.available,
-        a.tw_per_s + b.tw_per_s,
+        a.tw_per_s + b.tw_per_s, tw_young=a.tw_young + b.tw_young, regime=a.regime,
+        demand_per_s=a.demand_per_s + b.demand_per_s,
     )  # fmt: skip
 
 

@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Any
 from twtop.model import CLOSE_WAIT_AGED_S, GROUP_TITLES, Snapshot
 from twtop.states import ALL_STATES, KEY_STATES, PEER_STATES, TcpState
 from twtop.sysinfo import GLOBAL_SYSCTLS
-from twtop.text import duration, endpoint, exhaustion_short
+from twtop.text import (
+    duration,
+    endpoint,
+    hold,
+    port_budget,
+    port_regime,
+    port_state,
+    port_state_short,
+    wrap,
+)
 
 if TYPE_CHECKING:
     from twtop.advisor import Finding
@@ -103,16 +112,26 @@ def _peers(snap: Snapshot, top: int, w: Callable[[str], None]) -> None:
 def _ports(snap: Snapshot, top: int, w: Callable[[str], None]) -> None:
     ports = snap.ports
     w(f"EPHEMERAL PORTS {ports.low}-{ports.high}: {ports.available} available per "
-      f"(src, dst, dport) ({ports.reserved} reserved)")  # fmt: skip
+      "(src, dst, dport)")  # fmt: skip
+    w(f"  = {port_budget(ports)}")
     if not ports.tuples:
         w("no outbound connections")
         return
-    w(f"{'SRC -> DST:DPORT':<36} {'USED':>6} {'TW':>6} {'USE%':>6} {'TW/s':>7} {'FULL IN':>11}")
+    w(f"{'SRC -> DST:DPORT':<32} {'USED':>6} {'BLOCK':>6} {'USE%':>6} {'NEW/s':>7} "
+      f"{'HOLD':>5} {'STATE':<8}")  # fmt: skip
     for t in ports.tuples[:top]:
         name = f"{t.src} -> {t.dst}:{t.dport}"
-        name = name if len(name) <= 36 else name[:35] + "…"
-        w(f"{name:<36} {t.used:>6} {t.time_wait:>6} {t.ratio * 100:>5.1f}% "
-          f"{t.tw_per_s:>7.1f} {exhaustion_short(t.seconds_to_exhaustion):>11}")  # fmt: skip
+        name = name if len(name) <= 32 else name[:31] + "…"
+        state = port_state_short(t)
+        w(f"{name:<32} {t.used:>6} {t.blocking:>6} {t.ratio * 100:>5.1f}% "
+          f"{t.demand_per_s:>7.1f} {hold(t.regime.hold_s):>5} {state:<8}")  # fmt: skip
+    worst = ports.tuples[0]
+    w(wrap(f"{worst.src} -> {worst.dst}:{worst.dport}: {port_regime(worst.regime)}; "
+           f"{port_state(worst)}", 80))  # fmt: skip
+    for v in ports.sources:
+        if v.notable:
+            w(wrap(f"bind() before connect() from {v.src}: {v.held} of {v.available} ports "
+                   f"held across all destinations ({v.ratio * 100:.0f}%)", 80))  # fmt: skip
 
 
 def _listeners(snap: Snapshot, top: int, w: Callable[[str], None]) -> None:

@@ -6,7 +6,14 @@ duration or a count reads the same everywhere.
 
 from __future__ import annotations
 
-from twtop.knowledge import ETA_WORDS
+from typing import TYPE_CHECKING
+
+from twtop.knowledge import PHRASES, PORT_WORDS
+from twtop.ports import TupleState
+
+if TYPE_CHECKING:
+    from twtop.model import PortUsage
+    from twtop.ports import PortTuple, Regime
 
 #: Code points from here up are CJK (and other wide scripts): two terminal columns each.
 _WIDE_FROM = 0x2E80
@@ -66,14 +73,16 @@ def duration(seconds: float | None, unknown: str = "-") -> str:
     return f"{s // 3600}h{(s % 3600) // 60:02d}m"
 
 
-def ms(value: int) -> str:
-    """A timer in milliseconds: ``850 ms``, ``42.0 s``, ``3m05s``."""
+def ms(value: int, lang: str = "en") -> str:
+    """A timer in milliseconds: ``850 ms``, ``42.0 s``, ``3m05s`` (zh: ``850 毫秒``, ``42.0 秒``,
+    ``3 分 05 秒``)."""
+    p = PHRASES[lang]
     if value < 1000:
-        return f"{value} ms"
+        return p["dur_ms"].format(ms=value)
     if value < 60_000:
-        return f"{value / 1000:.1f} s"
+        return p["dur_s"].format(s=f"{value / 1000:.1f}")
     s = value // 1000
-    return f"{s // 60}m{s % 60:02d}s"
+    return p["dur_min"].format(m=s // 60, s=f"{s % 60:02d}")
 
 
 def endpoint(addr: str, port: int) -> str:
@@ -81,21 +90,46 @@ def endpoint(addr: str, port: int) -> str:
     return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 
-def exhaustion(eta: float | None, lang: str = "en") -> str:
-    """Time to port exhaustion in words: none left now, full in T at this rate, or not at risk."""
-    words = ETA_WORDS[lang]
-    if eta is None:
-        return words["safe"]
-    if eta <= 0:
-        return words["now"]
-    return words["eta"].format(t=duration(eta))
+def hold(seconds: float) -> str:
+    """How long a TIME_WAIT blocks connect(): ``1s``, ``0.25s``, ``60s``."""
+    return f"{seconds:g}s"
 
 
-def exhaustion_short(eta: float | None) -> str:
-    """The same for a table cell: ``now``, ``3m10s`` or ``not at risk``."""
-    if eta is None:
-        return "not at risk"
-    return "now" if eta <= 0 else duration(eta)
+def port_regime(regime: Regime, lang: str = "en") -> str:
+    """``reuse after 1s`` or ``no reuse (tcp_tw_reuse=0): TIME_WAIT holds 60s``."""
+    words = PORT_WORDS[lang]
+    if regime.reuse:
+        return words["reuse"].format(t=hold(regime.hold_s))
+    return words["no_reuse"].format(why=regime.why)
+
+
+def port_state(t: PortTuple, lang: str = "en") -> str:
+    """A tuple's state in words: FULL now, full in T at this demand, or steady at this demand."""
+    words = PORT_WORDS[lang]
+    if t.state is TupleState.FULL:
+        return words["full"]
+    if t.state is TupleState.FILLING and t.seconds_to_full is not None:
+        return words["filling"].format(t=duration(t.seconds_to_full))
+    return words["steady"].format(pct=f"{min(t.steady_ratio, 1.0) * 100:.0f}")
+
+
+def port_state_short(t: PortTuple, lang: str = "en") -> str:
+    """The same for a table cell: ``FULL``, ``3m10s`` or ``steady``."""
+    words = PORT_WORDS[lang]
+    if t.state is TupleState.FULL:
+        return words["full_short"]
+    if t.state is TupleState.FILLING and t.seconds_to_full is not None:
+        return duration(t.seconds_to_full)
+    return words["steady_short"]
+
+
+def port_budget(ports: PortUsage, lang: str = "en") -> str:
+    """What was subtracted from the range: ``10 in range - 0 reserved - 5 held by bind()``."""
+    words = PORT_WORDS[lang]
+    if ports.budget is None:
+        return words["budget_unknown"].format(size=ports.size, reserved=ports.reserved)
+    b = ports.budget
+    return words["budget"].format(size=b.size, reserved=b.reserved, bound=b.bound)
 
 
 def cols(text: str) -> int:
@@ -103,8 +137,14 @@ def cols(text: str) -> int:
     return sum(2 if ord(ch) > _WIDE_FROM else 1 for ch in text)
 
 
+#: Full-width punctuation that may not start a line, and brackets that may not end one.
+_NO_BREAK_BEFORE = frozenset("，。；：、）」』！？")
+_NO_BREAK_AFTER = frozenset("（「『")
+
+
 def _units(text: str) -> list[str]:
-    """Split into wrap units: space-led words, and single CJK characters."""
+    """Split into wrap units: space-led words, and single CJK characters (a closing
+    punctuation mark stays with what precedes it, an opening bracket with what follows)."""
     units: list[str] = []
     cur = ""
     for ch in text:
@@ -112,11 +152,21 @@ def _units(text: str) -> list[str]:
             if cur:
                 units.append(cur)
             cur = " "
+        elif ch in _NO_BREAK_BEFORE and (cur or units):
+            if cur:
+                cur += ch
+            else:
+                units[-1] += ch
         elif ord(ch) > _WIDE_FROM:
             if cur:
                 units.append(cur)
-            units.append(ch)
-            cur = ""
+                cur = ""
+            if units and units[-1][-1] in _NO_BREAK_AFTER:
+                units[-1] += ch
+            else:
+                units.append(ch)
+        elif units and not cur and units[-1][-1] in _NO_BREAK_AFTER:
+            cur = units.pop() + ch
         else:
             cur += ch
     if cur:

@@ -15,14 +15,13 @@ import os
 import socket
 import struct
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 NETLINK_SOCK_DIAG = 4
 TCPDIAG_GETSOCK = 18  # the original inet_diag request: AF_UNSPEC, both families in one walk
 SOCK_DIAG_BY_FAMILY = 20
-SOCK_DESTROY = 21
 NLMSG_NOOP = 1
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
@@ -43,17 +42,77 @@ NLMSGHDR = struct.Struct("=IHHII")  # 16 bytes
 REQ_V2 = struct.Struct("=BBBBIHH16s16sIQ")  # inet_diag_req_v2, 56 bytes
 REQ_V1 = struct.Struct("=BBBBHH16s16sIQII")  # inet_diag_req (compat), 60 bytes
 NLATTR = struct.Struct("=HH")
-#: nlmsghdr + inet_diag_msg fixed part, all fields (88 bytes); ports are big-endian on the wire.
-MSG = struct.Struct("=IHHIIBBBBHH16s16sIQIIIII")
-MSG_LEN = MSG.size  # 88
+
+# Byte offsets of inet_diag_msg fields in a message (after the 16-byte nlmsghdr), as laid out in
+# include/uapi/linux/inet_diag.h. Every struct format and strided slice below and in the
+# aggregator derives from these. Ports are big-endian on the wire; addresses are 16 bytes, IPv4 in
+# the first 4.
+OFF_LEN = 0  # nlmsg_len (u32)
+OFF_TYPE = 4  # nlmsg_type (u16)
+OFF_FLAGS = 6  # nlmsg_flags (u16)
+OFF_SEQ = 8  # nlmsg_seq (u32)
+OFF_FAMILY = 16  # idiag_family (u8)
+OFF_STATE = 17  # idiag_state (u8)
+OFF_TIMER = 18  # idiag_timer (u8)
+OFF_RETRANS = 19  # idiag_retrans (u8)
+OFF_SPORT = 20  # id.idiag_sport (be16)
+OFF_DPORT = 22  # id.idiag_dport (be16)
+OFF_SRC = 24  # id.idiag_src (16 bytes)
+OFF_DST = 40  # id.idiag_dst (16 bytes)
+OFF_COOKIE = 60  # id.idiag_cookie (u32[2], read as one native u64)
+OFF_EXPIRES = 68  # idiag_expires (u32, ms)
+OFF_RQUEUE = 72  # idiag_rqueue (u32)
+OFF_WQUEUE = 76  # idiag_wqueue (u32)
+OFF_UID = 80  # idiag_uid (u32)
+OFF_INODE = 84  # idiag_inode (u32)
+MSG_LEN = 88  # the fixed part; attributes follow
+ADDR_LEN = 16
+
+_CODES = {"B": 1, "H": 2, "I": 4, "Q": 8}
+
+
+def layout(fields: Sequence[tuple[int, str]], length: int = MSG_LEN) -> str:
+    """A native-order struct format reading ``fields`` ((offset, code) in increasing offset order;
+    code ``B``/``H``/``I``/``Q`` or ``Ns``) out of a ``length``-byte message, padding the rest."""
+    fmt = ["="]
+    pos = 0
+    for off, code in fields:
+        if off < pos:
+            raise ValueError(f"field at {off} overlaps the previous one (ends at {pos})")
+        if off > pos:
+            fmt.append(f"{off - pos}x")
+        fmt.append(code)
+        pos = off + (int(code[:-1]) if code.endswith("s") else _CODES[code])
+    if length < pos:
+        raise ValueError(f"fields end at {pos}, past the message length {length}")
+    if length > pos:
+        fmt.append(f"{length - pos}x")
+    return "".join(fmt)
+
+
+#: The whole fixed part (88 bytes), every field: the nlmsghdr and inet_diag_msg.
+MSG = struct.Struct(
+    layout(
+        [(OFF_LEN, "I"), (OFF_TYPE, "H"), (OFF_FLAGS, "H"), (OFF_SEQ, "I"), (12, "I"),
+         (OFF_FAMILY, "B"), (OFF_STATE, "B"), (OFF_TIMER, "B"), (OFF_RETRANS, "B"),
+         (OFF_SPORT, "H"), (OFF_DPORT, "H"), (OFF_SRC, f"{ADDR_LEN}s"), (OFF_DST, f"{ADDR_LEN}s"),
+         (56, "I"), (OFF_COOKIE, "Q"), (OFF_EXPIRES, "I"), (OFF_RQUEUE, "I"), (OFF_WQUEUE, "I"),
+         (OFF_UID, "I"), (OFF_INODE, "I")]
+    )
+)  # fmt: skip
+assert MSG.size == MSG_LEN
 
 # A decoded row is a plain tuple (cheap to build in bulk, cheap to keep); these are its indices.
 # Ports are kept as read in host order from big-endian bytes; use ``port()`` to get the number.
+_ROW_FIELDS = (
+    (OFF_LEN, "I"), (OFF_TYPE, "H"), (OFF_FAMILY, "B"), (OFF_STATE, "B"), (OFF_TIMER, "B"),
+    (OFF_RETRANS, "B"), (OFF_SPORT, "H"), (OFF_DPORT, "H"), (OFF_SRC, f"{ADDR_LEN}s"),
+    (OFF_DST, f"{ADDR_LEN}s"), (OFF_COOKIE, "Q"), (OFF_EXPIRES, "I"), (OFF_RQUEUE, "I"),
+    (OFF_WQUEUE, "I"), (OFF_UID, "I"), (OFF_INODE, "I"),
+)  # fmt: skip
 R_LEN, R_TYPE, R_FAMILY, R_STATE, R_TIMER, R_RETRANS, R_SPORT, R_DPORT = range(8)
 R_SRC, R_DST, R_COOKIE, R_EXPIRES, R_RQUEUE, R_WQUEUE, R_UID, R_INODE = range(8, 16)
-_ROW_FMT = "=IH2x8xBBBBHH16s16s4xQIIIII"  # the row fields out of the 88-byte fixed part
-_ROW = struct.Struct(_ROW_FMT)
-assert _ROW.size == MSG_LEN
+_ROW = struct.Struct(layout(_ROW_FIELDS))
 
 _LITTLE = sys.byteorder == "little"
 
@@ -90,8 +149,7 @@ _fast_structs: dict[int, struct.Struct] = {}
 def _fast_struct(length: int) -> struct.Struct:
     s = _fast_structs.get(length)
     if s is None:
-        s = struct.Struct(_ROW_FMT + f"{length - MSG_LEN}x")
-        _fast_structs[length] = s
+        s = _fast_structs[length] = struct.Struct(layout(_ROW_FIELDS, length))
     return s
 
 
@@ -105,14 +163,14 @@ def uniform_length(buf: bytes, seq: int | None = None) -> int:
     n = len(buf)
     if n < MSG_LEN:
         return 0
-    length = int.from_bytes(buf[0:4], sys.byteorder)
+    length = int.from_bytes(buf[OFF_LEN : OFF_LEN + 4], sys.byteorder)
     if length < MSG_LEN or length % 4 or n % length:
         return 0
     k = n // length
-    head = buf[0:8]
-    if head[4:6] not in _REPLY_TYPES or head[6] & NLM_F_DUMP_INTR:
+    head = buf[:OFF_SEQ]
+    if head[OFF_TYPE : OFF_TYPE + 2] not in _REPLY_TYPES or head[OFF_FLAGS] & NLM_F_DUMP_INTR:
         return 0
-    for i in range(8):
+    for i in range(OFF_SEQ):  # length, type and flags of every message
         if buf[i::length] != head[i : i + 1] * k:
             return 0
     if seq is not None and not _same_seq(buf, length, k, seq):
@@ -131,22 +189,9 @@ def unpack_rows(buf: bytes, length: int) -> list[Row]:
     return list(_fast_struct(length).iter_unpack(buf))
 
 
-def decode_buffer(buf: bytes, rows: list[Row], stats: DecodeStats, seq: int | None = None) -> None:
-    """Append the sockets in one receive buffer to ``rows``; count anything malformed in ``stats``.
-
-    ``seq``: when given, messages of another sequence number are ignored (counted as foreign).
-    """
-    length = uniform_length(buf, seq)
-    if length:
-        rows.extend(_fast_struct(length).iter_unpack(buf))
-        stats.messages += len(buf) // length
-        return
-    _decode_slow(buf, rows, stats, seq)
-
-
 def _same_seq(buf: bytes, length: int, k: int, seq: int) -> bool:
     want = seq.to_bytes(4, sys.byteorder)
-    return all(buf[8 + i :: length] == want[i : i + 1] * k for i in range(4))
+    return all(buf[OFF_SEQ + i :: length] == want[i : i + 1] * k for i in range(4))
 
 
 def _decode_slow(buf: bytes, rows: list[Row], stats: DecodeStats, seq: int | None) -> None:
@@ -166,8 +211,7 @@ def _decode_slow(buf: bytes, rows: list[Row], stats: DecodeStats, seq: int | Non
         elif mtype in (SOCK_DIAG_BY_FAMILY, TCPDIAG_GETSOCK):
             if flags & NLM_F_DUMP_INTR:
                 stats.interrupted = True
-            # Attributes are not read on this path, so they are stepped over by nlmsg_len, not
-            # parsed. ``iter_attrs`` is the bounds-checked walker for code that reads them.
+            # Attributes are not read on this path: they are stepped over by nlmsg_len.
             if length < MSG_LEN:
                 stats.skip("short inet_diag_msg")
             else:
@@ -178,7 +222,8 @@ def _decode_slow(buf: bytes, rows: list[Row], stats: DecodeStats, seq: int | Non
             return
         elif mtype == NLMSG_ERROR:
             if length >= NLMSGHDR.size + 4:
-                code = int.from_bytes(buf[off + 16 : off + 20], sys.byteorder, signed=True)
+                at = off + NLMSGHDR.size  # nlmsgerr.error
+                code = int.from_bytes(buf[at : at + 4], sys.byteorder, signed=True)
                 stats.error = -code if code < 0 else code
                 if code == 0:  # an ACK, not an error
                     stats.done = True
@@ -195,16 +240,6 @@ def _decode_slow(buf: bytes, rows: list[Row], stats: DecodeStats, seq: int | Non
         off += step
     if off < n and n - off < NLMSGHDR.size:
         stats.skip("trailing bytes")
-
-
-def iter_attrs(buf: bytes, off: int, end: int) -> Iterator[tuple[int, bytes]]:
-    """Yield (type, payload) for each nlattr in buf[off:end]; stops at the first malformed one."""
-    while off + 4 <= end:
-        alen, atype = NLATTR.unpack_from(buf, off)
-        if alen < 4 or off + alen > end:
-            return
-        yield atype & 0x3FFF, bytes(buf[off + 4 : off + alen])
-        off += (alen + 3) & ~3
 
 
 def build_request(
@@ -264,6 +299,7 @@ class SockDiagError(OSError):
 
 
 RECV_SIZE = 65536
+_DONE_LEN = NLMSGHDR.size + 4  # NLMSG_DONE: header + the dump's int status
 #: How long one recv may wait for the kernel before the dump is abandoned (never hang a poll).
 RECV_TIMEOUT_S = 10.0
 
@@ -287,12 +323,13 @@ def dump_chunks(
     sock: socket.socket,
     request: bytes,
     stats: DecodeStats,
-    seq: int,
+    seq: int | None,
 ) -> Iterator[tuple[bytes, int, list[Row] | None]]:
     """Send a dump request; yield each receive buffer until NLMSG_DONE as ``(buf, L, rows)``.
 
     ``L`` > 0: the buffer passed ``uniform_length`` and ``rows`` is None (the caller unpacks what it
     needs). ``L`` == 0: the buffer was walked message by message and ``rows`` holds its sockets.
+    ``seq``: messages of another sequence number are ignored (None: accept any).
     """
     sock.send(request)
     while not stats.done:
@@ -323,8 +360,9 @@ def raw_dump_bytes(sock: socket.socket, request: bytes) -> int:
         buf = sock.recv(RECV_SIZE)
         total += len(buf)
         # The dump ends with NLMSG_DONE (20 bytes), alone or at the end of the last buffer.
-        if len(buf) < 20 or (
-            int.from_bytes(buf[-20:-16], order) == 20
-            and int.from_bytes(buf[-16:-14], order) in (NLMSG_DONE, NLMSG_ERROR)
+        last = buf[-_DONE_LEN:]
+        if len(buf) < _DONE_LEN or (
+            int.from_bytes(last[OFF_LEN : OFF_LEN + 4], order) == _DONE_LEN
+            and int.from_bytes(last[OFF_TYPE : OFF_TYPE + 2], order) in (NLMSG_DONE, NLMSG_ERROR)
         ):
             return total

@@ -13,7 +13,7 @@ from twtop.model import PeerRow, Snapshot, Socket
 from twtop.states import TcpState as S
 
 if TYPE_CHECKING:
-    from twtop.detail import TcpInfo
+    from twtop.tcpinfo import TcpInfo
 
 
 class ExplainerStrip(Static):
@@ -85,9 +85,7 @@ class ExplanationView(Static):
         info: TcpInfo | None = None,
     ) -> None:
         """Render the explanation; ``elapsed_ms`` counts the timer down since the socket was
-        read."""
-        if elapsed_ms and sock.expires_ms:
-            from dataclasses import replace
-
-            sock = replace(sock, expires_ms=max(0, sock.expires_ms - elapsed_ms))
-        self.update(Text(explain_socket(sock, snap, lang, info).render()))
+        read (the explainer says when a minisocket's timer ran out: it is gone)."""
+        exp = explain_socket(sock, snap, lang, info, elapsed_ms)
+        # wrap to what is left of the screen after padding and the scrollbar (2 + 2 columns)
+        self.update(Text(exp.render(max(40, self.app.size.width - 4))))

@@ -7,7 +7,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from twtop.model import Snapshot
-from twtop.text import duration as human_duration
+from twtop.ports import TupleState
+from twtop.text import hold, per_s, port_regime, port_state, port_state_short
 from widgets.format import count
 
 BAR = 20
@@ -20,7 +21,7 @@ def bar(ratio: float, width: int = BAR) -> str:
 
 
 class PortGauge(Widget):
-    """Ephemeral ports: range, available, worst tuple, its TIME_WAIT rate, time to exhaustion."""
+    """Ephemeral ports: range, available, the worst tuples with their regime and state."""
 
     DEFAULT_CSS = """
     PortGauge { height: auto; border: round $primary; border-title-align: left;
@@ -39,39 +40,51 @@ class PortGauge(Widget):
         if snap is None:
             return
         rows = 3 if self.app.size.height >= 40 else 1
-        height = max(1, min(rows, len(snap.ports.tuples))) + 2
+        extra = 1 if any(v.notable for v in snap.ports.sources[:1]) else 0
+        height = max(1, min(rows, len(snap.ports.tuples))) + extra + 2
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
 
     def render(self) -> Text:
-        """Draw the gauge (two lines; more tuples when the pane is tall)."""
+        """Draw the gauge (one tuple; more when the pane is tall; details when it is wide)."""
         snap = self.snapshot
         t = Text(no_wrap=True, overflow="ellipsis")
         if snap is None:
             return t
         ports = snap.ports
+        taken = [f"{ports.reserved} reserved"] if ports.reserved else []
+        if ports.bound:
+            taken.append(f"{ports.bound} bound")
         self.border_title = (
             f"Ephemeral ports {ports.low}-{ports.high}: {count(ports.available)} per tuple"
-            + (f" ({ports.reserved} reserved)" if ports.reserved else "")
+            + (f" ({', '.join(taken)})" if taken else "")
         )
         if not ports.tuples:
             t.append("no outbound connections: no ephemeral ports in use")
             return t
-        # One tuple on a small terminal, three when there is room; details when it is wide.
         rows = 3 if self.app.size.height >= 40 else 1
         wide = self.app.size.width >= 100
         for i, tup in enumerate(ports.tuples[:rows]):
             if i:
                 t.append("\n")
-            eta = tup.seconds_to_exhaustion
-            risk = "FULL NOW" if eta == 0 else ("not at risk" if eta is None else
-                                                f"full in {human_duration(eta)}")  # fmt: skip
-            style = "bold reverse" if eta is not None else ""
+            alarm = tup.state is not TupleState.STEADY
             t.append(f"{tup.src}→{tup.dst}:{tup.dport} ")
             t.append(bar(tup.ratio, BAR if wide else 12), style="bold" if tup.ratio >= 0.5 else "")
             t.append(f" {tup.ratio * 100:4.1f}%")
             if wide:
-                t.append(f" {count(tup.used)}/{count(tup.available)} used")
-            t.append(f" {tup.tw_per_s:.0f} TW/s ")
-            t.append(risk, style=style)
+                t.append(f" {count(tup.blocking)}/{count(tup.available)} blocked,")
+                t.append(f" {port_regime(tup.regime)};")
+                t.append(" ")
+                t.append(port_state(tup), style="bold reverse" if alarm else "")
+            else:
+                t.append(f" {per_s(tup.demand_per_s)}/s hold {hold(tup.regime.hold_s)} ")
+                t.append(port_state_short(tup), style="bold reverse" if alarm else "")
+        for v in ports.sources[:1]:
+            if v.notable:
+                t.append("\n")
+                t.append(
+                    f"bind() from {v.src}: {count(v.held)}/{count(v.available)} held, all "
+                    "destinations",
+                    style="bold" if v.full else "",
+                )
         return t

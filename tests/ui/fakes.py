@@ -9,6 +9,7 @@ from twtop.model import (
     Churn,
     Listener,
     Owner,
+    PeerKey,
     PeerRow,
     PortTuple,
     PortUsage,
@@ -22,17 +23,24 @@ T0 = 1_790_000_000.0  # a fixed clock
 OWNER = Owner(4242, "api-server", "www")
 
 
+def _ip(text: str) -> PeerKey:
+    fam = socket.AF_INET6 if ":" in text else socket.AF_INET
+    return PeerKey("ip", fam, socket.inet_pton(fam, text))
+
+
 def make_snapshot(n: int = 0, group: str = "ip", filter: str | None = None) -> Snapshot:
     """A snapshot of a host in trouble: outbound TIME_WAIT pressure and a CLOSE_WAIT leak."""
     tw = 21_000 + 300 * n
     peers = (
         PeerRow("10.4.14.24", tw + 120, {S.TIME_WAIT: tw, S.ESTABLISHED: 120}, 0, tw + 120,
-                ("api-server[4242]",)),
+                ("api-server[4242]",), _ip("10.4.14.24")),
         PeerRow("10.4.14.31", 3_210, {S.CLOSE_WAIT: 2_900, S.ESTABLISHED: 310}, 3_210, 0,
-                ("api-server[4242]",)),
-        PeerRow("192.168.7.9", 812, {S.ESTABLISHED: 800, S.FIN_WAIT2: 12}, 0, 812, ()),
-        PeerRow("2001:db8::77", 64, {S.ESTABLISHED: 60, S.TIME_WAIT: 4}, 64, 0, ()),
-        PeerRow("0.0.0.0", 3, {S.LISTEN: 3}, 3, 0, ("api-server[4242]",)),
+                ("api-server[4242]",), _ip("10.4.14.31")),
+        PeerRow("192.168.7.9", 812, {S.ESTABLISHED: 800, S.FIN_WAIT2: 12}, 0, 812, (),
+                _ip("192.168.7.9")),
+        PeerRow("2001:db8::77", 64, {S.ESTABLISHED: 60, S.TIME_WAIT: 4}, 64, 0, (),
+                _ip("2001:db8::77")),
+        PeerRow("0.0.0.0", 3, {S.LISTEN: 3}, 3, 0, ("api-server[4242]",), _ip("0.0.0.0")),
     )  # fmt: skip
     states = {S.ESTABLISHED: 1_290, S.TIME_WAIT: tw + 4, S.CLOSE_WAIT: 2_900, S.FIN_WAIT2: 12,
               S.LISTEN: 3}  # fmt: skip
@@ -128,6 +136,25 @@ class FakeSource:
             if ok:
                 out.append(s)
         return out[:limit] if limit else out
+
+    def peer_sockets(self, row: PeerRow, limit: int | None = None) -> list[Socket]:
+        """The fixed sockets of a peer group under the active filter (the engine's kernel filter
+        of the group's key, run in Python)."""
+        from twtop import bytecode as bc
+        from twtop.keys import NO_OWNER, kernel_filter
+
+        assert row.key is not None
+        kf = kernel_filter(row.key)
+        out = []
+        for s in self.sockets(self.filter):
+            raw_l = socket.inet_pton(s.family, s.local).ljust(16, b"\0")
+            raw_r = socket.inet_pton(s.family, s.remote).ljust(16, b"\0")
+            pid = s.owner.pid if s.owner else NO_OWNER
+            if (kf.mask & (1 << s.state)
+                    and bc.run(kf.bytecode, s.family, raw_l, s.lport, raw_r, s.rport)
+                    and kf.pid in (None, pid)):  # fmt: skip
+                out.append(s)
+        return out[:limit] if limit is not None else out
 
     def set_filter(self, expr: str | None) -> None:
         self.filter = expr

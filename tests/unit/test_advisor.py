@@ -19,6 +19,7 @@ from twtop.advisor import (
 )
 from twtop.knowledge import FINDINGS
 from twtop.model import PeerRow, PortUsage, ProcessRow
+from twtop.ports import PortBudget, SourceView
 from twtop.states import TcpState as S
 
 ROOT = Context(root=True, owners="fresh")
@@ -117,13 +118,13 @@ def test_port_pressure_evidence_agrees_with_its_severity() -> None:
         return PortUsage(32768, 60999, 0, tuple(tuples), len(tuples), 0)  # type: ignore[arg-type]
 
     full = _by_id(snapshot(ports=ports(port_tuple(28232, 28000))))["tw_port_pressure"]
-    assert full.severity is Severity.CRITICAL and "no port left now" in full.evidence
-    # 99% used and not growing at the measured rate: critical, and never "not at risk".
-    steady = _by_id(snapshot(ports=ports(port_tuple(27990, 27900))))["tw_port_pressure"]
-    assert steady.severity is Severity.CRITICAL and "not at risk" not in steady.evidence
-    assert "steady at this rate" in steady.evidence
+    assert full.severity is Severity.CRITICAL and "fails now: EADDRNOTAVAIL" in full.evidence
+    # 99% blocked: FULL (the port model's 98%), critical, and never "not at risk".
+    nearly = _by_id(snapshot(ports=ports(port_tuple(27990, 27900))))["tw_port_pressure"]
+    assert nearly.severity is Severity.CRITICAL and "not at risk" not in nearly.evidence
+    assert "fails now" in nearly.evidence
     half = _by_id(snapshot(ports=ports(port_tuple(15000, 14900))))["tw_port_pressure"]
-    assert half.severity is Severity.WARNING
+    assert half.severity is Severity.WARNING and "steady at this demand" in half.evidence
     assert "tw_port_pressure" not in _by_id(snapshot(ports=ports(port_tuple(100, 90))))
 
 
@@ -206,7 +207,8 @@ def test_every_rule_renders_in_every_language(lang: str) -> None:
         listeners=(listener(queued=200, backlog=128, syn=200, cw=150),
                    listener(queued=300, backlog=128, port=81)),
         ports=PortUsage(40000, 41999, 5, (port_tuple(1999, 1900, 1995), port_tuple(6000, 5500)),
-                        2, 7400),
+                        2, 7400, PortBudget(2000, 5, 3, 2),
+                        (SourceView("10.0.0.1", 1990, 1995, 0.5),)),
         peers=(PeerRow("10.9.9.9", 1500, {S.FIN_WAIT2: 1500}, 0, 1500),),
     )  # fmt: skip
     snap = replace(snap, sysctl={**snap.sysctl, "tcp_tw_recycle": "1", "tcp_timestamps": "0"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import widgets.format
 from twtop import explain, model, text
+from twtop.ports import PortTuple, Regime, Why
 from twtop.states import (
     ATTENTION_ORDER,
     KEY_STATES,
@@ -34,12 +35,21 @@ def test_durations() -> None:
     assert [text.ms(v) for v in (850, 42_000, 185_000)] == ["850 ms", "42.0 s", "3m05s"]
 
 
-def test_exhaustion_wording() -> None:
-    assert text.exhaustion(0) == "no port left now"
-    assert text.exhaustion(190) == "full in 3m10s at this rate"
-    assert text.exhaustion(None) == "not at risk"
-    assert text.exhaustion(None, "zh") == "没有风险"
-    assert [text.exhaustion_short(e) for e in (0, 190, None)] == ["now", "3m10s", "not at risk"]
+def test_port_wording() -> None:
+    full = PortTuple("a", "b", 80, 100, 90, 100, 1.0)
+    filling = PortTuple("a", "b", 80, 24720, 24600, 28232, 690.0)
+    steady = PortTuple("a", "b", 80, 10, 0, 100, 0.0)
+    assert text.port_state(full) == "new connect() to this tuple fails now: EADDRNOTAVAIL"
+    assert text.port_state(filling) == "full in 11s at this demand"
+    assert text.port_state(steady) == "steady at this demand (~10% of its ports)"
+    assert text.port_state(full, "zh").endswith("EADDRNOTAVAIL")
+    assert [text.port_state_short(t) for t in (full, steady)] == ["FULL", "steady"]
+    assert text.port_regime(Regime(True, 1000, Why.REUSE_LOOPBACK)) == "reuse after 1s"
+    assert (
+        text.port_regime(Regime(False, 60_000, Why.REUSE_OFF))
+        == "no reuse (tcp_tw_reuse=0): TIME_WAIT holds 60s"
+    )
+    assert text.hold(0.25) == "0.25s"
 
 
 def test_endpoints_and_wrap() -> None:

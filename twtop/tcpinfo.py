@@ -1,9 +1,10 @@
-"""One socket in full: an exact sock_diag lookup (4-tuple + cookie, no dump) with tcp_info,
+"""tcp_info of one socket: an exact sock_diag lookup (4-tuple + cookie, no dump) with tcp_info,
 decoded by pyroute2's inet_diag_msg (speed does not matter for one message; completeness does)."""
 
 from __future__ import annotations
 
 import socket
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,7 +78,8 @@ def decode_reply(data: bytes) -> tuple[int, TcpInfo | None]:
         return 71, None  # EPROTO
     _len, mtype, _flags, _seq, _pid = wire.NLMSGHDR.unpack_from(data)
     if mtype == wire.NLMSG_ERROR:
-        code = int.from_bytes(data[16:20], "little", signed=True)
+        at = wire.NLMSGHDR.size  # nlmsgerr.error
+        code = int.from_bytes(data[at : at + 4], sys.byteorder, signed=True)
         return -code, None
     msg = inet_diag_msg(data)
     msg.decode()
