@@ -13,9 +13,9 @@ from dataclasses import replace
 
 from tests.helpers import Population, TestNetns
 from twtop.collector import Collector
-from twtop.detail import TcpInfo
 from twtop.explain import explain_socket
 from twtop.model import Socket
+from twtop.tcpinfo import TcpInfo
 
 
 def _one(c: Collector, expr: str) -> Socket:

@@ -133,6 +133,7 @@ class Collector:
         self.procs.after_poll(counts.unowned, counts.unowned_cw)
         self.made_by.remember(agg.owned_cookies, agg.owned_pids, self.procs.owner)
         addr = AddrCache()
+        bound = self._bound(listeners, addr)  # a dump too: before its stats and time are read
         env = PollEnv(
             now=now,
             collect_ms=(time.perf_counter() - t0) * 1000,
@@ -150,7 +151,7 @@ class Collector:
             owner=self.procs.owner,
             listeners=tuple(self._listener(f, r, addr) for f, r in listeners.rows),
             sockets=tuple(self.to_socket(f, r, listeners, addr) for f, r in agg.sockets or ()),
-            bound=self._bound(listeners, addr),
+            bound=bound,
             bound_only_known=self._bound_only,
         )
         return build_snapshot(counts, env, self.rates, self.close_wait_ages, self.port_tracker)
