@@ -138,6 +138,9 @@ def test_unprivileged_names_no_owner_and_says_why(orders_api: Service) -> None:
     leak = _findings(doc, "close_wait_leak")
     text = json.dumps(leak, ensure_ascii=False)
     assert "?" not in text and "needs root" in text, text
+    # The reason reads as a sentence: not "0 owned by owner unknown: ..."
+    assert "owned by" not in leak["evidence"] and "owner unknown: reading" in leak["evidence"]
+    assert leak["action"].startswith("Fix the code path in the process that holds them (owner")
     table = run_twtop("--once", drop=True, netns=netns)
     assert table.returncode == 0, table.stderr
     findings = table.stdout.split("FINDINGS", 1)[1]

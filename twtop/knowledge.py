@@ -626,7 +626,7 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
     "en": {
         "close_wait_leak": {
             "title": "CLOSE_WAIT piling up{owner_part}",
-            "evidence": "{count} CLOSE_WAIT sockets; {owned} owned by {owner}; {aged} open "
+            "evidence": "{count} CLOSE_WAIT sockets; {ownership}; {aged} open "
             "{aged_s} s or longer (since twtop first saw them); {unread} with unread data",
             "why": "CLOSE_WAIT ends only when the application calls close(); the peer already "
             "closed. A pile is a socket leak in the application, not a kernel setting.",
@@ -766,7 +766,7 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
     "zh": {
         "close_wait_leak": {
             "title": "CLOSE_WAIT 正在堆积{owner_part}",
-            "evidence": "{count} 个 CLOSE_WAIT；{owned} 个属于 {owner}；{aged} 个已存在 {aged_s} 秒以上"
+            "evidence": "{count} 个 CLOSE_WAIT；{ownership}；{aged} 个已存在 {aged_s} 秒以上"
             "（自 twtop 首次看到起）；{unread} 个有未读数据",
             "why": "只有应用调用 close() 后 CLOSE_WAIT 才会结束；对端已经关闭。堆积是应用泄漏套接字，"
             "不是内核参数问题。",
@@ -1025,6 +1025,8 @@ VALUE_WORDS = {
         "rates_over": "rates over {s} s",
         "one_sample": "one sample: rules that need rates or ages could not fire",
         "owner_of": "owned by {owner}",
+        "owned_by": "{owned} owned by {owner}",
+        "unknown_holder": "the process that holds them ({reason})",
         "max_syn_backlog": ", tcp_max_syn_backlog={value} (read because tcp_syncookies=0)",
     },
     "zh": {
@@ -1033,6 +1035,8 @@ VALUE_WORDS = {
         "rates_over": "速率基于 {s} 秒",
         "one_sample": "仅一次采样:需要速率或时长的规则无法触发",
         "owner_of": "属于 {owner}",
+        "owned_by": "{owned} 个属于 {owner}",
+        "unknown_holder": "持有它们的进程（{reason}）",
         "max_syn_backlog": ",tcp_max_syn_backlog={value}(因 tcp_syncookies=0 而生效)",
     },
 }

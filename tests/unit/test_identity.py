@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.unit.builders import snapshot
+from twtop.advisor import Context, advise
 from twtop.identity import (
     IdentityCache,
     display,
@@ -17,7 +19,7 @@ from twtop.identity import (
     start_time,
     unit_and_container,
 )
-from twtop.model import Owner, Socket
+from twtop.model import Owner, ProcessRow, Socket
 from twtop.states import TcpState
 from twtop.text import cols
 
@@ -207,3 +209,19 @@ def test_real_self() -> None:
     """The running test process, read from the real /proc (no root needed for oneself)."""
     ident = IdentityCache().get(os.getpid())
     assert ident is not None and ident.comm and ident.service
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_close_wait_finding_names_the_service_or_says_why_not(lang: str) -> None:
+    row = ProcessRow(4242, "orders-api.py", "www", {TcpState.CLOSE_WAIT: 60})
+    owned = snapshot({TcpState.CLOSE_WAIT: 60}, processes=(row,))
+    (f,) = [f for f in advise(owned, ctx=Context(lang=lang)) if f.id == "close_wait_leak"]
+    assert "orders-api.py[4242]" in f.title + f.evidence + f.action
+    assert "60" in f.evidence
+    unowned = snapshot({TcpState.CLOSE_WAIT: 60})
+    ctx = Context(lang=lang, root=False)
+    (g,) = [g for g in advise(unowned, ctx=ctx) if g.id == "close_wait_leak"]
+    text = g.title + g.evidence + g.action
+    assert "?" not in text and "[" not in text  # no owner invented, no "?"
+    assert {"en": "needs root", "zh": "需要 root"}[lang] in g.evidence
+    assert {"en": "0 owned by", "zh": "0 个属于"}[lang] not in g.evidence
