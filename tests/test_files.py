@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.ui.fakes import FakeSource, make_snapshot
+from tests.ui.screen import settle
 from twtop import files
 from twtop.files import UnsafeFileError
 
@@ -137,6 +138,7 @@ async def test_tui_export_and_screenshot_skip_planted_symlinks(
     tmp_path: Path, victim: Path
 ) -> None:
     from tui.app import TwtopApp
+    from tui.messages import SnapshotReady
 
     folder = private(tmp_path)
     snap = make_snapshot(1)
@@ -151,7 +153,8 @@ async def test_tui_export_and_screenshot_skip_planted_symlinks(
     messages: list[str] = []
     app.notify = lambda message, **kw: messages.append(str(message))  # type: ignore[method-assign]
     async with app.run_test() as pilot:
-        app.show(snap)
+        app.post_message(SnapshotReady(snap, ()))
+        await settle(pilot)
         await pilot.press("e")
         await pilot.press("ctrl+s")
         await pilot.pause()
