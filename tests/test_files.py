@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.ui.fakes import FakeSource, make_snapshot
-from tests.ui.screen import settle
 from twtop import files
 from twtop.files import UnsafeFileError
 
@@ -91,6 +90,7 @@ def test_state_dir_others_can_write_is_refused(tmp_path: Path) -> None:
     assert os.listdir(shared) == []
 
 
+@pytest.mark.root
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to chown a directory to another user")
 def test_state_dir_of_another_user_is_refused(tmp_path: Path) -> None:
     theirs = private(tmp_path, "theirs")
@@ -138,7 +138,6 @@ async def test_tui_export_and_screenshot_skip_planted_symlinks(
     tmp_path: Path, victim: Path
 ) -> None:
     from tui.app import TwtopApp
-    from tui.messages import SnapshotReady
 
     folder = private(tmp_path)
     snap = make_snapshot(1)
@@ -153,8 +152,7 @@ async def test_tui_export_and_screenshot_skip_planted_symlinks(
     messages: list[str] = []
     app.notify = lambda message, **kw: messages.append(str(message))  # type: ignore[method-assign]
     async with app.run_test() as pilot:
-        app.post_message(SnapshotReady(snap, ()))
-        await settle(pilot)
+        app.main.show(snap, ())
         await pilot.press("e")
         await pilot.press("ctrl+s")
         await pilot.pause()

@@ -33,7 +33,9 @@ filter examples:
   state established,close-wait and dport = :443
   dst 10.0.0.0/8 and not sport >= 1024
 
-subcommands: twtop explain STATE, twtop export (Prometheus exporter; see twtop export -h)
+subcommands:
+  twtop explain [STATE]   what a TCP state means; no STATE: all states, one line each
+  twtop export            Prometheus exporter (see twtop export -h)
 
 exit codes: 0 ok, 1 runtime error, 2 usage error, 69 sock_diag/namespace unavailable
 """
@@ -138,18 +140,31 @@ def _once(
 
 def _explain(argv: list[str]) -> int:
     from twtop import config
+    from twtop.knowledge import LANGS
 
-    ap = argparse.ArgumentParser(prog="twtop explain", description="Explain a TCP state.")
-    ap.add_argument("state", help="a state as ss spells it (time-wait) or with underscores")
-    ap.add_argument("--lang", choices=("en", "zh"), default=None)
+    ap = argparse.ArgumentParser(
+        prog="twtop explain",
+        description="Explain a TCP state; with no state, list them all, one line each.",
+    )
+    ap.add_argument(
+        "state", nargs="?", help="a state as ss spells it (time-wait) or with underscores"
+    )
+    ap.add_argument("--lang", choices=LANGS, default=None, help="language (default: as twtop)")
     args = ap.parse_args(argv)
-    from twtop.explain import render_state_card
+    # The same language as the main command: flag > TWTOP_LANG > config file > LANG.
+    lang = args.lang or config.load().get("lang") or config.default_lang()
+    if lang not in LANGS:
+        raise UsageError(f"lang must be one of {', '.join(LANGS)}")
+    from twtop.explain import render_state_card, render_state_list
     from twtop.states import parse_state
 
+    if args.state is None:
+        sys.stdout.write(render_state_list(lang))
+        return 0
     state = parse_state(args.state)
     if state is None:
         raise UsageError(f"unknown state '{args.state}' (try time-wait, close-wait, fin-wait-2)")
-    sys.stdout.write(render_state_card(state, args.lang or config.default_lang()))
+    sys.stdout.write(render_state_card(state, lang))
     return 0
 
 

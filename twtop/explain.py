@@ -12,8 +12,9 @@ import socket as _socket
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from twtop.knowledge import PHRASES, STATE_TEXT
+from twtop.knowledge import PHRASES, STATE_BRIEF, STATE_LIST_HINT, STATE_TEXT
 from twtop.model import TIME_WAIT_S, Listener, PeerRow, Snapshot, Socket
+from twtop.states import ALL_STATES
 from twtop.states import TcpState as S
 from twtop.text import cols as _cols
 from twtop.text import endpoint as fmt_endpoint
@@ -480,3 +481,10 @@ def render_state_card(state: S, lang: str = "en") -> str:
         f"{p['label_action']}{p['colon']}{text['action']}",
     ]
     return "\n".join(_wrap(line) for line in lines) + "\n"
+
+
+def render_state_list(lang: str = "en") -> str:
+    """Every state on one line, name and what it means (``twtop explain`` with no state)."""
+    brief = STATE_BRIEF[lang]
+    lines = [f"{state.name:<13}{brief[state]}" for state in ALL_STATES]
+    return "\n".join([*lines, "", _wrap(STATE_LIST_HINT[lang])]) + "\n"
