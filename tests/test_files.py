@@ -90,6 +90,7 @@ def test_state_dir_others_can_write_is_refused(tmp_path: Path) -> None:
     assert os.listdir(shared) == []
 
 
+@pytest.mark.root
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to chown a directory to another user")
 def test_state_dir_of_another_user_is_refused(tmp_path: Path) -> None:
     theirs = private(tmp_path, "theirs")
