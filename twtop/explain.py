@@ -370,8 +370,10 @@ def explain_socket(
             cwnd=info.cwnd,
             unacked=info.unacked,
             retrans=info.retrans_total,
-            acked=info.bytes_acked,
-            received=info.bytes_received,
+            acked=p["unknown_old_kernel"] if info.bytes_acked is None else info.bytes_acked,
+            received=p["unknown_old_kernel"]
+            if info.bytes_received is None
+            else info.bytes_received,
             sent=fmt_ms(info.last_data_sent_ms, lang),
             recv=fmt_ms(info.last_data_recv_ms, lang),
         ),  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import socket as _socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from twtop.identity import display
@@ -101,6 +101,12 @@ class Socket:
     def key(self) -> str:
         """A stable identity for tables: the kernel's socket cookie."""
         return f"{self.cookie:x}"
+
+    def aged(self, elapsed_ms: int) -> Socket:
+        """This socket as it is ``elapsed_ms`` after it was read: its timer counted down."""
+        if not self.timer or elapsed_ms <= 0:
+            return self
+        return replace(self, expires_ms=max(0, self.expires_ms - elapsed_ms))
 
     @property
     def local_ep(self) -> str:
@@ -207,6 +213,14 @@ class PeerRow:
     def count(self, state: TcpState) -> int:
         """How many sockets of this group are in ``state``."""
         return self.states.get(state, 0)
+
+    @property
+    def listed(self) -> int:
+        """How many sockets ``Collector.peer_sockets(row)`` lists: all of them, except that a
+        process's LISTEN sockets are counted in its row but not listed (listeners are not peers)."""
+        if self.key is not None and self.key.group == "process":
+            return self.total - self.count(TcpState.LISTEN)
+        return self.total
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
