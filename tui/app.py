@@ -343,8 +343,9 @@ def run_app(settings: dict[str, Any]) -> int:
     from twtop.collector import Collector
 
     collector = Collector(
-        netns=settings.get("netns"), filter=settings.get("filter"), group=settings["group"]
-    )
+        netns=settings.get("netns"), filter=settings.get("filter"), group=settings["group"],
+        cpu_budget=settings.get("cpu_budget"),
+    )  # fmt: skip
     app = TwtopApp(collector, settings)
     try:
         with TerminalGuard(app):  # SIGTERM/SIGHUP/SIGQUIT: terminal restored, exit 128+N

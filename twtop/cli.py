@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from twtop import __version__
+from twtop.budget import DEFAULT_CPU_BUDGET_PCT
 from twtop.errors import EXIT_RUNTIME, EXIT_USAGE, TwtopError, UsageError
 from twtop.model import GROUPS
 from twtop.safe import sanitize
@@ -67,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="--once: seconds between the two polls that give rates and ages "
         f"(default {DEFAULT_SAMPLE_S:g}; 0 = one poll, rates unknown)",
     )
+    ap.add_argument(
+        "--cpu-budget", type=float, metavar="PCT",
+        help="TUI: percent of one core the collector may use; state counts stay fresh every "
+        f"interval, per-peer detail refreshes as the budget allows (default "
+        f"{DEFAULT_CPU_BUDGET_PCT:g}; 0 = no limit; "
+        "--once always polls in full)",
+    )  # fmt: skip
     ap.add_argument("--top", type=int, help="list lengths in reports (default 10)")
     ap.add_argument("--lang", choices=("en", "zh"), help="language (default from LANG)")
     ap.add_argument("--no-mouse", action="store_true", default=None, help="no mouse support")
@@ -77,7 +85,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     from twtop import config
 
     merged = config.load()
-    for key in ("interval", "netns", "filter", "group", "lang", "top", "no_mouse"):
+    for key in ("interval", "netns", "filter", "group", "lang", "top", "no_mouse", "cpu_budget"):
         value = getattr(args, key)
         if value is not None:
             merged[key] = value
@@ -86,6 +94,9 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     merged.setdefault("top", 10)
     merged.setdefault("lang", config.default_lang())
     merged.setdefault("no_mouse", False)
+    merged.setdefault("cpu_budget", DEFAULT_CPU_BUDGET_PCT)
+    if not 0 <= merged["cpu_budget"] <= 100:
+        raise UsageError("--cpu-budget must be between 0 and 100 (percent of one core)")
     if not 0.1 <= merged["interval"] <= 3600:
         raise UsageError("--interval must be between 0.1 and 3600 seconds")
     if merged["top"] < 1:

@@ -1,8 +1,8 @@
 """Settings from the config file and the environment; command-line flags override both.
 
 File: ``$TWTOP_CONFIG``, else ``$XDG_CONFIG_HOME/twtop/config.toml``. Keys: interval, netns,
-filter, group, lang, top, no_mouse, state_dir. Environment: TWTOP_INTERVAL, TWTOP_NETNS,
-TWTOP_FILTER, TWTOP_GROUP, TWTOP_LANG, TWTOP_TOP, TWTOP_STATE_DIR.
+filter, group, lang, top, no_mouse, state_dir, cpu_budget. Environment: TWTOP_INTERVAL,
+TWTOP_NETNS, TWTOP_FILTER, TWTOP_GROUP, TWTOP_LANG, TWTOP_TOP, TWTOP_STATE_DIR, TWTOP_CPU_BUDGET.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ KEYS: dict[str, type] = {
     "top": int,
     "no_mouse": bool,
     "state_dir": str,
+    "cpu_budget": float,
 }
 
 

@@ -45,6 +45,10 @@ class StatusHeader(Widget):
             t.append(f"  every {self.interval:g}s")
             t.append(f"  {time.strftime('%H:%M:%S', time.localtime(snap.taken_at))}")
             t.append(f"  {snap.collect_ms:.0f}ms")
+            if snap.cpu_budget:  # budget.py: counts fresh, the per-peer detail this old
+                t.append(f"  cpu≤{snap.cpu_budget:g}%")
+                if snap.detail_age_s >= 1:
+                    t.append(f" detail {snap.detail_age_s:.0f}s old", style="bold")
             if snap.filter:
                 t.append(f"  filter: {snap.filter}", style="italic")
             t.append(f"  Linux {snap.kernel}", style="dim")
