@@ -3,7 +3,8 @@
 
 Starts bench/loadgen.py in a fresh namespace (TIME_WAIT towards several peers, ESTABLISHED and
 CLOSE_WAIT held by worker processes), runs the app against it with the real Collector, and saves
-the main screen (80x24, 160x48), a drill-down, a socket's explanation and the help screen.
+the main screen (80x24, 160x48), the findings view, a drill-down, a socket's explanation and the
+help screen.
 Needs root (network namespaces).
 """
 
@@ -47,6 +48,7 @@ def main() -> int:
         shots = [
             ((80, 24), "main-80x24", []),
             ((160, 48), "main-160x48", []),
+            ((80, 24), "findings", ["f"]),
             ((100, 30), "drill-down", ["down", "down", "enter"]),
             ((100, 40), "explainer", ["enter", "enter"]),
             ((100, 40), "help", ["question_mark"]),

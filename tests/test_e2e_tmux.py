@@ -81,20 +81,32 @@ def test_twtop_in_tmux(netns: TestNetns, pop: Population, term_env: str) -> None
         assert [p.split()[0].strip("│") for p in peers] == ["127.0.0.2"]
         # drill down and explain
         subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
-        _wait_for(session, "Sockets of 127.0.0.2")
+        screen = _wait_for(session, "sorted by attention")
+        assert " 127.0.0.2: 7 sockets" in screen and screen.count("127.0.0.2:9090") == 7
         subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
         screen = _wait_for(session, "ACTIVE closer")
         assert "TIME_WAIT timer" in screen
         subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], check=True)
         subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], check=True)
         _wait_for(session, "Peers by remote IP")
-        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        # pause: said on screen at 80x24 even with a namespace and a filter in the header
+        subprocess.run(["tmux", "send-keys", "-t", session, "Space"], check=True)
+        _wait_for(session, "‖ PAUSED")
+        subprocess.run(["tmux", "send-keys", "-t", session, "Space"], check=True)
+        # the findings view: every finding with its action (here: the 3 CLOSE_WAITs are filtered
+        # out, so "all clear" or the findings of what is left)
+        subprocess.run(["tmux", "send-keys", "-t", session, "f"], check=True)
+        screen = _wait_for(session, "esc Back")
+        assert "all clear" in screen or "do: " in screen
+        subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], check=True)
+        _wait_for(session, "Peers by remote IP")
+        subprocess.run(["tmux", "send-keys", "-t", session, "F10"], check=True)  # htop's quit
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             alive = subprocess.run(["tmux", "has-session", "-t", session], capture_output=True)
             if alive.returncode != 0:
                 break
             time.sleep(0.2)
-        assert alive.returncode != 0, "q did not quit"
+        assert alive.returncode != 0, "F10 did not quit"
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

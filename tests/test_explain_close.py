@@ -11,6 +11,8 @@ import socket
 import time
 from dataclasses import replace
 
+from twtop.tcpinfo import TcpInfo
+
 from tests.helpers import Population, TestNetns
 from twtop.collector import Collector
 from twtop.explain import explain_socket

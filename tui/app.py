@@ -1,49 +1,50 @@
-"""The twtop Textual app: polls through the engine in a worker, hands snapshots to the panes."""
+"""The twtop Textual app: polls the engine in a worker and owns the actions that change it."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from rich.text import Text
-from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual import work
+from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
+from tui import commands
 from tui.messages import PollFailed, SnapshotReady
-from tui.screens import HelpScreen, PeerScreen
+from tui.screens.findings import FindingsScreen
+from tui.screens.help import HelpScreen
+from tui.screens.main import MainScreen
 from tui.signals import TerminalGuard
-from twtop import files
-from twtop.advisor import advise
+from twtop.advisor import Finding, advise
 from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
 from twtop.model import GROUPS, PeerRow, Snapshot, Socket
-from twtop.report import document
-from widgets.explain import ExplainerStrip, PeerPanel
-from widgets.findings import FindingsBar
+from twtop.tcpinfo import TcpInfo
 from widgets.header import StatusHeader
-from widgets.peers import PeerTable
-from widgets.ports import PortGauge
-from widgets.states import StateCounts
+from widgets.status import StatusBar
 
-#: Poll intervals ``+`` and ``-`` step through.
-INTERVALS = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0)
+#: Poll intervals ``+`` and ``-`` step through: the whole range the CLI accepts (0.1-3600 s).
+INTERVALS = (0.1, 0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0,
+             3600.0)  # fmt: skip
+
+
+def step_interval(current: float, slower: bool) -> float:
+    """The next interval up or down from ``current``; at either end it stays (never backwards)."""
+    if slower:
+        return next((i for i in INTERVALS if i > current), max(current, INTERVALS[-1]))
+    return next((i for i in reversed(INTERVALS) if i < current), min(current, INTERVALS[0]))
 
 
 class Source(Protocol):
-    """What the app polls: the engine's Collector, or a fixed fake in snapshot tests."""
+    """What the app polls: the engine's Collector, or a fixed fake in UI tests."""
 
     def poll(self) -> Snapshot: ...  # noqa: D102
-    def sockets(self, filter: str | None = None, limit: int | None = None) -> list[Socket]: ...  # noqa: D102, E501
-    def peer_sockets(self, row: PeerRow, limit: int | None = None) -> list[Socket]: ...  # noqa: D102, E501
+    def peer_sockets(self, row: PeerRow, limit: int | None = None) -> list[Socket]: ...  # noqa: D102
+    def tcp_info(self, sock: Socket) -> TcpInfo | None: ...  # noqa: D102
     def set_filter(self, expr: str | None) -> None: ...  # noqa: D102
     def set_group(self, group: str) -> None: ...  # noqa: D102
     def close(self) -> None: ...  # noqa: D102
@@ -58,24 +59,17 @@ class TwtopApp(App[int]):
 
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("f10", "quit", "Quit", show=False, id="quit_f10"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit_ctrl_c"),
-        Binding("question_mark,f1", "help", "Help", id="help"),
-        Binding("slash,f4", "filter", "Filter", id="filter"),
-        Binding("s,f6", "sort", "Sort", id="sort"),
-        Binding("r", "reverse", "Reverse", show=False, id="reverse"),
-        Binding("g", "group", "Group", id="group"),
-        Binding("space,Z", "pause", "Pause", id="pause"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("f1", "help", "Help", show=False, id="help_f1"),
+        Binding("f", "findings", "Findings", id="findings"),
         Binding("plus", "slower", "Slower", show=False, id="slower"),
         Binding("minus", "faster", "Faster", show=False, id="faster"),
         Binding("e", "export", "Export", show=False, id="export"),
         Binding("ctrl+s", "save_svg", "Screenshot", show=False, id="screenshot"),
     ]
-    """Keys: see the help screen; at most six show in the footer."""
-
-    snapshot: reactive[Snapshot | None] = reactive(None)
-    """The snapshot on display (frozen while paused)."""
-    paused: reactive[bool] = reactive(False)
-    """Display frozen; polling continues."""
+    """Keys that work on every screen (the main screen adds filter, sort, group, pause)."""
 
     def __init__(self, source: Source, settings: dict[str, Any] | None = None,
                  poll: bool = True) -> None:  # fmt: skip
@@ -87,33 +81,37 @@ class TwtopApp(App[int]):
         self.group = str(settings.get("group", "ip"))
         self.filter_text: str | None = settings.get("filter")
         self.latest: Snapshot | None = None
+        self.latest_findings: tuple[Finding, ...] = ()
+        self.paused = False
+        self.error: str | None = None
+        self.last_good = 0.0  # clock() of the last good poll
         self._wake = threading.Event()
         self._poll = poll
+        self.started = False
         #: Where ``e`` and ctrl+s write (None: the default private state directory).
         self.state_dir: str | None = settings.get("state_dir")
-        #: Monotonic clock for timers counting down (tests freeze it for stable screenshots).
+        #: Monotonic clock for timers and data age (tests freeze it for stable screenshots).
         self.clock: Callable[[], float] = settings.get("clock") or time.monotonic
+        self.main = MainScreen()
 
-    # -- layout --------------------------------------------------------------------------------
-    def compose(self) -> ComposeResult:
-        yield StatusHeader()
-        yield StateCounts()
-        yield FindingsBar()
-        yield PortGauge()
-        with Horizontal(id="peers-row"):
-            yield PeerTable()
-            yield PeerPanel()
-        yield ExplainerStrip()
-        with Vertical(id="filter-bar"):
-            yield Input(placeholder="filter: state time-wait and dport = :443", id="filter")
-            yield Static(id="filter-error")
-        yield Footer()
+    def get_default_screen(self) -> Screen[Any]:
+        """The overview is the bottom of the screen stack."""
+        return self.main
 
-    def on_mount(self) -> None:
-        """Start polling."""
-        self.query_one(PeerTable).focus()
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The snapshot on display (frozen while paused)."""
+        return self.main.snapshot
+
+    def start(self) -> None:
+        """Start polling (the main screen calls this once its panes exist)."""
+        self.started = True
+        if self.latest is not None:
+            self.main.record(self.latest)
+            self.main.show(self.latest, self.latest_findings)
         if self.filter_text:
-            self.query_one("#filter", Input).value = self.filter_text
+            self.main.query_one("#filter").value = self.filter_text  # type: ignore[attr-defined]
+        self.set_interval(1.0, self.update_status)
         if self._poll:
             self.poll_loop()
 
@@ -125,8 +123,7 @@ class TwtopApp(App[int]):
         while not worker.is_cancelled:
             started = time.monotonic()
             self.poll_once()
-            wait = max(0.05, self.interval - (time.monotonic() - started))
-            self._wake.wait(wait)
+            self._wake.wait(max(0.05, self.interval - (time.monotonic() - started)))
             self._wake.clear()
 
     def poll_once(self) -> None:
@@ -150,109 +147,62 @@ class TwtopApp(App[int]):
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         """Record history always; redraw unless paused."""
         self.latest = message.snapshot
-        self.query_one(StateCounts).record(message.snapshot)
-        for header in self._headers():
-            header.error = None
+        self.latest_findings = message.findings
+        self.last_good = self.clock()
+        self.error = None
+        if not self.started:  # the panes are not there yet: start() shows it
+            return
+        self.main.record(message.snapshot)
         if not self.paused:
-            self.show(message.snapshot, message.findings)
+            self.main.show(message.snapshot, message.findings)
+            for header in self._all(StatusHeader):
+                header.snapshot = message.snapshot
+                header.interval = self.interval
+        self.update_status()
 
     def on_poll_failed(self, message: PollFailed) -> None:
-        """Keep the last good data; say what failed in the header."""
-        for header in self._headers():
-            header.error = message.error
+        """Keep the last good data; say what failed where it is never cut."""
+        self.set_error(message.error)
 
-    def show(self, snap: Snapshot, findings: tuple[Any, ...] | None = None) -> None:
-        """Put a snapshot on every pane."""
-        self.snapshot = snap
-        for header in self._headers():
-            header.snapshot = snap
-            header.interval = self.interval
-        self.query_one(StateCounts).snapshot = snap
-        self.query_one(PortGauge).snapshot = snap
-        self.query_one(FindingsBar).findings = (
-            findings if findings is not None else tuple(advise(snap, self.lang))
-        )
-        table = self.query_one(PeerTable)
-        table.update_snapshot(snap)
-        self._explain_selected()
+    def set_error(self, error: str | None) -> None:
+        """Show (or clear) an error from the engine on every screen's status line."""
+        self.error = error
+        self.update_status()
 
-    def _explain_selected(self) -> None:
-        row = self.query_one(PeerTable).selected_row()
-        panel = self.query_one(PeerPanel)
-        strip = self.query_one(ExplainerStrip)
-        wide = self.size.width >= PeerPanel.MIN_WIDTH  # the panel replaces the strip
-        if panel.display != wide:
-            panel.display = wide
-            strip.display = not wide
-        (panel if wide else strip).show(row, self.snapshot, self.lang)
+    def update_status(self) -> None:
+        """PAUSED, the data's age when it is late, and the last error, on every screen."""
+        age: float | None = None
+        if self.last_good and (late := self.clock() - self.last_good) > 2 * self.interval + 1:
+            age = late
+        for bar in self._all(StatusBar):
+            bar.paused, bar.error, bar.age_s = self.paused, self.error, age
 
-    def on_resize(self) -> None:
-        """Show the explanation panel when the terminal is wide enough."""
-        if self.snapshot is not None:
-            self._explain_selected()
+    def init_chrome(self, screen: Screen[Any]) -> None:
+        """Give a newly mounted screen the header and status line the others show."""
+        header = screen.query_one(StatusHeader)
+        header.snapshot = self.snapshot
+        header.interval = self.interval
+        self.update_status()
 
-    def _headers(self) -> Iterable[StatusHeader]:
+    def _all(self, kind: type[Any]) -> Iterable[Any]:
         for screen in self.screen_stack:
-            yield from screen.query(StatusHeader)
+            yield from screen.query(kind)
 
-    @on(PeerTable.PeerHighlighted)
-    def _peer_highlighted(self, message: PeerTable.PeerHighlighted) -> None:
-        # The message may be older than the last re-sort: ask the table what is selected now.
-        self._explain_selected()
-
-    @on(PeerTable.PeerChosen)
-    def _peer_chosen(self, message: PeerTable.PeerChosen) -> None:
-        self.push_screen(PeerScreen(message.row, self.group))
-
-    # -- actions ----------------------------------------------------------------------------------
-    def action_help(self) -> None:
-        """Show every binding."""
-        self.push_screen(HelpScreen())
-
-    def action_filter(self) -> None:
-        """Open the filter input."""
-        bar = self.query_one("#filter-bar")
-        bar.add_class("visible")
-        self.query_one("#filter", Input).focus()
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
-        self.apply_filter(event.value)
-
-    def apply_filter(self, expr: str) -> bool:
-        """Apply a filter; on error show it inline and keep the last good one."""
-        error = self.query_one("#filter-error", Static)
+    # -- actions that change the engine or the app ------------------------------------------------
+    def apply_filter(self, expr: str) -> FilterError | None:
+        """Apply a filter (empty: none); on error return it and keep the last good filter."""
         try:
             compile_filter(expr)
         except FilterError as exc:
-            error.update(Text(f"{exc}\n{exc.caret()}"))
-            return False
+            return exc
         text = expr.strip() or None
         self.source.set_filter(text)
         self.filter_text = text
-        error.update("")
-        self.query_one("#filter-bar").remove_class("visible")
-        self.query_one(PeerTable).focus()
         self.notify(f"filter: {text}" if text else "filter cleared", markup=False)
         self.refresh_now()
-        return True
+        return None
 
-    def on_key(self, event: Any) -> None:
-        """Esc in the filter input clears the filter."""
-        if event.key == "escape" and isinstance(self.focused, Input):
-            event.stop()
-            self.query_one("#filter", Input).value = ""
-            self.apply_filter("")
-
-    def action_sort(self) -> None:
-        """Sort by the next column."""
-        self.query_one(PeerTable).cycle_sort()  # the table's title shows the column
-
-    def action_reverse(self) -> None:
-        """Reverse the sort."""
-        self.query_one(PeerTable).reverse_sort()
-
-    def action_group(self) -> None:
+    def action_cycle_group(self) -> None:
         """Group peers by the next key."""
         self.group = GROUPS[(GROUPS.index(self.group) + 1) % len(GROUPS)]
         self.source.set_group(self.group)
@@ -260,80 +210,51 @@ class TwtopApp(App[int]):
         self.refresh_now()
 
     def action_pause(self) -> None:
-        """Freeze or unfreeze the display."""
+        """Freeze or unfreeze the display (collection continues)."""
         self.paused = not self.paused
-        for header in self._headers():
-            header.paused = self.paused
         if not self.paused and self.latest is not None:
-            self.show(self.latest)
+            self.main.show(self.latest, self.latest_findings)
+        self.update_status()
 
     def action_slower(self) -> None:
         """Poll less often."""
-        self._set_interval(next((i for i in INTERVALS if i > self.interval), INTERVALS[-1]))
+        self._set_interval(step_interval(self.interval, slower=True))
 
     def action_faster(self) -> None:
         """Poll more often."""
-        self._set_interval(next((i for i in reversed(INTERVALS) if i < self.interval),
-                                INTERVALS[0]))  # fmt: skip
+        self._set_interval(step_interval(self.interval, slower=False))
 
     def _set_interval(self, value: float) -> None:
         self.interval = value
-        for header in self._headers():
+        for header in self._all(StatusHeader):
             header.interval = value
         self.notify(f"polling every {value:g}s", timeout=1.5)
         self.refresh_now()
 
+    def action_help(self) -> None:
+        """Show every binding."""
+        self.push_screen(HelpScreen())
+
+    def action_findings(self) -> None:
+        """Every finding of the snapshot on display, with evidence, why and action."""
+        if not isinstance(self.screen, FindingsScreen):
+            self.push_screen(FindingsScreen(self.main.findings))
+
     def action_export(self) -> None:
-        """Write the snapshot on display as JSON and say where."""
-        snap = self.snapshot
-        if snap is None:
-            self.notify("nothing collected yet", severity="warning")
-            return
-        stem = f"twtop-{snap.host}-{time.strftime('%Y%m%d-%H%M%S')}"
-        doc = document(snap, advise(snap, self.lang))
-        text = json.dumps(doc, indent=2, ensure_ascii=False)
-        try:
-            path = files.write_new(stem, ".json", text, self.state_dir)
-        except TwtopError as exc:
-            self.notify(f"export failed: {exc}", severity="error", markup=False)
-            return
-        self.notify(f"snapshot written to {path}", markup=False)
+        """Write the snapshot on display as JSON (a new private file) and say where."""
+        commands.export_json(self)
 
     def action_save_svg(self) -> None:
-        """Save an SVG screenshot and say where."""
-        stem = f"twtop-{time.strftime('%Y%m%d-%H%M%S')}"
-        try:
-            path = files.write_new(stem, ".svg", self.export_screenshot(), self.state_dir)
-        except TwtopError as exc:
-            self.notify(f"screenshot failed: {exc}", severity="error", markup=False)
-            return
-        self.notify(f"screenshot saved to {path}", markup=False)
+        """Save an SVG screenshot (a new private file) and say where."""
+        commands.save_svg(self)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """twtop's actions in the command palette."""
         yield from super().get_system_commands(screen)
-        yield SystemCommand(
-            "Filter sockets", "Filter with the ss-like language", self.action_filter
-        )
-        yield SystemCommand("Sort by next column", "Cycle the peer table's sort", self.action_sort)
-        yield SystemCommand("Reverse sort", "Flip the sort order", self.action_reverse)
-        yield SystemCommand("Group peers", "IP → IP:port → local port → process",
-                            self.action_group)  # fmt: skip
-        yield SystemCommand("Pause / resume", "Freeze the display", self.action_pause)
-        yield SystemCommand("Poll slower", "Longer interval", self.action_slower)
-        yield SystemCommand("Poll faster", "Shorter interval", self.action_faster)
-        yield SystemCommand("Export JSON", "Write the snapshot to a file", self.action_export)
-        yield SystemCommand("Help", "Keys and filter language", self.action_help)
-
-    #: Actions that work on the main screen's panes only.
-    MAIN_ONLY = frozenset({"filter", "sort", "reverse", "group", "pause"})
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide and disable the main screen's actions while a drill-down screen is up."""
-        return not (action in self.MAIN_ONLY and len(self.screen_stack) > 1)
+        yield from commands.palette(self, screen)
 
     def on_unmount(self) -> None:
-        """Stop polling and close the netlink socket."""
+        """Stop polling."""
         self.workers.cancel_group(self, "poll")
         self._wake.set()
 

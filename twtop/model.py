@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import socket as _socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from twtop.ports import PortBudget, SourceView
@@ -70,6 +70,12 @@ class Socket:
     def key(self) -> str:
         """A stable identity for tables: the kernel's socket cookie."""
         return f"{self.cookie:x}"
+
+    def aged(self, elapsed_ms: int) -> Socket:
+        """This socket as it is ``elapsed_ms`` after it was read: its timer counted down."""
+        if not self.timer or elapsed_ms <= 0:
+            return self
+        return replace(self, expires_ms=max(0, self.expires_ms - elapsed_ms))
 
     @property
     def local_ep(self) -> str:

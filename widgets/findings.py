@@ -1,39 +1,97 @@
-"""The findings bar: the advisor's most severe findings, severity spelled out (not colour only)."""
+"""Findings: a one-line bar on the main screen and the full list with evidence, why and action."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
+from textual.widgets import Static
 
 from twtop.advisor import Finding
-from twtop.knowledge import SEVERITY_WORDS
+from twtop.knowledge import LABELS, SEVERITY_WORDS
 
 _STYLE = {"critical": "bold reverse", "warning": "bold", "info": ""}
+#: The advisor's finding when no rule fired: shown with a check mark, not a severity.
+ALL_CLEAR = "all_clear"
 
 
-class FindingsBar(Widget):
-    """Up to two findings, one line each; hidden when there are none."""
+def _badge(f: Finding) -> tuple[str, str]:
+    if f.id == ALL_CLEAR:
+        return " ✓ ", "bold"
+    return f" {SEVERITY_WORDS[f.lang][f.severity].upper()} ", _STYLE[f.severity] or "reverse"
+
+
+class FindingsBar(Widget, can_focus=True):
+    """The most severe finding(s), one line each, with how many more there are; Enter opens all."""
 
     DEFAULT_CSS = """
-    FindingsBar { height: auto; max-height: 2; text-wrap: nowrap; text-overflow: ellipsis; }
+    FindingsBar { height: auto; max-height: 2; }
+    FindingsBar:focus { background: $boost; }
     """
 
-    findings: reactive[tuple[Finding, ...]] = reactive(())
-    """The findings to show, most severe first."""
+    BINDINGS = [Binding("enter", "open", "Findings", show=False, id="findings_open")]
+    """Enter opens the findings view."""
 
-    def watch_findings(self, findings: tuple[Finding, ...]) -> None:
-        """Hide the bar when all is quiet."""
-        self.display = bool(findings)
+    class Opened(Message):
+        """The user asked for the full list of findings."""
+
+    findings: reactive[tuple[Finding, ...] | None] = reactive(None, layout=True)
+    """The findings to show, most severe first (None: nothing collected yet)."""
 
     def render(self) -> Text:
-        """Draw the lines."""
-        t = Text(no_wrap=True, overflow="ellipsis")
+        """Draw the lines: ``+N more`` at the end of the last line when some do not fit."""
+        findings = self.findings
+        if not findings:  # nothing collected yet
+            return Text()
         shown = 2 if self.app.size.height >= 30 else 1
-        for i, f in enumerate(self.findings[:shown]):
+        more = len(findings) - shown
+        t = Text()
+        width = max(10, self.size.width)
+        for i, f in enumerate(findings[:shown]):
+            word, style = _badge(f)
+            line = Text(no_wrap=True)
+            line.append(word, style=style)
+            line.append(f" {f.title} — {f.evidence}")
+            tail = Text(f" +{more} more (f)", style="bold") if i == shown - 1 and more > 0 else None
+            room = width - (tail.cell_len if tail else 0)
+            line.truncate(room, overflow="ellipsis")
+            if tail is not None:
+                line.append_text(tail)
             if i:
                 t.append("\n")
-            word = SEVERITY_WORDS[f.lang][f.severity].upper()
-            t.append(f" {word} ", style=_STYLE[f.severity] or "reverse")
-            t.append(f" {f.title} — {f.evidence}")
+            t.append_text(line)
         return t
+
+    def on_click(self) -> None:
+        """A click opens the findings view."""
+        self.post_message(self.Opened())
+
+    def action_open(self) -> None:
+        """Enter opens the findings view."""
+        self.post_message(self.Opened())
+
+
+class FindingsView(Static):
+    """Every finding: severity, title, evidence, why and the specific action, wrapped (the
+    advisor says "all clear" itself when no rule fired)."""
+
+    DEFAULT_CSS = """
+    FindingsView { padding: 0 1; }
+    """
+
+    def show(self, findings: tuple[Finding, ...], lang: str) -> None:
+        """Render the list."""
+        words = LABELS[lang]
+        t = Text()
+        for i, f in enumerate(findings):
+            if i:
+                t.append("\n\n")
+            word, style = _badge(f)
+            t.append(word, style=style)
+            t.append(f" {f.title}\n", style="bold")
+            for key, value in (("evidence", f.evidence), ("why", f.why), ("action", f.action)):
+                t.append(f"{words[key]}: ", style="bold")
+                t.append(f"{value}\n")
+        self.update(t)

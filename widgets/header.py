@@ -1,4 +1,4 @@
-"""The status line: host, namespace, kernel, socket total, interval, last poll, pause, errors."""
+"""The header line: host, namespace, kernel, socket total, interval, last poll (may be cut)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from widgets.format import count
 
 
 class StatusHeader(Widget):
-    """One line of who/where/when; errors from a failed poll show here in reverse video."""
+    """One line of who/where/when; what must not be missed is in widgets.status instead."""
 
     DEFAULT_CSS = """
     StatusHeader { height: 1; background: $primary-background; color: $text;
@@ -24,10 +24,6 @@ class StatusHeader(Widget):
     """The snapshot on display."""
     interval: reactive[float] = reactive(1.0)
     """Seconds between polls."""
-    paused: reactive[bool] = reactive(False)
-    """True while the display is frozen (collection goes on)."""
-    error: reactive[str | None] = reactive(None)
-    """The last poll's error, shown until a poll succeeds."""
 
     def render(self) -> Text:
         """Draw the line."""
@@ -52,8 +48,4 @@ class StatusHeader(Widget):
             if snap.filter:
                 t.append(f"  filter: {snap.filter}", style="italic")
             t.append(f"  Linux {snap.kernel}", style="dim")
-        if self.paused:
-            t.append("  ‖ PAUSED", style="bold reverse")
-        if self.error:
-            t.append(f"  ! {self.error}", style="bold reverse")
         return t

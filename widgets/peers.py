@@ -9,7 +9,8 @@ from textual.widgets import DataTable
 
 from twtop.model import GROUP_TITLES, PeerRow, Snapshot
 from twtop.states import TcpState
-from widgets.format import Plain, compact
+from widgets.cells import Cell
+from widgets.format import compact
 
 #: Rows drawn at most; the engine keeps the full population.
 MAX_ROWS = 200
@@ -26,7 +27,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("other", "OTHER", 6),
     ("inbound", "IN", 6),
     ("outbound", "OUT", 6),
-    ("process", "  PROCESS", 30),
+    ("process", "  PROCESS", 29),
 )
 #: Columns ``s`` cycles through, in order.
 SORTABLE = ("total", "estab", "time_wait", "close_wait", "fin_wait2", "other", "inbound",
@@ -46,11 +47,19 @@ class Num(int):
         return Text(compact(int(self)) if self else "·", justify="right")
 
 
+def elide(text: str, width: int) -> str:
+    """Cut the middle, not the end: two addresses that share a prefix stay distinguishable."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
 def cells(row: PeerRow) -> dict[str, object]:
-    """The raw cell values of a row, by column key."""
+    """The raw cell values of a row, by column key (names as Text: data, never markup)."""
     known = sum(row.count(s) for s in _BY_STATE.values())
     return {
-        "peer": Plain(row.peer if len(row.peer) <= 15 else row.peer[:14] + "…"),
+        "peer": Cell(peer_order(row), elide(row.peer, 15)),
         "total": Num(row.total),
         "estab": Num(row.count(TcpState.ESTABLISHED)),
         "time_wait": Num(row.count(TcpState.TIME_WAIT)),
@@ -59,8 +68,14 @@ def cells(row: PeerRow) -> dict[str, object]:
         "other": Num(row.total - known),
         "inbound": Num(row.inbound),
         "outbound": Num(row.outbound),
-        "process": Plain("  " + ", ".join(row.processes) if row.processes else ""),
+        "process": Cell(row.processes, "  " + ", ".join(row.processes)),
     }
+
+
+def peer_order(row: PeerRow) -> tuple[object, ...]:
+    """What the peer column sorts on: the engine's raw key, so 9.x sorts before 10.x (rows
+    without a key, built by hand, sort after, by label)."""
+    return (0, row.key) if row.key is not None else (1, row.peer)
 
 
 class PeerTable(DataTable[object]):

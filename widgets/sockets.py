@@ -1,4 +1,4 @@
-"""The sockets of one peer: state, endpoints, timer counting down, retransmits, queues, owner."""
+"""The sockets of one peer group: a keyed live table, diffed and re-sorted like the peer table."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from twtop.model import Socket
+from twtop.states import ATTENTION_RANK
 from twtop.text import ms as fmt_ms
-from widgets.format import Plain, compact
+from widgets.cells import Cell
+from widgets.format import compact
 
 #: (key, label, width) with cell padding 0: fits 80 columns up to WQ; PROCESS scrolls in.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -20,24 +22,42 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("wq", "WQ", 5),
     ("process", "  PROCESS", 24),
 )
+#: Columns ``s`` cycles through; ``state`` is "needs attention first".
+SORTABLE = ("state", "timer", "rq", "wq", "remote", "local")
 #: Short timer kinds: the state column already says TIME_WAIT.
 _KIND = {"on": "rto ", "keepalive": "ka ", "timewait": "", "persist": "zwp "}
-#: Sockets listed at most in a drill-down.
+#: Sockets listed at most in a drill-down (the engine decodes no more than this).
 MAX_SOCKETS = 500
 
 
-def timer_cell(sock: Socket, elapsed_ms: int) -> Text:
-    """``timewait 42.1s`` counting down; retransmits after a slash."""
+def timer_cell(sock: Socket) -> Cell:
+    """``42.1s`` (a TIME_WAIT), ``rto 200ms/3`` (retransmits after a slash), ``-`` when none."""
     if not sock.timer:
-        return Text("-", style="dim")
-    left = max(0, sock.expires_ms - elapsed_ms)
+        return Cell(1 << 62, Text("-", style="dim"))
     extra = f"/{sock.retrans}" if sock.retrans else ""
     kind = _KIND.get(sock.timer_name, sock.timer_name + " ")
-    return Text(f"{kind}{fmt_ms(left).replace(' ', '')}{extra}")
+    return Cell(sock.expires_ms, f"{kind}{fmt_ms(sock.expires_ms).replace(' ', '')}{extra}")
+
+
+def cells(s: Socket) -> dict[str, Cell]:
+    """The cells of one socket (timer as of ``s``: age it first with ``Socket.aged``); the state
+    sorts by the engine's "needs attention first" order."""
+    owner = f"{s.owner.name}[{s.owner.pid}]" if s.owner else ("orphan" if s.orphan else "-")
+    where = (s.remote, s.rport, s.local, s.lport)
+    return {
+        "state": Cell((ATTENTION_RANK.get(s.state, 99), *where), s.state.name),
+        "local": Cell((s.local, s.lport), s.local_ep),
+        "remote": Cell((s.remote, s.rport), s.remote_ep),
+        "timer": timer_cell(s),
+        "rq": Cell(s.rqueue, compact(s.rqueue), "right"),
+        "wq": Cell(s.wqueue, compact(s.wqueue), "right"),
+        "process": Cell(owner, "  " + owner),
+    }
 
 
 class SocketTable(DataTable[object]):
-    """Sockets keyed by cookie, so the cursor stays on its socket across refreshes."""
+    """Sockets keyed by cookie: the cursor stays on its socket, only changed cells are redrawn,
+    and the table re-sorts only when a value it sorts on changed."""
 
     DEFAULT_CSS = """
     SocketTable { height: 1fr; border: round $primary; border-title-align: left;
@@ -47,6 +67,10 @@ class SocketTable(DataTable[object]):
     def __init__(self) -> None:
         super().__init__(cursor_type="row", id="sockets", cell_padding=0)
         self.by_key: dict[str, Socket] = {}
+        self.shown: dict[str, dict[str, Cell]] = {}
+        self.sort_column = "state"
+        self.sort_reverse = False
+        self.elapsed_ms = 0
 
     def on_mount(self) -> None:
         """Create the columns."""
@@ -54,40 +78,87 @@ class SocketTable(DataTable[object]):
             justify: JustifyMethod = "right" if key in ("rq", "wq") else "left"
             self.add_column(Text(label, justify=justify), key=key, width=width)
 
-    def update_sockets(self, socks: list[Socket], elapsed_ms: int = 0) -> None:
-        """Apply a new list as a diff; timers are redrawn from ``elapsed_ms``."""
+    def update_sockets(self, socks: list[Socket], total: int | None = None,
+                       elapsed_ms: int = 0) -> None:  # fmt: skip
+        """Apply a new list as a diff; ``total`` is the group's size when more exist."""
+        self.elapsed_ms = elapsed_ms
         wanted = {s.key: s for s in socks[:MAX_SOCKETS]}
+        selected = self.selected()
+        changed = False
         with self.app.batch_update():
             for key in list(self.by_key):
                 if key not in wanted:
                     self.remove_row(key)
-                    del self.by_key[key]
+                    del self.by_key[key], self.shown[key]
+                    changed = True
             for key, s in wanted.items():
-                owner = f"{s.owner.name}[{s.owner.pid}]" if s.owner else ("orphan" if s.orphan
-                                                                          else "-")  # fmt: skip
-                cells = {
-                    "state": s.state.name,
-                    "local": s.local_ep,
-                    "remote": s.remote_ep,
-                    "timer": timer_cell(s, elapsed_ms),
-                    "rq": Text(compact(s.rqueue), justify="right"),
-                    "wq": Text(compact(s.wqueue), justify="right"),
-                    "process": Plain("  " + owner),
-                }
-                if key in self.by_key:
-                    for col, value in cells.items():
-                        self.update_cell(key, col, value)
-                else:
-                    self.add_row(*(cells[k] for k, _l, _w in COLUMNS), key=key)
-                self.by_key[key] = s
-        more = len(socks) - len(wanted)
-        self.border_subtitle = f"+{more:,} more" if more > 0 else f"{len(wanted)} sockets"
+                changed |= self._put(key, s)
+            if changed:
+                self.apply_sort()
+                if selected is not None and selected.key in self.by_key:
+                    self.move_cursor(row=self.get_row_index(selected.key), animate=False)
+        total = max(total or 0, len(socks))
+        more = total - len(wanted)
+        self.border_subtitle = (
+            f"{len(wanted):,} of {total:,} shown" if more > 0 else f"{len(wanted):,} sockets"
+        )
+        self._title()
+
+    def _put(self, key: str, s: Socket) -> bool:
+        """Add or update one row; True when a value the table sorts on changed."""
+        new = cells(s.aged(self.elapsed_ms))
+        old = self.shown.get(key)
+        self.by_key[key] = s
+        self.shown[key] = new
+        if old is None:
+            self.add_row(*(new[k] for k, _l, _w in COLUMNS), key=key)
+            return True
+        moved = False
+        for col, value in new.items():
+            if old[col] != value:
+                self.update_cell(key, col, value)
+                moved = moved or col == self.sort_column
+        return moved
 
     def tick(self, elapsed_ms: int) -> None:
-        """Count the timers down between refreshes."""
+        """Count the timers down between refreshes (only timer cells that changed are redrawn)."""
+        self.elapsed_ms = elapsed_ms
         for key, s in self.by_key.items():
             if s.timer:
-                self.update_cell(key, "timer", timer_cell(s, elapsed_ms))
+                cell = timer_cell(s.aged(elapsed_ms))
+                if cell != self.shown[key]["timer"]:
+                    self.shown[key]["timer"] = cell
+                    self.update_cell(key, "timer", cell)
+
+    def apply_sort(self) -> None:
+        """Sort on raw values."""
+        if self.row_count:
+            self.sort(self.sort_column, reverse=self.sort_reverse)
+
+    def cycle_sort(self) -> str:
+        """Sort by the next column (queues largest first); returns its key."""
+        i = SORTABLE.index(self.sort_column)
+        self.sort_column = SORTABLE[(i + 1) % len(SORTABLE)]
+        self.sort_reverse = self.sort_column in ("rq", "wq")
+        self._resort()
+        return self.sort_column
+
+    def reverse_sort(self) -> None:
+        """Flip the sort order."""
+        self.sort_reverse = not self.sort_reverse
+        self._resort()
+
+    def _resort(self) -> None:
+        selected = self.selected()
+        self.apply_sort()
+        if selected is not None:
+            self.move_cursor(row=self.get_row_index(selected.key), animate=False)
+        self._title()
+
+    def _title(self) -> None:
+        arrow = "▼" if self.sort_reverse else "▲"
+        name = "attention" if self.sort_column == "state" else self.sort_column
+        self.border_title = f"Sockets — sorted by {name} {arrow}"
 
     def selected(self) -> Socket | None:
         """The socket under the cursor."""

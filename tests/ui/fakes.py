@@ -107,6 +107,7 @@ class FakeSource:
         self.filter: str | None = None
         self.group = "ip"
         self.fail: str | None = None
+        self.peer_calls: list[str] = []
 
     def poll(self) -> Snapshot:
         if self.fail:
@@ -144,6 +145,7 @@ class FakeSource:
         from twtop.keys import NO_OWNER, kernel_filter
 
         assert row.key is not None
+        self.peer_calls.append(row.peer)
         kf = kernel_filter(row.key)
         out = []
         for s in self.sockets(self.filter):
@@ -155,6 +157,10 @@ class FakeSource:
                     and kf.pid in (None, pid)):  # fmt: skip
                 out.append(s)
         return out[:limit] if limit is not None else out
+
+    def tcp_info(self, sock: Socket) -> None:
+        """The fake has no tcp_info (as for a TIME_WAIT)."""
+        return None
 
     def set_filter(self, expr: str | None) -> None:
         self.filter = expr

@@ -6,6 +6,8 @@ from typing import Any
 
 from tests.ui.fakes import FakeSource, make_snapshot
 from tui.app import TwtopApp
+from tui.messages import SnapshotReady
+from twtop.advisor import advise
 
 
 def _app() -> TwtopApp:
@@ -15,10 +17,14 @@ def _app() -> TwtopApp:
 
 async def _feed(pilot: Any) -> None:
     app = pilot.app
+    await pilot.pause()  # the main screen's panes are mounted
     for n in range(1, 12):
-        app.query_one("StateCounts").record(make_snapshot(n))
-    app.show(make_snapshot(12))
+        app.main.record(make_snapshot(n))
+    snap = make_snapshot(12)
+    app.post_message(SnapshotReady(snap, tuple(advise(snap, "en"))))
+    await app.workers.wait_for_complete()
     await pilot.pause()
+    await pilot.pause(0.3)  # the footer's keys settle after the bindings do
 
 
 def test_main_80x24(snap_compare: Any) -> None:

@@ -1,0 +1,48 @@
+"""The findings view: every finding of the snapshot on display, scrollable."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from twtop.advisor import Finding
+from widgets.findings import FindingsView
+from widgets.header import StatusHeader
+from widgets.status import StatusBar
+
+if TYPE_CHECKING:
+    from tui.app import TwtopApp
+
+
+class FindingsScreen(Screen[None]):
+    """Severity, evidence, why and the specific action of each finding; "all clear" if none."""
+
+    BINDINGS = [Binding("escape,f", "app.pop_screen", "Back", id="back")]
+    """Esc (or f again) goes back."""
+
+    def __init__(self, findings: tuple[Finding, ...]) -> None:
+        super().__init__()
+        self.findings = findings
+
+    @property
+    def twtop(self) -> TwtopApp:
+        """The app, typed."""
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader()
+        with VerticalScroll(id="findings-scroll"):
+            yield FindingsView()
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Draw the list; focus the scroller so the arrows and PgUp/PgDn scroll it."""
+        self.twtop.init_chrome(self)
+        self.query_one(FindingsView).show(self.findings, self.twtop.lang)
+        self.query_one("#findings-scroll").focus()

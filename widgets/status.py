@@ -1,0 +1,59 @@
+"""The status line: PAUSED, stale data and poll errors, wrapped rather than cut at any width."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from twtop.text import duration as human_duration
+
+
+class StatusBar(Widget):
+    """Says what is wrong with the data on screen; hidden when nothing is.
+
+    It wraps instead of truncating, so a long error (a namespace name, a path) is read in full at
+    60 columns too; the header, which truncates, carries nothing that must be seen.
+    """
+
+    DEFAULT_CSS = """
+    StatusBar { height: auto; display: none; padding: 0 1; background: $warning-muted;
+                color: $text; text-style: bold; }
+    """
+
+    paused: reactive[bool] = reactive(False)
+    """The display is frozen (collection continues)."""
+    error: reactive[str | None] = reactive(None)
+    """The last poll's error, until a poll succeeds."""
+    age_s: reactive[float | None] = reactive(None)
+    """Seconds since the last good poll when that is longer than expected; else None."""
+
+    def _update_display(self) -> None:
+        show = self.paused or bool(self.error) or self.age_s is not None
+        if self.display != show:
+            self.display = show
+
+    def watch_paused(self) -> None:
+        """Show or hide."""
+        self._update_display()
+
+    def watch_error(self) -> None:
+        """Show or hide."""
+        self._update_display()
+
+    def watch_age_s(self) -> None:
+        """Show or hide."""
+        self._update_display()
+
+    def render(self) -> Text:
+        """PAUSED first (short, never pushed out), then age, then the error in full."""
+        t = Text()
+        if self.paused:
+            t.append("‖ PAUSED", style="reverse")
+            t.append(" (space resumes; collection continues)  ")
+        if self.age_s is not None:
+            t.append(f"data is {human_duration(self.age_s)} old  ")
+        if self.error:
+            t.append("poll failed: ", style="reverse")
+            t.append(self.error)
+        return t
