@@ -275,7 +275,8 @@ def outer(args: argparse.Namespace, name: str) -> int:
             ),
             (
                 "TUI RSS before / in drill-down / after Esc",
-                f"{ui['rss_before_mb']:.0f} / {ui['drill_rss_mb']:.0f} / {ui['after_esc_rss_mb']:.0f} MB",
+                f"{ui['rss_before_mb']:.0f} / {ui['drill_rss_mb']:.0f} / "
+                f"{ui['after_esc_rss_mb']:.0f} MB",
                 "",
             ),
             (
