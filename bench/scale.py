@@ -209,15 +209,18 @@ def outer(args: argparse.Namespace, name: str) -> int:
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     eng = json.loads(got.stdout)
+    print(f"engine: {got.stdout.strip()}", file=sys.stderr, flush=True)
     dn = subprocess.DEVNULL
     ns = ["ip", "netns", "exec", name]
     ss = _median(lambda: subprocess.run([*ns, "ss", "-tan"], stdout=dn, check=True), args.runs)
+    print(f"ss -tan: {ss:.3f} s", file=sys.stderr, flush=True)
     once = [twtop, "--netns", name, "--once", "--json"]
     env = {**os.environ, "TWTOP_CONFIG": "/nonexistent"}
     once_t = _median(lambda: subprocess.run(once, stdout=dn, env=env, check=True), args.runs)
     once0 = _median(
         lambda: subprocess.run([*once, "--sample", "0"], stdout=dn, env=env, check=True), args.runs
     )
+    print(f"--once --json: {once_t:.3f} s, --sample 0: {once0:.3f} s", file=sys.stderr, flush=True)
     ui = tui(twtop, name, args.seconds, args.warmup) if args.seconds > 0 else {}
     print(f"population: {eng['total']} sockets {eng['states']} in netns {name}")
     print(
@@ -310,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.netns:
         return outer(args, args.netns)
-    hold = args.settle + args.seconds + args.warmup + 300
+    hold = 880  # loadgen's limit is 900 s; the measurements stop the population when done
     with running(args.tw, args.estab, args.close_wait, hold, True, "twtop-scale") as name:
         time.sleep(args.settle)
         return outer(args, name)
