@@ -169,7 +169,7 @@ def tui(twtop: str, name: str, seconds: float, warmup: float) -> dict[str, Any]:
             if (
                 screen != before
                 and "Esc: back" in screen
-                and re.search(r"(TIME-WAIT|ESTAB)", screen)
+                and re.search(r"(TIME_WAIT|ESTABLISHED)", screen)
             ):
                 shown = time.monotonic() - t0
                 break
