@@ -106,3 +106,16 @@ def test_fresh_states_take_minisockets_out_of_tw_and_close_waits_out_of_curr_est
     # counters read a moment before the dump can be behind it: never negative
     out = fresh_states(small, {"sockstat_tw": 1, "CurrEstab": 0}, fw2_mini=3)
     assert out[TcpState.TIME_WAIT] == 0 and out[TcpState.ESTABLISHED] == 0
+
+
+def test_the_cli_takes_a_budget_in_percent_and_refuses_nonsense() -> None:
+    from twtop.cli import build_parser
+    from twtop.config import Settings
+    from twtop.errors import UsageError
+
+    assert build_parser().parse_args(["--cpu-budget", "5"]).cpu_budget == 5.0
+    assert Settings().cpu_budget == 10.0
+    assert Settings(cpu_budget=0.0).cpu_budget == 0.0  # no limit
+    for bad in (-1.0, 101.0, float("nan")):
+        with pytest.raises(UsageError, match="--cpu-budget"):
+            Settings(cpu_budget=bad)
