@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -266,12 +267,18 @@ def run_app(settings: dict[str, Any]) -> int:
     from twtop.collector import Collector
 
     collector = Collector(
-        netns=settings.get("netns"), filter=settings.get("filter"), group=settings["group"]
-    )
+        netns=settings.get("netns"), filter=settings.get("filter"), group=settings["group"],
+        cpu_budget=settings.get("cpu_budget"),
+    )  # fmt: skip
     app = TwtopApp(collector, settings)
+    # Our own loop: asyncio.run() would join the worker threads, so `q` would wait for a poll or a
+    # drill-down still reading the kernel (5 s at 200k sockets on a loaded machine, measured);
+    # the CLI ends the process right after (cli.py), threads and all.
+    loop = asyncio.new_event_loop()
     try:
         with TerminalGuard(app):  # SIGTERM/SIGHUP/SIGQUIT: terminal restored, exit 128+N
-            app.run(mouse=not settings.get("no_mouse"))
+            app.run(mouse=not settings.get("no_mouse"), loop=loop)
     finally:
         collector.close()
+        loop.close()  # does not wait for the worker threads either
     return app.return_code or 0

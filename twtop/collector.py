@@ -13,12 +13,14 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from twtop import bytecode as bc
 from twtop import keys, sysinfo, wire
 from twtop import netns as netns_mod
 from twtop.aggregate import Aggregator
+from twtop.budget import Budget, counts_only
 from twtop.build import CloseWaitAges, PollEnv, Rates, build_snapshot, poll_notes, socket_of
 from twtop.errors import UsageError
 from twtop.filter import Plan, compile_filter
@@ -30,6 +32,7 @@ from twtop.session import Session
 from twtop.states import BOUND_INACTIVE, MASK_ALL, TcpState
 
 if TYPE_CHECKING:
+    from twtop.build import Counts
     from twtop.tcpinfo import TcpInfo
 
 LISTEN = int(TcpState.LISTEN)
@@ -56,8 +59,11 @@ class Collector:
         group: str = "ip",
         process_refresh_s: float = 5.0,
         keep_sockets: bool = False,
+        cpu_budget: float | None = None,
     ) -> None:
         self.netns_spec = netns
+        self.budget = Budget(cpu_budget / 100) if cpu_budget else None  # percent of one core
+        self._detail: Counts | None = None  # the last full poll's counts
         self.netns_path = netns_mod.resolve(netns) if netns else None
         self.plan = compile_filter(filter)
         self.set_group(group)
@@ -77,12 +83,14 @@ class Collector:
     def set_filter(self, expr: str | None) -> None:
         """Replace the filter (raises FilterError and keeps the old one when it does not parse)."""
         self.plan = compile_filter(expr)
+        self._detail = None  # counted under the old filter
 
     def set_group(self, group: str) -> None:
         """Choose how peers are grouped: ip, ipport, lport or process."""
         if group not in GROUPS:
             raise UsageError(f"--group must be one of {', '.join(GROUPS)}, not '{group}'")
         self.group = group
+        self._detail = None
 
     def close(self) -> None:
         """Close the netlink socket."""
@@ -105,6 +113,7 @@ class Collector:
             self.rates.reset()
             self.close_wait_ages.reset()
             self.port_tracker.reset()
+            self._detail = None
         return listeners
 
     # -- polling ---------------------------------------------------------------------------------
@@ -114,7 +123,7 @@ class Collector:
             return self._poll()
 
     def _poll(self) -> Snapshot:
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.thread_time()
         now = time.time()
         self.session.reset_stats()
         with netns_mod.entered(self.netns_path):
@@ -127,11 +136,15 @@ class Collector:
         agg = Aggregator(self.group, self.plan, listeners, self.procs.pid_of(), young_ms)
         if self.keep_sockets:
             agg.sockets = []
-        self._walk(agg, listeners)
-        counts = agg.finish()
-        # Name the owners of new unowned sockets (procs.py: when, and how it stays bounded).
-        self.procs.after_poll(counts.unowned, counts.unowned_cw)
-        self.made_by.remember(agg.owned_cookies, agg.owned_pids, self.procs.owner)
+        budget, last = self.budget, self._detail
+        if budget is None or last is None or budget.wants_detail(self.plan, agg, counters):
+            self._walk(agg, listeners)
+            counts = self._detail = agg.finish()
+            # Name the owners of new unowned sockets (procs.py: when, and how it stays bounded).
+            self.procs.after_poll(counts.unowned, counts.unowned_cw)
+            self.made_by.remember(agg.owned_cookies, agg.owned_pids, self.procs.owner)
+        else:  # counts only (budget.py): the small states and the kernel's counters
+            counts = counts_only(self.session.rows, agg, listeners, counters, last)
         addr = AddrCache()
         bound = self._bound(listeners, addr)  # a dump too: before its stats and time are read
         env = PollEnv(
@@ -154,7 +167,13 @@ class Collector:
             bound=bound,
             bound_only_known=self._bound_only,
         )
-        return build_snapshot(counts, env, self.rates, self.close_wait_ages, self.port_tracker)
+        snap = build_snapshot(counts, env, self.rates, self.close_wait_ages, self.port_tracker)
+        if budget is None:
+            return snap
+        fresh = counts is self._detail
+        budget.spent(time.thread_time() - cpu0, fresh)
+        age = 0.0 if fresh else budget.detail_age()
+        return replace(snap, cpu_budget=budget.fraction * 100, detail_age_s=age)
 
     def _bound(self, listeners: Listeners, addr: AddrCache) -> tuple[Bound, ...]:
         """Sockets holding a port by bind(), whatever the filter: every listener, and the
@@ -262,13 +281,15 @@ class Collector:
         self.session.reset_stats()
         listeners = self._listeners()
         rows: list[wire.Row] = []
-        if mask & MASK_ALL:
-            for chunk in self.session.rows(mask & MASK_ALL, prog):
-                rows += chunk
-        if plan.node is not None:
-            rows = [r for r in rows if keys.python_accepts(plan.node, r)]
-        if keep is not None:
-            rows = list(filter(keep, rows))
+        # With a limit only the most urgent ``limit`` rows survive each dump chunk: memory is
+        # one chunk plus 2 * limit rows, whatever the group's size (issue 10: a 815k drill-down).
+        bound = None if limit is None else max(2 * limit, 1024)
+        for chunk in self.session.rows(mask & MASK_ALL, prog) if mask & MASK_ALL else ():
+            if plan.node is not None:
+                chunk = [r for r in chunk if keys.python_accepts(plan.node, r)]
+            rows += chunk if keep is None else filter(keep, chunk)
+            if bound is not None and len(rows) > bound:
+                rows = heapq.nsmallest(limit or 0, rows, key=keys.row_urgency)
         if limit is not None and len(rows) > limit:
             rows = heapq.nsmallest(limit, rows, key=keys.row_urgency)
         else:

@@ -1,8 +1,8 @@
 """Settings: the config file < the environment < command-line flags, validated once.
 
 File: ``$TWTOP_CONFIG``, else ``$XDG_CONFIG_HOME/twtop/config.toml``. Keys: interval, netns,
-filter, group, lang, top, no_mouse, state_dir. Environment: TWTOP_INTERVAL, TWTOP_NETNS,
-TWTOP_FILTER, TWTOP_GROUP, TWTOP_LANG, TWTOP_TOP, TWTOP_STATE_DIR.
+filter, group, lang, top, no_mouse, state_dir, cpu_budget. Environment: TWTOP_INTERVAL,
+TWTOP_NETNS, TWTOP_FILTER, TWTOP_GROUP, TWTOP_LANG, TWTOP_TOP, TWTOP_STATE_DIR, TWTOP_CPU_BUDGET.
 
 The file is input like any other: only a regular file up to ``MAX_CONFIG_BYTES`` is read, opened
 non-blocking (a FIFO cannot hang twtop, ``/dev/zero`` is not read forever); undecodable UTF-8,
@@ -33,6 +33,7 @@ KEYS: dict[str, type] = {
     "top": int,
     "no_mouse": bool,
     "state_dir": str,
+    "cpu_budget": float,
 }
 #: A config file larger than this is refused (a real one is a few hundred bytes).
 MAX_CONFIG_BYTES = 1 << 20
@@ -53,10 +54,13 @@ class Settings:
     top: int = 10
     no_mouse: bool = False
     state_dir: str | None = None
+    cpu_budget: float = 10.0  # % of one core for the TUI's collector (budget.py); 0: no limit
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.interval) and 0.1 <= self.interval <= 3600):
             raise UsageError("--interval must be between 0.1 and 3600 seconds")
+        if not (math.isfinite(self.cpu_budget) and 0 <= self.cpu_budget <= 100):
+            raise UsageError("--cpu-budget must be between 0 and 100 (percent of one core)")
         if self.top < 1:
             raise UsageError("--top must be at least 1")
         if self.group not in GROUPS:

@@ -398,6 +398,8 @@ class Snapshot:
     close_wait_oldest_s: float | None = None  # since twtop first saw it (by socket cookie)
     close_wait_aged: int | None = 0  # seen for CLOSE_WAIT_AGED_S or longer (None: not known)
     close_wait_unread: int = 0  # CLOSE_WAITs with unread bytes in the receive queue
+    cpu_budget: float | None = None  # percent of one core the collector may use (None: no limit)
+    detail_age_s: float = 0.0  # age of peers/processes/ports (budget.py); state counts are fresh
 
     @property
     def total(self) -> int:
@@ -449,4 +451,6 @@ class Snapshot:
             },
             "notes": list(self.notes),
             "malformed": self.malformed,
+            "cpu_budget_pct": self.cpu_budget,
+            "detail_age_s": round(self.detail_age_s, 1),
         }

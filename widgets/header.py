@@ -38,7 +38,11 @@ class StatusHeader(Widget):
                 where += f" netns:{snap.netns}"
             t.append(where, style="bold")
             t.append(f"  {count(snap.total)} sockets")
+            if snap.detail_age_s >= 1:  # budget.py: counts are fresh, the per-peer detail is not
+                t.append(f" (detail {snap.detail_age_s:.0f}s old)", style="bold")
             t.append(f"  every {self.interval:g}s")
+            if snap.cpu_budget:
+                t.append(f" cpu≤{snap.cpu_budget:g}%")
             t.append(f"  {time.strftime('%H:%M:%S', time.localtime(snap.taken_at))}")
             t.append(f"  {snap.collect_ms:.0f}ms")
             if snap.filter:

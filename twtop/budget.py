@@ -1,0 +1,136 @@
+"""The CPU budget: counts every poll, the expensive detail as often as the budget allows.
+
+A full poll walks every socket: at ~1M TIME_WAITs that is most of a core. The collector keeps
+the count of every state fresh each interval from cheap sources, and refreshes the detail (the
+per-peer, per-process and per-port aggregation) when the budget has room for it:
+
+- the small states (everything but LISTEN, ESTABLISHED and TIME_WAIT) by a state-filtered dump;
+  the kernel sends only those sockets;
+- TIME_WAIT = /proc/net/sockstat ``tw`` minus the FIN_WAIT2 minisockets of that dump: ``tw``
+  counts every minisocket, orphaned FIN_WAIT2 included (kernel-facts 7); a minisocket is the
+  FIN_WAIT2 row with the TIME_WAIT timer (3), a full FIN_WAIT2 socket never has it;
+- ESTABLISHED = /proc/net/snmp ``CurrEstab`` minus the CLOSE_WAITs of that dump: the kernel's
+  ``tcp_set_state`` counts a socket from ESTABLISHED until it leaves ESTABLISHED or CLOSE_WAIT
+  (measured on 6.18 by tests/kernel/test_budget.py, IPv4 and IPv6 alike).
+
+The schedule is a token bucket in CPU seconds: credit accrues at ``fraction`` per wall second
+(banked up to one detail's cost), every poll spends what it cost, and a detail poll runs when the
+credit covers the last measured detail cost. So cost/period <= budget over time, counts included.
+If the counts alone exceed the budget, the detail still runs at least every MAX_DETAIL_AGE_S.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from twtop import wire
+from twtop.aggregate import Aggregator
+from twtop.build import Counts
+from twtop.filter import Plan
+from twtop.keys import Listeners
+from twtop.states import MASK_ALL, TcpState, Timer
+
+DEFAULT_CPU_BUDGET_PCT = 10.0
+#: The detail is never older than this, whatever the counts cost.
+MAX_DETAIL_AGE_S = 120.0
+TW = int(TcpState.TIME_WAIT)
+EST = int(TcpState.ESTABLISHED)
+CW = int(TcpState.CLOSE_WAIT)
+FW2 = int(TcpState.FIN_WAIT2)
+#: What the counts-only poll dumps: every state but the big ones (LISTEN has its own dump).
+SMALL_MASK = MASK_ALL & ~((1 << TW) | (1 << EST) | (1 << TcpState.LISTEN))
+
+
+class Budget:
+    """When the next detail poll may run, so the collector stays within ``fraction`` of a core."""
+
+    def __init__(self, fraction: float, clock: Callable[[], float] = time.monotonic) -> None:
+        if not 0 < fraction <= 1:
+            raise ValueError(f"budget fraction must be in (0, 1], not {fraction}")
+        self.fraction = fraction
+        self.clock = clock
+        self.credit = 0.0  # CPU seconds the collector may still spend
+        self.detail_cost: float | None = None  # CPU seconds of the last detail poll
+        self.detail_at: float | None = None  # when it ran
+        self._at: float | None = None
+
+    def _accrue(self) -> float:
+        now = self.clock()
+        if self._at is not None:
+            self.credit += (now - self._at) * self.fraction
+        self._at = now
+        if self.detail_cost is not None:
+            self.credit = min(self.credit, self.detail_cost)
+        return now
+
+    def wants_detail(self, plan: Plan, agg: Aggregator, counters: dict[str, int]) -> bool:
+        """Whether this poll must be a full one: always under a filter or when sockets are kept
+        (the counters are not filtered), or without the counters, else when the budget allows."""
+        return (
+            plan.node is not None
+            or bool(plan.bytecode)
+            or plan.mask & MASK_ALL != MASK_ALL
+            or agg.sockets is not None
+            or "sockstat_tw" not in counters
+            or "CurrEstab" not in counters
+            or self.detail_due()
+        )
+
+    def detail_due(self) -> bool:
+        """True when the next poll should be a full one."""
+        now = self._accrue()
+        if self.detail_cost is None or self.detail_at is None:
+            return True
+        return self.credit >= self.detail_cost or now - self.detail_at >= MAX_DETAIL_AGE_S
+
+    def spent(self, cpu_s: float, detail: bool) -> None:
+        """Account one poll's CPU time (``detail``: it was a full poll)."""
+        now = self._accrue()
+        if detail and self.detail_cost is None:
+            self.credit += cpu_s  # the first picture is on the house: starting asked for it
+        self.credit -= cpu_s
+        if detail:
+            self.detail_cost = cpu_s
+            self.detail_at = now
+
+    def detail_age(self) -> float:
+        """Seconds since the last detail poll (0 before any)."""
+        return 0.0 if self.detail_at is None else max(0.0, self.clock() - self.detail_at)
+
+
+def minisockets(rows: Iterable[wire.Row]) -> int:
+    """FIN_WAIT2 minisockets among ``rows`` (state FIN_WAIT2 with the TIME_WAIT timer)."""
+    return sum(1 for r in rows if r[wire.R_STATE] == FW2 and r[wire.R_TIMER] == Timer.TIMEWAIT)
+
+
+def fresh_states(small: Counter[int], counters: dict[str, int], fw2_mini: int) -> Counter[int]:
+    """Every state's count from the small states' dump and the kernel's counters."""
+    out = Counter(small)
+    out[TW] = max(0, counters["sockstat_tw"] - fw2_mini)
+    out[EST] = max(0, counters["CurrEstab"] - small.get(CW, 0))
+    return out
+
+
+def counts_only(
+    dump: Callable[[int], Iterable[list[wire.Row]]],
+    agg: Aggregator,
+    listeners: Listeners,
+    counters: dict[str, int],
+    detail: Counts,
+) -> Counts:
+    """The Counts of a counts-only poll: fresh state totals and CLOSE_WAIT cookies (their ages)
+    from a dump of the small states (``dump(mask)``) and the counters, everything per peer,
+    process and port from the last detail poll."""
+    agg.add_rows([r for _f, r in listeners.rows], all_inbound=True)
+    rows = [r for chunk in dump(SMALL_MASK) for r in chunk]
+    agg.add_rows(rows)
+    small = agg.finish()
+    return replace(
+        detail,
+        states=fresh_states(small.states, counters, minisockets(rows)),
+        cw_cookies=small.cw_cookies,
+        cw_unread=small.cw_unread,
+    )
