@@ -173,6 +173,7 @@ def test_top_cuts_every_list(pop: Population) -> None:
     assert f"TOP PEERS by remote IP (2 of {total})" in table
 
 
+@pytest.mark.kernel  # a real poll of the current namespace
 def test_interval_bounds() -> None:
     for ok in ("0.1", "3600"):
         out = run("--once", "--filter", "sport = 1", "--interval", ok)
@@ -195,6 +196,7 @@ def test_report_when_stdout_is_not_a_terminal(pop: Population) -> None:
     assert "\x1b" not in out.stdout
 
 
+@pytest.mark.kernel  # a real poll of the current namespace
 def test_closed_pipe_exits_quietly() -> None:
     """``twtop --once | head -1``: the reader is gone before twtop writes -> exit 0, no message."""
     r, w = os.pipe()
@@ -355,6 +357,7 @@ def _tmux_mouse_flags(*args: str) -> str:
         subprocess.run([*server, "kill-server"], check=False, capture_output=True)
 
 
+@pytest.mark.kernel  # a real poll of the current namespace
 def test_no_mouse_leaves_mouse_reporting_off() -> None:
     """In a terminal (tmux), the TUI turns mouse reporting on; with --no-mouse it never does."""
     assert "1" in _tmux_mouse_flags()

@@ -202,3 +202,32 @@ def test_filtered_sockets_come_filtered_from_the_kernel(
     # The listeners (2) may be asked for separately to tell inbound from outbound.
     assert port_msgs <= len(by_port) + 2, port_msgs
     assert state_msgs <= len(by_state) + 2, state_msgs
+
+
+def test_peer_sockets_honour_the_active_filter(pop: Population) -> None:
+    """Drilling into a peer lists that peer's sockets under the active filter (kernel bytecode
+    and state mask), not all of the peer's sockets: title count and list agree."""
+    peer = "127.77.0.9"
+    a = pop.listener("127.0.0.1", 0)
+    b = pop.listener("127.0.0.1", 0)
+    for lst in (a, b):
+        for _ in range(2):
+            c = pop.connect(lst, src=peer)
+            s, _ = lst.accept()
+            pop.keep += [c, s]
+    _cw = pop.connect(a, src=peer)
+    cw, _ = a.accept()
+    _cw.close()
+    pop.keep.append(cw)
+    time.sleep(0.05)
+    pa = a.getsockname()[1]
+    with Collector(filter=f"sport = {pa}") as c:
+        (row,) = [r for r in c.poll().peers if r.peer == peer]
+        socks = c.peer_sockets(row)
+        assert row.total == len(socks) == 3  # 2 ESTABLISHED + 1 CLOSE_WAIT on a's port, not b's
+        assert {s.lport for s in socks} == {pa} and {s.remote for s in socks} == {peer}
+        c.set_filter(f"sport = {pa} and state established")
+        (row,) = [r for r in c.poll().peers if r.peer == peer]
+        socks = c.peer_sockets(row)
+        assert row.total == len(socks) == 2
+        assert {s.state for s in socks} == {TcpState.ESTABLISHED}

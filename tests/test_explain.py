@@ -4,6 +4,7 @@ the knowledge tables checked for both languages and against the myths of kernel-
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import socket
 import string
@@ -198,7 +199,8 @@ def test_close_wait_leak_fires_with_owner(netns: TestNetns, pop: Population) -> 
         lst = pop.listener("127.0.0.1", 8080)
         pop.close_wait(lst, 60)
     f = next(f for f in advise(take_snapshot(netns=netns.name)) if f.id == "close_wait_leak")
-    assert f.severity == "warning" and "60 CLOSE_WAIT" in f.evidence and "python" in f.title
+    assert f.severity == "warning" and "60 CLOSE_WAIT" in f.evidence
+    assert f"[{os.getpid()}]" in f.title  # this process, by its service name (pytest) and PID
 
 
 def test_tw_buckets_overflow_fires(netns: TestNetns, pop: Population) -> None:

@@ -6,16 +6,16 @@ CLOSE_WAIT with unread data. Every expected sentence follows from shared/kernel-
 from __future__ import annotations
 
 import errno
+import os
 import re
 import socket
 import time
 from dataclasses import replace
 
-from twtop.tcpinfo import TcpInfo
-
 from tests.helpers import Population, TestNetns
 from twtop.collector import Collector
 from twtop.explain import explain_socket
+from twtop.identity import IdentityCache
 from twtop.model import Socket
 from twtop.tcpinfo import TcpInfo
 
@@ -142,7 +142,10 @@ def test_connections_never_accepted(netns: TestNetns, pop: Population) -> None:
     assert est.inode == cw.inode == 0 and est.owner is None
     e = explain_socket(est, snap)
     assert e.owner.startswith("Not yet accepted: it waits in the accept queue of the listener")
-    assert "127.0.0.1:8080 (python" in e.owner  # the listener and its process, from the snapshot
+    # the listener and its process (service name and PID), from the snapshot
+    me = IdentityCache().get(os.getpid())
+    assert me is not None
+    assert f"127.0.0.1:8080 ({me.service}[{os.getpid()}])" in e.owner
     assert "has not called accept() yet" in e.owner and "Not an orphan" in e.owner
     w = explain_socket(cw, snap)
     assert w.owner.startswith("Not yet accepted") and "stopped calling accept()" in w.owner

@@ -9,12 +9,12 @@ import subprocess
 import threading
 import time
 
-import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import Population, TestNetns
 from tests.promtools import exporter, promtool, scrape, twtop_bin
 from tests.test_prom import samples
+from twtop.identity import IdentityCache
 
 
 def value(text: str, name: str, **labels: str) -> float | None:
@@ -52,7 +52,9 @@ def test_scrape_of_a_namespace(netns: TestNetns, pop: Population) -> None:
     assert value(text, "twtop_tcp_sockets", state="close_wait") == 3
     assert value(text, "twtop_tcp_sockets", state="last_ack") == 0
     # pytest made the CLOSE_WAITs; the exporter (another process) attributes them to it
-    assert value(text, "twtop_close_wait_sockets", process=psutil.Process().name()) == 3
+    me = IdentityCache().get(os.getpid())  # by service name (pytest, not python3)
+    assert me is not None
+    assert value(text, "twtop_close_wait_sockets", process=me.service) == 3
     # three SO_REUSEPORT listeners on one port: one series, queues and limits summed
     assert value(text, "twtop_listen_queue", local="127.0.0.1", port="9000") == 2
     assert value(text, "twtop_listen_backlog", local="127.0.0.1", port="9000") == 48

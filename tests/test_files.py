@@ -90,6 +90,7 @@ def test_state_dir_others_can_write_is_refused(tmp_path: Path) -> None:
     assert os.listdir(shared) == []
 
 
+@pytest.mark.root
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to chown a directory to another user")
 def test_state_dir_of_another_user_is_refused(tmp_path: Path) -> None:
     theirs = private(tmp_path, "theirs")
@@ -151,7 +152,7 @@ async def test_tui_export_and_screenshot_skip_planted_symlinks(
     messages: list[str] = []
     app.notify = lambda message, **kw: messages.append(str(message))  # type: ignore[method-assign]
     async with app.run_test() as pilot:
-        app.show(snap)
+        app.main.show(snap, ())
         await pilot.press("e")
         await pilot.press("ctrl+s")
         await pilot.pause()

@@ -142,8 +142,10 @@ async def test_tui_filter_error_echoes_markup_as_text() -> None:
 
     app = TwtopApp(FakeSource(), {"interval": 1.0, "lang": "en"}, poll=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.show(make_snapshot(1))
-        assert app.apply_filter("sport = [/x]") is False  # MarkupError before
+        app.main.show(make_snapshot(1), ())
+        await pilot.press("slash")
+        app.main.query_one("#filter").value = "sport = [/x]"  # type: ignore[attr-defined]
+        await pilot.press("enter")  # MarkupError before
         await pilot.pause()
-        shown = str(app.query_one("#filter-error").render())
+        shown = str(app.main.query_one("#filter-error").render())
         assert "[/x]" in shown

@@ -198,13 +198,15 @@ class TwtopApp(App[int]):
     def apply_filter(self, expr: str) -> FilterError | None:
         """Apply a filter (empty: none); on error return it and keep the last good filter."""
         try:
-            compile_filter(expr)
+            plan = compile_filter(expr)
         except FilterError as exc:
             return exc
         text = expr.strip() or None
         self.source.set_filter(text)
         self.filter_text = text
         self.notify(f"filter: {text}" if text else "filter cleared", markup=False)
+        for note in plan.notes:  # how an and/or mix was read
+            self.notify(note, severity="warning", markup=False)
         self.refresh_now()
         return None
 

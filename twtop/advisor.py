@@ -192,11 +192,15 @@ def close_wait_leak(snap: Snapshot, ctx: Context) -> Finding | None:
         return None
     critical = cw >= CLOSE_WAIT_CRIT or (aged or 0) >= CLOSE_WAIT_WARN
     top = next((p for p in snap.processes if p.states.get(S.CLOSE_WAIT)), None)
-    owner = f"{top.name}[{top.pid}]" if top else owner_reason(ctx)
+    if top:
+        owner = f"{top.name}[{top.pid}]"
+        ownership = _word(ctx, "owned_by", owned=top.states[S.CLOSE_WAIT], owner=owner)
+    else:  # a noun phrase with the reason, never "?" nor "0 owned by <reason>"
+        ownership = owner_reason(ctx)
+        owner = _word(ctx, "unknown_holder", reason=ownership)
     return _make(
         "close_wait_leak", Severity.CRITICAL if critical else Severity.WARNING, ctx,
-        owner_part=f" ({owner})" if top else "", count=cw,
-        owned=top.states[S.CLOSE_WAIT] if top else 0, owner=owner,
+        owner_part=f" ({owner})" if top else "", count=cw, ownership=ownership, owner=owner,
         aged=_word(ctx, "unknown") if aged is None else aged, aged_s=f"{CLOSE_WAIT_AGED_S:.0f}",
         unread=snap.close_wait_unread,
     )  # fmt: skip

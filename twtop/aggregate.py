@@ -14,6 +14,7 @@ from __future__ import annotations
 import operator
 import struct
 import sys
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from itertools import compress, repeat
@@ -21,8 +22,8 @@ from typing import Any
 
 from twtop import wire
 from twtop.build import CHURN_WINDOW_S, Counts
-from twtop.filter import Plan, evaluate
-from twtop.keys import AF_INET, AF_INET6, Listeners, TupleKey, canonical_addr
+from twtop.filter import Plan
+from twtop.keys import AF_INET, AF_INET6, Listeners, TupleKey, canonical_addr, python_accepts
 from twtop.model import NO_OWNER, TIME_WAIT_S, PeerKey
 from twtop.ports import DEFAULT_REUSE_DELAY_MS, TIME_WAIT_MS
 from twtop.states import TcpState
@@ -38,8 +39,6 @@ _H_SPORT, _H_DPORT = wire.OFF_SPORT // 2, wire.OFF_DPORT // 2
 #: dport + the IPv4 source word: what a "one client address, one service" buffer shares.
 _HEAD = slice(wire.OFF_DPORT, wire.OFF_SRC + 4)
 _PAD_V4 = bytes(wire.ADDR_LEN - 4)
-#: The IPv4 source word of a message.
-_SRC_V4 = slice(wire.OFF_SRC, wire.OFF_SRC + 4)
 
 Cookies = Callable[[list[bool]], Iterable[int]]
 
@@ -67,6 +66,8 @@ class Aggregator:
         self.tuples_young: Counter[tuple[Any, ...]] = Counter()  # the same, younger than delay
         # local ports of outbound sockets by source: (family, tag, src) -> raw ports
         self.src_ports: defaultdict[tuple[Any, ...], set[int]] = defaultdict(set)
+        # the same from buffers with one source: the raw u16 ports, appended as bytes (C speed)
+        self.src_port_bytes: defaultdict[tuple[Any, ...], bytearray] = defaultdict(bytearray)
         self.tw_keys: defaultdict[tuple[str, bool], Counter[tuple[Any, ...]]] = defaultdict(Counter)
         self.tw_recent: defaultdict[str, Counter[tuple[Any, ...]]] = defaultdict(Counter)
         self.tw_young: defaultdict[str, Counter[tuple[Any, ...]]] = defaultdict(Counter)
@@ -86,18 +87,9 @@ class Aggregator:
     # -- the generic path: full rows ----------------------------------------------------------
     def add_rows(self, rows: list[wire.Row], all_inbound: bool = False) -> None:
         """Aggregate decoded rows (any state, either family); listeners pass ``all_inbound``."""
-        plan = self.plan
-        if plan.node is not None:
-            node = plan.node
-            port = wire.port
-            rows = [
-                r
-                for r in rows
-                if evaluate(
-                    node, r[wire.R_FAMILY], r[wire.R_STATE], r[wire.R_SRC], port(r[wire.R_SPORT]),
-                    r[wire.R_DST], port(r[wire.R_DPORT]),
-                )
-            ]  # fmt: skip
+        node = self.plan.node
+        if node is not None:
+            rows = [r for r in rows if python_accepts(node, r)]
         if not rows:
             return
         if self.sockets is not None:
@@ -198,9 +190,12 @@ class Aggregator:
             zip(fam, repeat(tag, n), states, inbound, srcs, dsts, pa, pb, pids, strict=False)
         )
         if not all_inbound:  # the ports each source address holds, for the bind() view
-            held = set(compress(zip(fam, srcs, sports, strict=False), outbound))
-            for f, src, sport in held:
-                self.src_ports[(f, tag, src)].add(sport)
+            if fam.count(fam[0]) == n and srcs.count(srcs[0]) == n:  # one source: no pairs
+                self.src_ports[(fam[0], tag, srcs[0])].update(compress(sports, outbound))
+            else:
+                pairs = zip(fam, srcs, sports, strict=False)
+                for f, src, sport in set(compress(pairs, outbound)):
+                    self.src_ports[(f, tag, src)].add(sport)
         is_cw = list(map(CLOSE_WAIT.__eq__, states))
         if any(is_cw):
             counts.cw_cookies.extend(cookies(is_cw))
@@ -208,14 +203,21 @@ class Aggregator:
             counts.cw_unread += sum(1 for q in compress(rqueues, is_cw) if q > 1)
         is_tw = list(map(TW.__eq__, states))
         if any(is_tw):
-            thr = self.threshold_ms
-            counts.recent_tw += sum(map(thr.__lt__, compress(expires, is_tw)))
-            out_tw = list(compress(is_tw, outbound))
-            tkeys = compress(zip(fam, repeat(tag, n), srcs, dsts, pa, strict=False), outbound)
-            tw_keys = list(compress(tkeys, out_tw))
-            exp = list(compress(compress(expires, outbound), out_tw))
-            self.tuples_recent.update(compress(tw_keys, map(thr.__lt__, exp)))
-            self.tuples_young.update(compress(tw_keys, map(self.young_ms.__lt__, exp)))
+            tkeys = zip(fam, repeat(tag, n), srcs, dsts, pa, strict=False)
+            self._add_tw_columns(is_tw, outbound, tkeys, expires)
+
+    def _add_tw_columns(
+        self, is_tw: list[bool], outbound: list[bool], tkeys: Iterable[tuple[Any, ...]],
+        expires: Sequence[int],
+    ) -> None:  # fmt: skip
+        """The TIME_WAITs among full rows/columns: churn window and reuse age per port tuple."""
+        thr = self.threshold_ms
+        self.counts.recent_tw += sum(map(thr.__lt__, compress(expires, is_tw)))
+        out_tw = list(compress(is_tw, outbound))
+        tw_keys = list(compress(compress(tkeys, outbound), out_tw))
+        exp = list(compress(compress(expires, outbound), out_tw))
+        self.tuples_recent.update(compress(tw_keys, map(thr.__lt__, exp)))
+        self.tuples_young.update(compress(tw_keys, map(self.young_ms.__lt__, exp)))
 
     def _note_unowned(self, states: Sequence[int], inodes: Sequence[int], pids: list[Any]) -> None:
         """Remember the inodes of sockets no known process holds (CLOSE_WAITs apart)."""
@@ -276,14 +278,14 @@ class Aggregator:
         young = self.young_ms.__lt__
         mv = memoryview(buf).cast("I")
         exp = mv[_W_EXPIRES :: length // 4].tolist()
-        if not inbound:
-            self._tw_src_ports(buf, length, fams, select)
         if select is not None:
             exp = list(compress(exp, select))
         elif layout == "v4" and not inbound and _same_bytes(buf, length, n, _HEAD):
             # Every message has the same dport and source address (the usual case: one client
             # address talking to one service port): count destination addresses as ints.
             head = bytes(buf[_HEAD])
+            sports = memoryview(buf).cast("H")[_H_SPORT :: length // 2]
+            self.src_port_bytes[(AF_INET, "v4", mv[_W_SRC])] += sports.tobytes()
             dsts = mv[_W_DST :: length // 4].tolist()
             self.tw_dsts[head].update(dsts)
             recent_dsts = list(compress(dsts, map(thr, exp)))
@@ -291,6 +293,8 @@ class Aggregator:
             self.tw_dsts_young[head].update(compress(dsts, map(young, exp)))
             counts.recent_tw += len(recent_dsts)
             return
+        if not inbound:
+            self._tw_src_ports(buf, length, select)
         keys = list(_tw_struct(layout, inbound, length).iter_unpack(buf))
         if select is not None:
             keys = list(compress(keys, select))
@@ -301,17 +305,10 @@ class Aggregator:
             self.tw_recent[layout].update(recent)
             self.tw_young[layout].update(compress(keys, map(young, exp)))
 
-    def _tw_src_ports(
-        self, buf: bytes, length: int, fams: bytes, select: list[bool] | None
-    ) -> None:
-        """The local ports of outbound TIME_WAITs by source address (the bind() view): a set
-        update of strided slices when the buffer has one IPv4 source, pairs otherwise."""
+    def _tw_src_ports(self, buf: bytes, length: int, select: list[bool] | None) -> None:
+        """The local ports of outbound TIME_WAITs by source address (the bind() view), for
+        buffers of several sources (one source takes the byte path in ``add_tw``)."""
         sports = memoryview(buf).cast("H")[_H_SPORT :: length // 2].tolist()
-        n = len(sports)
-        if select is None and fams.count(AF_INET) == n and _same_bytes(buf, length, n, _SRC_V4):
-            word = memoryview(buf).cast("I")[_W_SRC]
-            self.src_ports[(AF_INET, "v4", word)].update(sports)
-            return
         srcs = [t[0] for t in _src_struct(length).iter_unpack(buf)]
         pairs = zip(buf[wire.OFF_FAMILY :: length], srcs, sports, strict=True)
         for f, src, sport in set(pairs if select is None else compress(pairs, select)):
@@ -330,6 +327,7 @@ class Aggregator:
         self.tw_dsts_recent.clear()
         self.tw_dsts_young.clear()
         self.src_ports.clear()
+        self.src_port_bytes.clear()
         return self.counts
 
     def _canon(self, family: int, tag: str, addr: Any) -> tuple[int, bytes]:
@@ -379,7 +377,10 @@ class Aggregator:
             counts.tuples_young[self._tuple_key(fam, tag, src, dst, wire.port(pa))] += c
         for (fam, tag, src), raw_ports in self.src_ports.items():
             held = counts.src_ports.setdefault(self._canon(fam, tag, src), set())
-            held.update(map(wire.port, raw_ports))
+            held.update(_ports_of(array("H", raw_ports)))
+        for (fam, tag, src), raw in self.src_port_bytes.items():
+            held = counts.src_ports.setdefault(self._canon(fam, tag, src), set())
+            held.update(_ports_of(array("H", raw)))
 
     def _fold_time_waits(self) -> None:
         for (layout, inbound), per_key in self.tw_keys.items():
@@ -486,6 +487,13 @@ def _src_struct(length: int) -> struct.Struct:
             wire.layout([(wire.OFF_SRC, f"{wire.ADDR_LEN}s")], length)
         )
     return s
+
+
+def _ports_of(raw: array[int]) -> array[int]:
+    """Port numbers of raw ports (big-endian wire bytes read native), byte-swapped at C speed."""
+    if sys.byteorder == "little":
+        raw.byteswap()
+    return raw
 
 
 def _same_bytes(buf: bytes, length: int, n: int, span: slice) -> bool:

@@ -151,6 +151,21 @@ class CloseWaitAges:
         return max(ages, default=None), sum(1 for a in ages if a >= CLOSE_WAIT_AGED_S)
 
 
+def socket_of(
+    family: int, r: wire.Row, addr: Callable[[bytes, int], str], inbound: bool | None,
+    owner: Owner | None, made_by: Owner | None,
+) -> Socket:  # fmt: skip
+    """A Socket from a decoded row."""
+    return Socket(
+        family=family, state=fold_state(r[wire.R_STATE]), local=addr(r[wire.R_SRC], family),
+        lport=wire.port(r[wire.R_SPORT]), remote=addr(r[wire.R_DST], family),
+        rport=wire.port(r[wire.R_DPORT]), timer=r[wire.R_TIMER], expires_ms=r[wire.R_EXPIRES],
+        retrans=r[wire.R_RETRANS], rqueue=r[wire.R_RQUEUE], wqueue=r[wire.R_WQUEUE],
+        uid=r[wire.R_UID], inode=r[wire.R_INODE], cookie=r[wire.R_COOKIE], inbound=inbound,
+        owner=owner, made_by=made_by,
+    )  # fmt: skip
+
+
 def poll_notes(unreadable: int, root: bool, stats: Iterable[wire.DecodeStats]) -> tuple[str, ...]:
     """What a reader should know about how complete a poll is."""
     notes = []

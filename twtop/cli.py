@@ -33,7 +33,9 @@ filter examples:
   state established,close-wait and dport = :443
   dst 10.0.0.0/8 and not sport >= 1024
 
-subcommands: twtop explain STATE, twtop export (Prometheus exporter; see twtop export -h)
+subcommands:
+  twtop explain [STATE]   what a TCP state means; no STATE: all states, one line each
+  twtop export            Prometheus exporter (see twtop export -h)
 
 exit codes: 0 ok, 1 runtime error, 2 usage error, 69 sock_diag/namespace unavailable
 """
@@ -76,25 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     from twtop import config
 
-    merged = config.load()
-    for key in ("interval", "netns", "filter", "group", "lang", "top", "no_mouse"):
-        value = getattr(args, key)
-        if value is not None:
-            merged[key] = value
-    merged.setdefault("interval", 1.0)
-    merged.setdefault("group", "ip")
-    merged.setdefault("top", 10)
-    merged.setdefault("lang", config.default_lang())
-    merged.setdefault("no_mouse", False)
-    if not 0.1 <= merged["interval"] <= 3600:
-        raise UsageError("--interval must be between 0.1 and 3600 seconds")
-    if merged["top"] < 1:
-        raise UsageError("--top must be at least 1")
-    if merged["group"] not in GROUPS:
-        raise UsageError(f"group must be one of {', '.join(GROUPS)}")
-    if merged["lang"] not in ("en", "zh"):
-        raise UsageError("lang must be en or zh")
-    return merged
+    keys = ("interval", "netns", "filter", "group", "lang", "top", "no_mouse")
+    return config.resolve({key: getattr(args, key) for key in keys}).as_dict()
 
 
 def _sample(collector: Collector, sample_s: float) -> Snapshot:
@@ -152,18 +137,31 @@ def _once(
 
 def _explain(argv: list[str]) -> int:
     from twtop import config
+    from twtop.knowledge import LANGS
 
-    ap = argparse.ArgumentParser(prog="twtop explain", description="Explain a TCP state.")
-    ap.add_argument("state", help="a state as ss spells it (time-wait) or with underscores")
-    ap.add_argument("--lang", choices=("en", "zh"), default=None)
+    ap = argparse.ArgumentParser(
+        prog="twtop explain",
+        description="Explain a TCP state; with no state, list them all, one line each.",
+    )
+    ap.add_argument(
+        "state", nargs="?", help="a state as ss spells it (time-wait) or with underscores"
+    )
+    ap.add_argument("--lang", choices=LANGS, default=None, help="language (default: as twtop)")
     args = ap.parse_args(argv)
-    from twtop.explain import render_state_card
+    # The same language as the main command: flag > TWTOP_LANG > config file > LANG.
+    lang = args.lang or config.load().get("lang") or config.default_lang()
+    if lang not in LANGS:
+        raise UsageError(f"lang must be one of {', '.join(LANGS)}")
+    from twtop.explain import render_state_card, render_state_list
     from twtop.states import parse_state
 
+    if args.state is None:
+        sys.stdout.write(render_state_list(lang))
+        return 0
     state = parse_state(args.state)
     if state is None:
         raise UsageError(f"unknown state '{args.state}' (try time-wait, close-wait, fin-wait-2)")
-    sys.stdout.write(render_state_card(state, args.lang or config.default_lang()))
+    sys.stdout.write(render_state_card(state, lang))
     return 0
 
 
@@ -171,19 +169,25 @@ def run(argv: list[str] | None = None) -> int:
     """Parse arguments and run; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["explain"]:
+        if sys.stdout is None:
+            raise TwtopError("standard output is closed: nothing to write the explanation to")
         return _explain(argv[1:])
     if argv[:1] == ["export"]:
         from twtop.exporter import run as export
 
         return export(argv[1:])
     args = build_parser().parse_args(argv)
+    if sys.stdout is None:  # started with stdout closed (>&-): Python has no stream at all
+        raise TwtopError("standard output is closed: nothing to write the report or the TUI to")
     if args.output and (args.json or (args.format or "table") != "prom"):
         raise UsageError("-o/--output needs --format prom (the textfile collector format)")
     settings = _settings(args)
     if settings.get("filter"):
         from twtop.filter import compile_filter
 
-        compile_filter(settings["filter"])  # a bad filter is a usage error before anything runs
+        plan = compile_filter(settings["filter"])  # a bad filter: a usage error before anything
+        for note in plan.notes:
+            print(f"twtop: note: {note}", file=sys.stderr)
     if settings.get("netns"):
         from twtop.netns import resolve
 

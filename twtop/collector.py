@@ -19,11 +19,11 @@ from twtop import bytecode as bc
 from twtop import keys, sysinfo, wire
 from twtop import netns as netns_mod
 from twtop.aggregate import Aggregator
-from twtop.build import CloseWaitAges, PollEnv, Rates, build_snapshot, fold_state, poll_notes
+from twtop.build import CloseWaitAges, PollEnv, Rates, build_snapshot, poll_notes, socket_of
 from twtop.errors import UsageError
-from twtop.filter import Plan, compile_filter, evaluate
+from twtop.filter import Plan, compile_filter
 from twtop.keys import AddrCache, Listeners
-from twtop.model import GROUPS, NO_OWNER, Listener, PeerRow, Snapshot, Socket
+from twtop.model import GROUPS, Listener, PeerRow, Snapshot, Socket
 from twtop.ports import Bound, PortPolicy, PortTracker, bound_only_dumpable
 from twtop.procs import CookieOwners, ProcessMap
 from twtop.queues import listener_queues, queue_filters
@@ -193,7 +193,7 @@ class Collector:
         # Listeners count like any socket when the filter lets them through.
         if plan.accepts_state(TcpState.LISTEN):
             agg.add_rows(
-                [r for f, r in listeners.rows if _kernel_accepts(plan, f, r)], all_inbound=True
+                [r for f, r in listeners.rows if keys.kernel_accepts(plan, f, r)], all_inbound=True
             )
         mask = plan.mask & MASK_ALL & ~LISTEN_BIT
         if plan.node is None and self.group in ("ip", "process") and not self.keep_sockets:
@@ -226,21 +226,15 @@ class Collector:
         addr: AddrCache | None = None,
     ) -> Socket:  # fmt: skip
         """Turn a decoded row into a Socket (with owner and direction when known)."""
-        addr = addr or AddrCache()
-        st = r[wire.R_STATE]
         pid = self.procs.pid_of().get(r[wire.R_INODE]) if r[wire.R_INODE] else None
         inbound = None
         if listeners is not None:
-            inbound = st == LISTEN or listeners.is_inbound(r[wire.R_SRC], r[wire.R_SPORT])
-        return Socket(
-            family=family, state=fold_state(st), local=addr(r[wire.R_SRC], family),
-            lport=wire.port(r[wire.R_SPORT]), remote=addr(r[wire.R_DST], family),
-            rport=wire.port(r[wire.R_DPORT]), timer=r[wire.R_TIMER], expires_ms=r[wire.R_EXPIRES],
-            retrans=r[wire.R_RETRANS], rqueue=r[wire.R_RQUEUE], wqueue=r[wire.R_WQUEUE],
-            uid=r[wire.R_UID], inode=r[wire.R_INODE], cookie=r[wire.R_COOKIE], inbound=inbound,
-            owner=self.procs.owner(pid) if pid is not None else None,
-            made_by=None if pid is not None else self.made_by.get(r[wire.R_COOKIE]),
-        )  # fmt: skip
+            inbound = r[wire.R_STATE] == LISTEN or listeners.is_inbound(
+                r[wire.R_SRC], r[wire.R_SPORT]
+            )
+        owner = self.procs.owner(pid) if pid is not None else None
+        made_by = None if pid is not None else self.made_by.get(r[wire.R_COOKIE])
+        return socket_of(family, r, addr or AddrCache(), inbound, owner, made_by)
 
     # -- single sockets and socket lists -----------------------------------------------------------
     def tcp_info(self, sock: Socket) -> TcpInfo | None:
@@ -271,14 +265,7 @@ class Collector:
         kf = keys.kernel_filter(row.key)
         plan = self.plan
         with self._lock:
-            keep: RowTest | None = None
-            if kf.pid is not None:
-                pid_of = self.procs.pid_of()
-                if kf.pid == NO_OWNER:
-                    keep = lambda r: r[wire.R_INODE] not in pid_of  # noqa: E731
-                else:
-                    mine = {i for i, p in pid_of.items() if p == kf.pid}
-                    keep = lambda r: r[wire.R_INODE] in mine  # noqa: E731
+            keep = None if kf.pid is None else keys.owner_test(kf.pid, self.procs.pid_of())
             prog = bc.all_of(plan.bytecode, kf.bytecode)
             return self._select(plan.mask & kf.mask, prog, plan, keep, limit)
 
@@ -294,7 +281,7 @@ class Collector:
             for chunk in self.session.rows(mask & MASK_ALL, prog):
                 rows += chunk
         if plan.node is not None:
-            rows = [r for r in rows if _python_accepts(plan, r)]
+            rows = [r for r in rows if keys.python_accepts(plan.node, r)]
         if keep is not None:
             rows = list(filter(keep, rows))
         if limit is not None and len(rows) > limit:
@@ -304,24 +291,6 @@ class Collector:
         self.procs.refresh(r[wire.R_INODE] for r in rows)
         addr = AddrCache()
         return [self.to_socket(r[wire.R_FAMILY], r, listeners, addr) for r in rows]
-
-
-def _python_accepts(plan: Plan, r: wire.Row) -> bool:
-    assert plan.node is not None
-    return evaluate(
-        plan.node, r[wire.R_FAMILY], r[wire.R_STATE], r[wire.R_SRC], wire.port(r[wire.R_SPORT]),
-        r[wire.R_DST], wire.port(r[wire.R_DPORT]),
-    )  # fmt: skip
-
-
-def _kernel_accepts(plan: Plan, family: int, r: wire.Row) -> bool:
-    """What the kernel filter (and the Python part) would do with a listener's row."""
-    if plan.bytecode and not bc.run(
-        plan.bytecode, family, r[wire.R_SRC], wire.port(r[wire.R_SPORT]), r[wire.R_DST],
-        wire.port(r[wire.R_DPORT]),
-    ):  # fmt: skip
-        return False
-    return plan.node is None or _python_accepts(plan, r)
 
 
 def take_snapshot(

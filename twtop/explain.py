@@ -12,8 +12,9 @@ import socket as _socket
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from twtop.knowledge import PHRASES, STATE_TEXT
+from twtop.knowledge import PHRASES, STATE_BRIEF, STATE_LIST_HINT, STATE_TEXT
 from twtop.model import TIME_WAIT_S, Listener, PeerRow, Snapshot, Socket
+from twtop.states import ALL_STATES
 from twtop.states import TcpState as S
 from twtop.text import cols as _cols
 from twtop.text import endpoint as fmt_endpoint
@@ -369,8 +370,10 @@ def explain_socket(
             cwnd=info.cwnd,
             unacked=info.unacked,
             retrans=info.retrans_total,
-            acked=info.bytes_acked,
-            received=info.bytes_received,
+            acked=p["unknown_old_kernel"] if info.bytes_acked is None else info.bytes_acked,
+            received=p["unknown_old_kernel"]
+            if info.bytes_received is None
+            else info.bytes_received,
             sent=fmt_ms(info.last_data_sent_ms, lang),
             recv=fmt_ms(info.last_data_recv_ms, lang),
         ),  # fmt: skip
@@ -478,3 +481,10 @@ def render_state_card(state: S, lang: str = "en") -> str:
         f"{p['label_action']}{p['colon']}{text['action']}",
     ]
     return "\n".join(_wrap(line) for line in lines) + "\n"
+
+
+def render_state_list(lang: str = "en") -> str:
+    """Every state on one line, name and what it means (``twtop explain`` with no state)."""
+    brief = STATE_BRIEF[lang]
+    lines = [f"{state.name:<13}{brief[state]}" for state in ALL_STATES]
+    return "\n".join([*lines, "", _wrap(STATE_LIST_HINT[lang])]) + "\n"

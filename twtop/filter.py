@@ -1,18 +1,28 @@
 """The filter language (ss-like) and its compilation to a kernel state mask + bytecode.
 
     state time-wait
-    state established,close-wait and dport = :443
+    state established state close-wait dport = :443
     dst 10.0.0.0/8 and not (sport >= 1024 or src [::1])
 
 Terms: ``state NAME[,NAME...]`` (ss spellings, TIME_WAIT style, or the groups connected,
 synchronized, bucket, big, all), ``src``/``dst`` ADDR (IPv4, CIDR, ``[v6]``, ``[v6]/len``, an
 optional ``:PORT``, ``*``), ``sport``/``dport`` OP PORT with OP one of ``= == != < <= > >=`` (or eq
-ne lt le gt ge; default ``=``) and PORT as ``80`` or ``:80``. Combine with ``and`` (or
-juxtaposition), ``or``, ``not``/``!`` and parentheses. A filter whose state terms all sit in the
-top-level conjunction runs entirely in the kernel; any other runs its state part in Python."""
+ne lt le gt ge; default ``=``) and PORT as ``80`` or ``:80``. Combine with ``and``/``&``/``&&`` (or
+juxtaposition), ``or``/``|``/``||``, ``not``/``!`` and parentheses.
+
+Read as ss reads it: ``and`` and ``or`` have the same precedence and apply left to right
+(``a and b or c`` is ``(a and b) or c``; ``a or b and c`` is ``(a or b) and c``; a note says so
+when a filter mixes them without parentheses); ``not`` applies to the next term. Repeated state
+words are a union (``state established state time-wait``), and state words at the start apply to
+the whole rest (ss's STATE-FILTER before its EXPRESSION). Length, terms, nesting and the kernel
+bytecode size are bounded (MAX_*), checked before the work they bound.
+
+A filter whose state terms all sit in the top-level conjunction runs entirely in the kernel; any
+other runs its state part in Python."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -20,6 +30,7 @@ from dataclasses import dataclass
 
 from twtop import bytecode as bc
 from twtop.errors import UsageError
+from twtop.safe import sanitize
 from twtop.states import MASK_ALL, STATE_GROUPS, TcpState, mask_of, parse_state
 
 
@@ -83,12 +94,28 @@ class Not:
 
 Node = State | Host | Port | And | Or | Not
 
-_TOKEN = re.compile(r"\s*(\(|\)|!=|==|<=|>=|<|>|=|!|\[[^\]]*\](?:/\d+)?(?::\d+)?|[^\s()!=<>]+)")
+#: Limits checked before any work, so a pasted or hostile filter cannot stall or crash twtop.
+MAX_LENGTH = 32768  # characters
+MAX_TERMS = 512  # state/src/dst/sport/dport terms
+MAX_DEPTH = 64  # parentheses and not's nested in one another
+#: The kernel's bytecode attribute: its jump offsets and netlink length are u16, 4 bytes of
+#: which are the attribute header (net/ipv4/inet_diag.c inet_diag_bc_audit).
+MAX_BYTECODE = 0xFFFF - 4
+
+_TOKEN = re.compile(
+    r"\s*(\(|\)|\|\||&&|\||&|!=|==|<=|>=|<|>|=|!"
+    r"|\[[^\]\s]*\](?:/[0-9]+)?(?::[0-9]+)?|[^\s()!=<>|&]+)|\s*\Z"
+)
+_PORT = re.compile(r":?([0-9]{1,5})")
 _OPS = {
     "=": "=", "==": "=", "eq": "=", "!=": "!=", "ne": "!=", "neq": "!=",
     "<": "<", "lt": "<", "<=": "<=", "le": "<=", ">": ">", "gt": ">", ">=": ">=", "ge": ">=",
 }  # fmt: skip
-_KEYWORDS = {"and", "or", "not", "state", "src", "dst", "sport", "dport", "&&", "||"}
+_AND = {"and", "&&", "&"}
+_OR = {"or", "||", "|"}
+_NOT = {"not", "!"}
+_TERMS = {"state", "src", "dst", "sport", "dport"}
+_KEYWORDS = _TERMS | _AND | _OR | _NOT
 
 
 class FilterError(UsageError):
@@ -98,36 +125,61 @@ class FilterError(UsageError):
         self.expr = expr
         self.col = col
         self.what = what
-        super().__init__(f"filter: {what} at column {col}")
+        super().__init__(f"filter: {sanitize(what, 200)} at column {col}")
 
     def caret(self) -> str:
-        """The expression with a caret under the offending column."""
-        return f"  {self.expr}\n  {' ' * (self.col - 1)}^"
+        """The expression with a caret under the offending column (long ones cut around it)."""
+        start = max(0, self.col - 60)
+        shown = sanitize(self.expr[start : start + 120], 1000)
+        pad = len(sanitize(self.expr[start : self.col - 1], 1000))
+        lead = "…" if start else ""
+        return f"  {lead}{shown}\n  {' ' * (pad + len(lead))}^"
 
 
 def tokenize(expr: str) -> list[Token]:
-    """Split a filter into tokens, keeping columns for error messages."""
+    """Split a filter into tokens, keeping columns for error messages (linear time)."""
+    if len(expr) > MAX_LENGTH:
+        raise FilterError(expr, MAX_LENGTH + 1, f"longer than {MAX_LENGTH} characters")
     out = []
     pos = 0
-    while pos < len(expr):
-        if expr[pos:].strip() == "":
-            break
+    n = len(expr)
+    terms = 0
+    while pos < n:
         m = _TOKEN.match(expr, pos)
-        if not m or not m.group(1):
-            raise FilterError(expr, pos + 1, "unexpected character")
-        out.append(Token(m.group(1), m.start(1) + 1))
+        if m is None:
+            raise FilterError(expr, pos + 1 + _lead(expr, pos), "unexpected character")
+        text = m.group(1)
+        if text is None:  # only whitespace left
+            break
+        if text.lower() in _TERMS:
+            terms += 1
+            if terms > MAX_TERMS:  # refused before the rest is even read
+                raise FilterError(expr, m.start(1) + 1, f"more than {MAX_TERMS} terms")
+        out.append(Token(text, m.start(1) + 1))
         pos = m.end()
     return out
 
 
+def _lead(expr: str, pos: int) -> int:
+    return len(expr[pos:]) - len(expr[pos:].lstrip())
+
+
 class _Parser:
+    """Recursive descent with bounded depth; and/or/juxtaposition at one level, left to right."""
+
     def __init__(self, expr: str) -> None:
         self.expr = expr
         self.toks = tokenize(expr)
         self.i = 0
+        self.depth = 0
+        self.notes: list[str] = []
 
     def peek(self) -> Token | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def word(self) -> str | None:
+        tok = self.peek()
+        return tok.text.lower() if tok is not None else None
 
     def take(self) -> Token:
         tok = self.peek()
@@ -137,61 +189,74 @@ class _Parser:
         return tok
 
     def fail(self, tok: Token, what: str) -> FilterError:
-        return FilterError(self.expr, tok.col, f"{what}: '{tok.text}'")
+        return FilterError(self.expr, tok.col, f"{what}: '{tok.text[:40]}'")
+
+    def enter(self, tok: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(tok, f"nested deeper than {MAX_DEPTH} levels")
 
     def parse(self) -> Node:
         if not self.toks:
             raise FilterError(self.expr, 1, "empty filter")
-        node = self.parse_or()
+        node = self.parse_list(top=True)
         tok = self.peek()
         if tok is not None:
             raise self.fail(tok, "unexpected token")
         return node
 
-    def parse_or(self) -> Node:
-        node = self.parse_and()
-        while (tok := self.peek()) is not None and tok.text.lower() in ("or", "||"):
-            self.take()
-            node = Or(node, self.parse_and())
-        return node
+    def parse_list(self, top: bool = False) -> Node:
+        """``term ((and|or|juxtaposition) term)*``, left to right as ss reads it.
 
-    def parse_and(self) -> Node:
-        node = self.parse_not()
-        while (
-            (tok := self.peek()) is not None
-            and tok.text != ")"
-            and tok.text.lower()
-            not in (
-                "or",
-                "||",
-            )
-        ):
-            if tok.text.lower() in ("and", "&&"):
+        At the top, leading state terms are ss's STATE-FILTER: they apply to all the rest."""
+        first = self.parse_term()
+        if top and isinstance(first, State) and self.word() not in _OR and self.peek():
+            if self.word() in _AND:
                 self.take()
-            node = And(node, self.parse_not())
+            return And(first, self.parse_list())
+        node = first
+        seen: dict[str, Token] = {}
+        while (tok := self.peek()) is not None and tok.text != ")":
+            word = tok.text.lower()
+            kind = "or" if word in _OR else "and"
+            if word in _OR or word in _AND:
+                self.take()
+            seen.setdefault(kind, tok)
+            right = self.parse_term()
+            node = Or(node, right) if kind == "or" else And(node, right)
+        if len(seen) == 2:
+            later = max(seen.values(), key=lambda t: t.col)
+            self.notes.append(
+                f"'{later.text}' at column {later.col} applies to everything before it: and/or "
+                "are read left to right, as ss does; add parentheses to be explicit"
+            )
         return node
 
-    def parse_not(self) -> Node:
-        tok = self.peek()
-        if tok is not None and tok.text.lower() in ("not", "!"):
-            self.take()
-            return Not(self.parse_not())
-        return self.parse_atom()
-
-    def parse_atom(self) -> Node:
+    def parse_term(self) -> Node:
         tok = self.take()
         word = tok.text.lower()
+        if word in _NOT:
+            self.enter(tok)
+            node: Node = Not(self.parse_term())
+            self.depth -= 1
+            return node
         if tok.text == "(":
-            node = self.parse_or()
+            self.enter(tok)
+            node = self.parse_list()
             close = self.peek()
             if close is None or close.text != ")":
                 raise FilterError(
                     self.expr, close.col if close else len(self.expr) + 1, "expected ')'"
                 )
             self.take()
+            self.depth -= 1
             return node
         if word == "state":
-            return self.parse_states()
+            states = self.parse_states()
+            while self.word() == "state":  # `state a state b`: a union, as in ss
+                self.take()
+                states = State(states.states | self.parse_states().states)
+            return states
         if word in ("src", "dst"):
             return self.parse_host(word)
         if word in ("sport", "dport"):
@@ -212,7 +277,7 @@ class _Parser:
             elif state is not None:
                 states.add(state)
             else:
-                raise FilterError(self.expr, col, f"unknown state: '{word}'")
+                raise FilterError(self.expr, col, f"unknown state: '{word[:40]}'")
             col += len(word) + 1
         return State(frozenset(states))
 
@@ -238,6 +303,8 @@ class _Parser:
             addr_txt = text
         if addr_txt in ("*", ""):
             return Host(side, socket.AF_UNSPEC, b"", 0, port)
+        if not addr_txt.isascii() or len(addr_txt) > 64:
+            raise self.fail(tok, "not an address or prefix")
         try:
             net = ipaddress.ip_network(addr_txt, strict=False)
         except ValueError:
@@ -246,10 +313,10 @@ class _Parser:
         return Host(side, fam, net.network_address.packed, net.prefixlen, port)
 
     def port_number(self, tok: Token, text: str) -> int:
-        text = text.lstrip(":")
-        if not text.isdigit() or not 0 <= int(text) <= 65535:
+        m = _PORT.fullmatch(text)  # ASCII digits only: int() would take '²' or 4300 digits
+        if m is None or int(m.group(1)) > 65535:
             raise self.fail(tok, "not a port number (0-65535)")
-        return int(text)
+        return int(m.group(1))
 
     def parse_port(self, side: str) -> Port:
         tok = self.take()
@@ -267,53 +334,92 @@ def parse(expr: str) -> Node:
 
 
 # --- compilation -------------------------------------------------------------------------------
+# And/Or chains are left-deep (a filter is read left to right), so every walk below flattens a
+# chain with a loop: recursion only follows parentheses and not's, which MAX_DEPTH bounds.
+
+
+def _operands(node: Node) -> list[Node]:
+    """The operands of a chain of the same operator as ``node`` (And or Or), in order."""
+    kind = type(node)
+    out: list[Node] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if type(n) is kind and isinstance(n, And | Or):
+            stack += (n.right, n.left)
+        else:
+            out.append(n)
+    return out
 
 
 def _has_state(node: Node) -> bool:
     if isinstance(node, State):
         return True
     if isinstance(node, And | Or):
-        return _has_state(node.left) or _has_state(node.right)
+        return any(_has_state(n) for n in _operands(node))
     if isinstance(node, Not):
         return _has_state(node.inner)
     return False
 
 
 def _conjuncts(node: Node) -> list[Node]:
+    return _operands(node) if isinstance(node, And) else [node]
+
+
+def _port_code(node: Port) -> bytes:
+    src = node.side == "sport"
+    never = bc.negate(b"")
+    if node.op == "=":
+        return bc.port_only(bc.S_COND if src else bc.D_COND, node.port)
+    if node.op == "!=":
+        return bc.negate(bc.port_only(bc.S_COND if src else bc.D_COND, node.port))
+    if node.op == ">=":
+        return bc.port_cmp(bc.S_GE if src else bc.D_GE, node.port)
+    if node.op == "<=":
+        return bc.port_cmp(bc.S_LE if src else bc.D_LE, node.port)
+    if node.op == ">":
+        p = node.port + 1
+        return never if p > 0xFFFF else bc.port_cmp(bc.S_GE if src else bc.D_GE, p)
+    p = node.port - 1  # "<"
+    return never if p < 0 else bc.port_cmp(bc.S_LE if src else bc.D_LE, p)
+
+
+@functools.lru_cache(maxsize=4096)
+def _leaf_code(node: Host | Port) -> bytes:
+    """A term's program, compiled once however many sockets it is run on."""
+    if isinstance(node, Host):
+        code = bc.S_COND if node.side == "src" else bc.D_COND
+        port = -1 if node.port is None else node.port
+        return bc.hostcond(code, node.family, node.addr, node.prefix, port)
+    return _port_code(node)
+
+
+def bytecode_size(node: Node) -> int:
+    """An upper bound of ``len(to_bytecode(node))``, computed without building it."""
     if isinstance(node, And):
-        return _conjuncts(node.left) + _conjuncts(node.right)
-    return [node]
+        return sum(bytecode_size(n) for n in _operands(node))
+    if isinstance(node, Or):
+        ops = _operands(node)
+        return sum(bytecode_size(n) for n in ops) + 4 * (len(ops) - 1)
+    if isinstance(node, Not):
+        return bytecode_size(node.inner) + 4
+    if isinstance(node, Host):
+        return 12 + len(node.addr)
+    if isinstance(node, Port):
+        return 16 if node.op == "!=" else 12
+    raise TypeError(f"cannot compile {node!r} to bytecode")
 
 
 def to_bytecode(node: Node) -> bytes:
     """Compile a state-free filter to INET_DIAG bytecode."""
     if isinstance(node, And):
-        return bc.all_of(to_bytecode(node.left), to_bytecode(node.right))
+        return bc.all_of(*(to_bytecode(n) for n in _operands(node)))
     if isinstance(node, Or):
-        return bc.any_of(to_bytecode(node.left), to_bytecode(node.right))
+        return bc.any_of(*(to_bytecode(n) for n in _operands(node)))
     if isinstance(node, Not):
         return bc.negate(to_bytecode(node.inner))
-    if isinstance(node, Host):
-        code = bc.S_COND if node.side == "src" else bc.D_COND
-        port = -1 if node.port is None else node.port
-        return bc.hostcond(code, node.family, node.addr, node.prefix, port)
-    if isinstance(node, Port):
-        src = node.side == "sport"
-        never = bc.negate(b"")
-        if node.op == "=":
-            return bc.port_only(bc.S_COND if src else bc.D_COND, node.port)
-        if node.op == "!=":
-            return bc.negate(bc.port_only(bc.S_COND if src else bc.D_COND, node.port))
-        if node.op == ">=":
-            return bc.port_cmp(bc.S_GE if src else bc.D_GE, node.port)
-        if node.op == "<=":
-            return bc.port_cmp(bc.S_LE if src else bc.D_LE, node.port)
-        if node.op == ">":
-            p = node.port + 1
-            return never if p > 0xFFFF else bc.port_cmp(bc.S_GE if src else bc.D_GE, p)
-        if node.op == "<":
-            p = node.port - 1
-            return never if p < 0 else bc.port_cmp(bc.S_LE if src else bc.D_LE, p)
+    if isinstance(node, Host | Port):
+        return _leaf_code(node)
     raise TypeError(f"cannot compile {node!r} to bytecode")
 
 
@@ -325,6 +431,7 @@ class Plan:
     mask: int
     bytecode: bytes
     node: Node | None  # evaluate in Python too (state terms the kernel cannot express)
+    notes: tuple[str, ...] = ()  # how an ambiguous filter was read
 
     @property
     def in_kernel(self) -> bool:
@@ -340,24 +447,26 @@ def compile_filter(expr: str | None) -> Plan:
     """Parse and plan a filter (None or blank: everything)."""
     if expr is None or not expr.strip():
         return Plan(None, MASK_ALL, b"", None)
-    node = parse(expr)
+    parser = _Parser(expr)
+    node = parser.parse()
+    notes = tuple(parser.notes)
     conj = _conjuncts(node)
     states = [n for n in conj if isinstance(n, State)]
     rest = [n for n in conj if not isinstance(n, State)]
-    if any(_has_state(n) for n in rest):
-        # A state test under or/not: the kernel mask cannot say it; run the whole thing in Python,
-        # but still let the kernel drop what the top-level state terms exclude.
-        mask = MASK_ALL
-        for s in states:
-            mask &= mask_of(s.states)
-        return Plan(expr, mask, b"", node)
     mask = MASK_ALL
     for s in states:
         mask &= mask_of(s.states)
-    prog = b""
-    for n in rest:
-        prog = bc.all_of(prog, to_bytecode(n))
-    return Plan(expr, mask, prog, None)
+    if any(_has_state(n) for n in rest):
+        # A state test under or/not: the kernel mask cannot say it; run the whole thing in Python,
+        # but still let the kernel drop what the top-level state terms exclude.
+        return Plan(expr, mask, b"", node, notes)
+    size = sum(bytecode_size(n) for n in rest)
+    if size > MAX_BYTECODE:
+        raise FilterError(
+            expr, 1, f"needs {size:,} bytes of kernel bytecode; the kernel takes {MAX_BYTECODE:,}"
+        )
+    prog = bc.all_of(*(to_bytecode(n) for n in rest))
+    return Plan(expr, mask, prog, None, notes)
 
 
 def evaluate(
@@ -365,15 +474,11 @@ def evaluate(
 ) -> bool:
     """Evaluate a filter on one socket in Python (kernel semantics for addresses and ports)."""
     if isinstance(node, And):
-        return evaluate(node.left, family, state, saddr, sport, daddr, dport) and evaluate(
-            node.right, family, state, saddr, sport, daddr, dport
-        )
+        return all(evaluate(n, family, state, saddr, sport, daddr, dport) for n in _operands(node))
     if isinstance(node, Or):
-        return evaluate(node.left, family, state, saddr, sport, daddr, dport) or evaluate(
-            node.right, family, state, saddr, sport, daddr, dport
-        )
+        return any(evaluate(n, family, state, saddr, sport, daddr, dport) for n in _operands(node))
     if isinstance(node, Not):
         return not evaluate(node.inner, family, state, saddr, sport, daddr, dport)
     if isinstance(node, State):
         return state in node.states
-    return bc.run(to_bytecode(node), family, saddr, sport, daddr, dport)
+    return bc.run(_leaf_code(node), family, saddr, sport, daddr, dport)

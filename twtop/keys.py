@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from twtop import bytecode as bc
 from twtop import wire
+from twtop.filter import Node, Plan, evaluate
 from twtop.model import NO_OWNER, PeerKey, PortTuple, Socket
 from twtop.states import MASK_ALL, TcpState
 from twtop.text import endpoint
@@ -120,6 +122,37 @@ def tuples_of(key: PeerKey, tuples: tuple[PortTuple, ...]) -> tuple[PortTuple, .
         return ()
     dst = addr_text(key.family, key.addr)
     return tuple(t for t in tuples if t.dst == dst and (key.group == "ip" or t.dport == key.port))
+
+
+RowTest = Callable[[wire.Row], bool]
+
+
+def owner_test(pid: int, pid_of: dict[int, int]) -> RowTest:
+    """The process part of a process group's filter, on decoded rows: held by ``pid``
+    (NO_OWNER: by no known process, inode 0 included)."""
+    if pid == NO_OWNER:
+        return lambda r: r[wire.R_INODE] not in pid_of
+    mine = {i for i, p in pid_of.items() if p == pid}
+    return lambda r: r[wire.R_INODE] in mine
+
+
+def python_accepts(node: Node, r: wire.Row) -> bool:
+    """The Python part of a filter (state terms under or/not) on one decoded row."""
+    return evaluate(
+        node, r[wire.R_FAMILY], r[wire.R_STATE], r[wire.R_SRC], wire.port(r[wire.R_SPORT]),
+        r[wire.R_DST], wire.port(r[wire.R_DPORT]),
+    )  # fmt: skip
+
+
+def kernel_accepts(plan: Plan, family: int, r: wire.Row) -> bool:
+    """What the kernel filter (and the Python part) would do with a row read by another dump
+    (listeners come from their own LISTEN dump)."""
+    if plan.bytecode and not bc.run(
+        plan.bytecode, family, r[wire.R_SRC], wire.port(r[wire.R_SPORT]), r[wire.R_DST],
+        wire.port(r[wire.R_DPORT]),
+    ):  # fmt: skip
+        return False
+    return plan.node is None or python_accepts(plan.node, r)
 
 
 class Listeners:

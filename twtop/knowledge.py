@@ -362,6 +362,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "inbound": "inbound (the peer connected to a listening port here)",
         "outbound": "outbound (this host connected out)",
         "unknown_dir": "direction unknown",
+        "unknown_old_kernel": "unknown (this kernel's tcp_info is too short)",
         "listening": "listening for inbound connections",
         "step_done": "done",
         "step_wait": "waiting",
@@ -503,6 +504,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "inbound": "入站（对端连接到本机的监听端口）",
         "outbound": "出站（本机主动连出）",
         "unknown_dir": "方向未知",
+        "unknown_old_kernel": "未知（此内核的 tcp_info 较短）",
         "listening": "监听入站连接",
         "step_done": "已完成",
         "step_wait": "等待中",
@@ -626,7 +628,7 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
     "en": {
         "close_wait_leak": {
             "title": "CLOSE_WAIT piling up{owner_part}",
-            "evidence": "{count} CLOSE_WAIT sockets; {owned} owned by {owner}; {aged} open "
+            "evidence": "{count} CLOSE_WAIT sockets; {ownership}; {aged} open "
             "{aged_s} s or longer (since twtop first saw them); {unread} with unread data",
             "why": "CLOSE_WAIT ends only when the application calls close(); the peer already "
             "closed. A pile is a socket leak in the application, not a kernel setting.",
@@ -766,7 +768,7 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
     "zh": {
         "close_wait_leak": {
             "title": "CLOSE_WAIT 正在堆积{owner_part}",
-            "evidence": "{count} 个 CLOSE_WAIT；{owned} 个属于 {owner}；{aged} 个已存在 {aged_s} 秒以上"
+            "evidence": "{count} 个 CLOSE_WAIT；{ownership}；{aged} 个已存在 {aged_s} 秒以上"
             "（自 twtop 首次看到起）；{unread} 个有未读数据",
             "why": "只有应用调用 close() 后 CLOSE_WAIT 才会结束；对端已经关闭。堆积是应用泄漏套接字，"
             "不是内核参数问题。",
@@ -898,6 +900,7 @@ PORT_WORDS = {
         "full": "new connect() to this tuple fails now: EADDRNOTAVAIL",
         "full_short": "FULL",
         "filling": "full in {t} at this demand",
+        "filling_short": "full in {t}",
         "steady": "steady at this demand (~{pct}% of its ports)",
         "steady_short": "steady",
         "reuse": "reuse after {t}",
@@ -909,6 +912,7 @@ PORT_WORDS = {
         "full": "到此元组的新 connect() 现在就会失败:EADDRNOTAVAIL",
         "full_short": "已满",
         "filling": "按当前需求 {t} 后耗尽",
+        "filling_short": "{t} 后耗尽",
         "steady": "按当前需求保持稳定(约占 {pct}% 的端口)",
         "steady_short": "稳定",
         "reuse": "{t} 后可复用",
@@ -1025,6 +1029,8 @@ VALUE_WORDS = {
         "rates_over": "rates over {s} s",
         "one_sample": "one sample: rules that need rates or ages could not fire",
         "owner_of": "owned by {owner}",
+        "owned_by": "{owned} owned by {owner}",
+        "unknown_holder": "the process that holds them ({reason})",
         "max_syn_backlog": ", tcp_max_syn_backlog={value} (read because tcp_syncookies=0)",
     },
     "zh": {
@@ -1033,6 +1039,8 @@ VALUE_WORDS = {
         "rates_over": "速率基于 {s} 秒",
         "one_sample": "仅一次采样:需要速率或时长的规则无法触发",
         "owner_of": "属于 {owner}",
+        "owned_by": "{owned} 个属于 {owner}",
+        "unknown_holder": "持有它们的进程（{reason}）",
         "max_syn_backlog": ",tcp_max_syn_backlog={value}(因 tcp_syncookies=0 而生效)",
     },
 }
@@ -1054,4 +1062,40 @@ OWNER_REASONS = {
         "not_looked_up": "属主尚未查找(进程表最多每隔几秒重新扫描一次)",
         "stale_or_ns": "属主未知:上次扫描时 /proc 中没有(另一个 PID 命名空间,或在那次扫描之后才打开)",
     },
+}
+
+# --- `twtop explain` with no state: one line per state (kernel-facts 2, 4, 7b), en and zh ----------
+STATE_BRIEF: dict[str, dict[S, str]] = {
+    "en": {
+        S.ESTABLISHED: "open: data flows both ways",
+        S.SYN_SENT: "connect() sent a SYN; waits for the SYN-ACK (outbound)",
+        S.SYN_RECV: "a SYN arrived on a listener; waits for the client's ACK",
+        S.FIN_WAIT1: "this host closed; its FIN is unsent or not acknowledged yet",
+        S.FIN_WAIT2: "our FIN was acknowledged; waits for the peer's FIN",
+        S.TIME_WAIT: "both FINs exchanged; the closer waits out a fixed 60 s timer",
+        S.CLOSE: "not connected (a bound or aborted socket)",
+        S.CLOSE_WAIT: "the peer closed; the application here has not called close()",
+        S.LAST_ACK: "we closed after the peer; waits for the ACK of our FIN",
+        S.LISTEN: "a listening socket: accepts inbound connections",
+        S.CLOSING: "both sides closed at once; waits for the ACK of our FIN",
+    },
+    "zh": {
+        S.ESTABLISHED: "连接已建立：数据双向传输",
+        S.SYN_SENT: "connect() 已发出 SYN，等待 SYN-ACK（出站）",
+        S.SYN_RECV: "监听端口收到 SYN，等待客户端的 ACK",
+        S.FIN_WAIT1: "本机已关闭，我方 FIN 尚未发出或尚未被确认",
+        S.FIN_WAIT2: "我方 FIN 已被确认，等待对端的 FIN",
+        S.TIME_WAIT: "双方 FIN 已交换；主动关闭方等待固定的 60 秒计时器到期",
+        S.CLOSE: "未连接（已绑定或已中止的套接字）",
+        S.CLOSE_WAIT: "对端已关闭，本机应用尚未调用 close()",
+        S.LAST_ACK: "对端先关闭、本机随后关闭，等待对我方 FIN 的 ACK",
+        S.LISTEN: "监听套接字：接受入站连接",
+        S.CLOSING: "双方同时关闭，等待对我方 FIN 的 ACK",
+    },
+}
+
+#: The last line of that list.
+STATE_LIST_HINT = {
+    "en": "twtop explain STATE: one state in full (e.g. time-wait, close-wait).",
+    "zh": "twtop explain STATE：一个状态的完整说明（例如 time-wait、close-wait）。",
 }

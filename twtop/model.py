@@ -7,6 +7,7 @@ import socket as _socket
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from twtop.identity import display
 from twtop.ports import PortBudget, SourceView
 from twtop.ports import PortTuple as PortTuple  # re-exported: the model of one tuple
 from twtop.states import ALL_STATES, TcpState, timer_name
@@ -35,11 +36,41 @@ GROUP_TITLES = {
 
 @dataclass(frozen=True, slots=True)
 class Owner:
-    """The process that holds a socket's file descriptor."""
+    """The process that holds a socket's file descriptor.
+
+    ``name`` is the name twtop shows: the service (an interpreter's script or module, else the
+    program; see twtop/identity.py); ``comm`` is the kernel's name for it (``python3``), ``unit``
+    its systemd service and ``container`` its short container id, when it has them.
+    """
 
     pid: int
     name: str
     user: str
+    comm: str | None = None
+    unit: str | None = None
+    container: str | None = None
+
+    @property
+    def display(self) -> str:
+        """``name[pid]``, e.g. ``orders-api.py[4242]``."""
+        return display(self.name, self.pid)
+
+    def fit(self, width: int) -> str:
+        """``name[pid]`` in ``width`` columns at most: the name elided mid-way, never the PID."""
+        return display(self.name, self.pid, width)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The identity fields added to a socket's or listener's JSON (beside pid and process)."""
+        return {
+            "owner": self.display,
+            "comm": self.comm,
+            "unit": self.unit,
+            "container": self.container,
+        }
+
+
+#: The owner fields of a JSON object whose owner is unknown.
+NO_OWNER_FIELDS: dict[str, Any] = {"owner": None, "comm": None, "unit": None, "container": None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +151,7 @@ class Socket:
             "inbound": self.inbound,
             "pid": self.owner.pid if self.owner else None,
             "process": self.owner.name if self.owner else None,
+            **(self.owner.to_dict() if self.owner else NO_OWNER_FIELDS),
             "made_by_pid": self.made_by.pid if self.made_by else None,
         }
 
@@ -181,6 +213,14 @@ class PeerRow:
     def count(self, state: TcpState) -> int:
         """How many sockets of this group are in ``state``."""
         return self.states.get(state, 0)
+
+    @property
+    def listed(self) -> int:
+        """How many sockets ``Collector.peer_sockets(row)`` lists: all of them, except that a
+        process's LISTEN sockets are counted in its row but not listed (listeners are not peers)."""
+        if self.key is not None and self.key.group == "process":
+            return self.total - self.count(TcpState.LISTEN)
+        return self.total
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -311,6 +351,7 @@ class Listener:
             "unaccepted_close_wait": self.unaccepted_close_wait,
             "pid": self.owner.pid if self.owner else None,
             "process": self.owner.name if self.owner else None,
+            **(self.owner.to_dict() if self.owner else NO_OWNER_FIELDS),
         }
 
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from twtop.errors import UnavailableError
+from twtop.errors import UnavailableError, UsageError
 from twtop.safe import sanitize
 
 CLONE_NEWNET = 0x40000000
+NS_GET_NSTYPE = 0xB703  # _IO(0xb7, 0x3), <linux/nsfs.h>: the type of a namespace file
 NETNS_RUN_DIR = "/run/netns"
 
 _libc: ctypes.CDLL | None = None
@@ -37,10 +39,16 @@ def _setns(fd: int) -> None:
 
 
 def resolve(spec: str) -> str:
-    """Turn ``--netns NAME|PID|PATH`` into a path to a namespace file, or raise UnavailableError."""
+    """Turn ``--netns NAME|PID|PATH`` into a path to a namespace file, or raise.
+
+    Only a network namespace file is accepted: it is opened non-blocking (a FIFO cannot hang
+    twtop) and asked its type (NS_GET_NSTYPE); anything else is refused before it is used.
+    """
+    if not spec.strip():
+        raise UsageError("--netns: empty namespace name (omit it to watch this host's)")
+    if "\0" in spec:
+        raise UsageError("--netns: contains a NUL character")
     spec = spec.strip()
-    if not spec:
-        raise UnavailableError("--netns: empty namespace name")
     shown = sanitize(spec)  # echoed in messages: data, never terminal control
     if spec.isdigit():
         path = f"/proc/{spec}/ns/net"
@@ -52,14 +60,21 @@ def resolve(spec: str) -> str:
         path = os.path.join(NETNS_RUN_DIR, spec)
         what = f"'{shown}' ({sanitize(path)})"
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
     except FileNotFoundError:
         raise UnavailableError(f"network namespace {what} not found") from None
     except PermissionError:
         raise UnavailableError(f"permission denied opening network namespace {what}") from None
     except OSError as exc:
         raise UnavailableError(f"cannot open network namespace {what}: {exc.strerror}") from None
-    os.close(fd)
+    try:
+        kind = fcntl.ioctl(fd, NS_GET_NSTYPE)
+    except OSError:
+        kind = None
+    finally:
+        os.close(fd)
+    if kind != CLONE_NEWNET:
+        raise UsageError(f"--netns: {what} is not a network namespace")
     return path
 
 

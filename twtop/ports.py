@@ -107,6 +107,14 @@ def is_loopback(addr: str) -> bool:
     return ip.is_loopback
 
 
+@lru_cache(maxsize=4)
+def _pickable(low: int, high: int, reserved: tuple[tuple[int, int], ...]) -> frozenset[int]:
+    ports = set(range(low, high + 1))
+    for a, b in reserved:
+        ports.difference_update(range(a, b + 1))
+    return frozenset(ports)
+
+
 @dataclass(frozen=True, slots=True)
 class PortPolicy:
     """The sysctls that decide how many ports connect() has and when a TIME_WAIT frees one."""
@@ -149,10 +157,7 @@ class PortPolicy:
     def pickable(self) -> frozenset[int]:
         """The ports connect() and bind(0) may pick before anything is bound: range - reserved
         (a set, so counting what a socket population holds of it is a C-speed intersection)."""
-        ports = set(range(self.low, self.high + 1))
-        for a, b in self.reserved:
-            ports.difference_update(range(a, b + 1))
-        return frozenset(ports)
+        return _pickable(self.low, self.high, self.reserved)
 
     def regime(self, src: str, dst: str) -> Regime:
         """Whether connect() from ``src`` to ``dst`` takes over TIME_WAITs, and after how long."""
@@ -367,12 +372,6 @@ class PortTuple:
                 None if self.seconds_to_full is None else round(self.seconds_to_full, 1)
             ),
         }
-
-
-def blocking_of(counts: TupleCounts, regime: Regime) -> int:
-    """Live sockets + the TIME_WAITs connect() cannot take over, for raw counts."""
-    live = counts.used - counts.time_wait
-    return live + (counts.tw_young if regime.reuse else counts.time_wait)
 
 
 def demand_scale(counter_per_s: float | None, timers_per_s: float | None) -> float:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 
 import psutil
 
+from twtop.identity import IdentityCache
 from twtop.model import Owner
 from twtop.safe import sanitize
 
@@ -103,6 +104,7 @@ class ProcessMap:
         self.scan_ms = 0.0
         self.unreadable = 0  # processes whose fds could not be read in the last scan
         self.scans = 0
+        self.identities = IdentityCache(proc)  # service name, unit, container per (pid, start)
         self._unowned_before: set[int] = set()
         self._cw_looked_for: set[int] = set()  # unowned CLOSE_WAIT inodes a scan already sought
         self._cw_scan_at = -1e9
@@ -187,7 +189,12 @@ class ProcessMap:
                         user = str(p.uids().real)
             except psutil.Error:
                 continue
-            owners[pid] = Owner(pid, sanitize(name), sanitize(user))  # names are data
+            ident = self.identities.get(pid)  # names are data: sanitised there and here
+            owners[pid] = (
+                Owner(pid, ident.service, sanitize(user), ident.comm, ident.unit, ident.container)
+                if ident is not None
+                else Owner(pid, sanitize(name), sanitize(user))
+            )
         self._by_inode = by_inode
         self._owners = owners
         self.unreadable = unreadable

@@ -117,14 +117,13 @@ def _ports(snap: Snapshot, top: int, w: Callable[[str], None]) -> None:
     if not ports.tuples:
         w("no outbound connections")
         return
-    w(f"{'SRC -> DST:DPORT':<32} {'USED':>6} {'BLOCK':>6} {'USE%':>6} {'NEW/s':>7} "
-      f"{'HOLD':>5} {'STATE':<8}")  # fmt: skip
+    w(f"{'SRC -> DST:DPORT':<31} {'USED':>6} {'BLOCK':>6} {'USE%':>6} {'NEW/s':>7} "
+      f"{'HOLD':>5} STATE")  # fmt: skip
     for t in ports.tuples[:top]:
         name = f"{t.src} -> {t.dst}:{t.dport}"
-        name = name if len(name) <= 32 else name[:31] + "…"
-        state = port_state_short(t)
-        w(f"{name:<32} {t.used:>6} {t.blocking:>6} {t.ratio * 100:>5.1f}% "
-          f"{t.demand_per_s:>7.1f} {hold(t.regime.hold_s):>5} {state:<8}")  # fmt: skip
+        name = name if len(name) <= 31 else name[:30] + "…"
+        w(f"{name:<31} {t.used:>6} {t.blocking:>6} {t.ratio * 100:>5.1f}% "
+          f"{t.demand_per_s:>7.1f} {hold(t.regime.hold_s):>5} {port_state_short(t)}")  # fmt: skip
     worst = ports.tuples[0]
     w(wrap(f"{worst.src} -> {worst.dst}:{worst.dport}: {port_regime(worst.regime)}; "
            f"{port_state(worst)}", 80))  # fmt: skip
@@ -179,5 +178,5 @@ def render_table(snap: Snapshot, top: int = 10, findings: list[str] | None = Non
     if snap.notes:
         w("")
         for note in snap.notes:
-            w(f"note: {note}")
+            w(wrap(f"note: {note}", 80))
     return "\n".join(out) + "\n"

@@ -13,6 +13,15 @@ from pyroute2.netlink.diag import inet_diag_msg
 from twtop import wire
 from twtop.model import Socket
 
+#: Offsets in struct tcp_info (include/uapi/linux/tcp.h) of the fields shown. Older kernels send
+#: a shorter struct: everything up to tcpi_total_retrans (104 bytes) has been there since 2.6;
+#: bytes_acked / bytes_received came later (Linux 4.1 / 4.2).
+TCPI_RTO, TCPI_UNACKED, TCPI_LAST_DATA_SENT, TCPI_LAST_DATA_RECV = 8, 24, 44, 52
+TCPI_RTT, TCPI_RTTVAR, TCPI_SND_CWND, TCPI_TOTAL_RETRANS = 68, 72, 80, 100
+TCPI_BYTES_ACKED, TCPI_BYTES_RECEIVED = 120, 128
+TCPI_MIN_LEN = 104
+_LE = sys.byteorder == "little"
+
 
 @dataclass(frozen=True, slots=True)
 class TcpInfo:
@@ -24,8 +33,8 @@ class TcpInfo:
     cwnd: int
     unacked: int
     retrans_total: int
-    bytes_acked: int
-    bytes_received: int
+    bytes_acked: int | None  # None: the kernel's tcp_info is too short to carry it
+    bytes_received: int | None
     last_data_sent_ms: int
     last_data_recv_ms: int
 
@@ -50,6 +59,35 @@ class TcpInfo:
             last_data_recv_ms=get("tcpi_last_data_recv"),
         )
 
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> TcpInfo | None:
+        """Decode a tcp_info shorter than pyroute2's struct (older kernels): what is there.
+
+        None when even the fields up to ``tcpi_total_retrans`` are missing."""
+        if len(raw) < TCPI_MIN_LEN:
+            return None
+
+        def u32(off: int) -> int:
+            return int.from_bytes(raw[off : off + 4], "little" if _LE else "big")
+
+        def u64(off: int) -> int | None:
+            if len(raw) < off + 8:
+                return None
+            return int.from_bytes(raw[off : off + 8], "little" if _LE else "big")
+
+        return cls(
+            rtt_ms=u32(TCPI_RTT) / 1000,
+            rttvar_ms=u32(TCPI_RTTVAR) / 1000,
+            rto_ms=u32(TCPI_RTO) / 1000,
+            cwnd=u32(TCPI_SND_CWND),
+            unacked=u32(TCPI_UNACKED),
+            retrans_total=u32(TCPI_TOTAL_RETRANS),
+            bytes_acked=u64(TCPI_BYTES_ACKED),
+            bytes_received=u64(TCPI_BYTES_RECEIVED),
+            last_data_sent_ms=u32(TCPI_LAST_DATA_SENT),
+            last_data_recv_ms=u32(TCPI_LAST_DATA_RECV),
+        )
+
 
 def lookup_request(sock: Socket, seq: int) -> bytes:
     """An exact-match SOCK_DIAG_BY_FAMILY request for ``sock`` asking for INET_DIAG_INFO."""
@@ -72,6 +110,19 @@ def lookup_request(sock: Socket, seq: int) -> bytes:
     )  # fmt: skip
 
 
+def _attr(data: bytes, kind: int, end: int) -> bytes:
+    """The payload of the first attribute ``kind`` after the inet_diag_msg (b"" if none)."""
+    off = wire.MSG_LEN
+    while off + wire.NLATTR.size <= end:
+        alen, atype = wire.NLATTR.unpack_from(data, off)
+        if alen < wire.NLATTR.size or off + alen > end:
+            break
+        if atype & 0x3FFF == kind:
+            return bytes(data[off + wire.NLATTR.size : off + alen])
+        off += (alen + 3) & ~3
+    return b""
+
+
 def decode_reply(data: bytes) -> tuple[int, TcpInfo | None]:
     """(errno, tcp_info) from the reply to ``lookup_request``; errno 0 when the socket was found."""
     if len(data) < wire.NLMSGHDR.size:
@@ -80,8 +131,12 @@ def decode_reply(data: bytes) -> tuple[int, TcpInfo | None]:
     if mtype == wire.NLMSG_ERROR:
         at = wire.NLMSGHDR.size  # nlmsgerr.error
         code = int.from_bytes(data[at : at + 4], sys.byteorder, signed=True)
-        return -code, None
+        return (-code if -4096 < code <= 0 else 71), None  # a nonsense errno: EPROTO
     msg = inet_diag_msg(data)
     msg.decode()
     info = msg.get_attr("INET_DIAG_INFO")
-    return 0, (TcpInfo.from_pyroute2(info) if info is not None else None)
+    if info is None:
+        return 0, None
+    if isinstance(info, bytes | bytearray):  # shorter than pyroute2's struct: decode it here
+        return 0, TcpInfo.from_bytes(_attr(data, wire.INET_DIAG_INFO, min(len(data), _len)))
+    return 0, TcpInfo.from_pyroute2(info)

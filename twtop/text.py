@@ -114,12 +114,12 @@ def port_state(t: PortTuple, lang: str = "en") -> str:
 
 
 def port_state_short(t: PortTuple, lang: str = "en") -> str:
-    """The same for a table cell: ``FULL``, ``3m10s`` or ``steady``."""
+    """The same for a table cell or a narrow gauge: ``FULL``, ``full in 3m10s`` or ``steady``."""
     words = PORT_WORDS[lang]
     if t.state is TupleState.FULL:
         return words["full_short"]
     if t.state is TupleState.FILLING and t.seconds_to_full is not None:
-        return duration(t.seconds_to_full)
+        return words["filling_short"].format(t=duration(t.seconds_to_full))
     return words["steady_short"]
 
 

@@ -224,7 +224,11 @@ def _decode_slow(buf: bytes, rows: list[Row], stats: DecodeStats, seq: int | Non
             if length >= NLMSGHDR.size + 4:
                 at = off + NLMSGHDR.size  # nlmsgerr.error
                 code = int.from_bytes(buf[at : at + 4], sys.byteorder, signed=True)
-                stats.error = -code if code < 0 else code
+                if not -4096 < code <= 0:  # not an errno (-2**31 broke os.strerror): skip it
+                    stats.skip("NLMSG_ERROR with an impossible errno")
+                    off += step
+                    continue
+                stats.error = -code
                 if code == 0:  # an ACK, not an error
                     stats.done = True
                     return

@@ -71,11 +71,10 @@ class PortGauge(Widget):
             t.append(f"{tup.src}→{tup.dst}:{tup.dport} ")
             t.append(bar(tup.ratio, BAR if wide else 12), style="bold" if tup.ratio >= 0.5 else "")
             t.append(f" {tup.ratio * 100:4.1f}%")
-            if wide:
-                t.append(f" {count(tup.blocking)}/{count(tup.available)} blocked,")
-                t.append(f" {port_regime(tup.regime)};")
-                t.append(" ")
+            if wide:  # the state first: the regime may be cut at the pane's edge
+                t.append(f" {count(tup.blocking)}/{count(tup.available)} blocked; ")
                 t.append(port_state(tup), style="bold reverse" if alarm else "")
+                t.append(f"; {port_regime(tup.regime)}")
             else:
                 t.append(f" {per_s(tup.demand_per_s)}/s hold {hold(tup.regime.hold_s)} ")
                 t.append(port_state_short(tup), style="bold reverse" if alarm else "")

@@ -17,10 +17,13 @@ from twtop.model import (
     Snapshot,
     Socket,
 )
+from twtop.ports import Regime, Why
 from twtop.states import TcpState as S
 
 T0 = 1_790_000_000.0  # a fixed clock
 OWNER = Owner(4242, "api-server", "www")
+#: tcp_tw_reuse=2 and neither end on loopback: every TIME_WAIT blocks its port for 60 s.
+REMOTE = Regime(False, 60_000, Why.NOT_LOOPBACK)
 
 
 def _ip(text: str) -> PeerKey:
@@ -45,8 +48,8 @@ def make_snapshot(n: int = 0, group: str = "ip", filter: str | None = None) -> S
     states = {S.ESTABLISHED: 1_290, S.TIME_WAIT: tw + 4, S.CLOSE_WAIT: 2_900, S.FIN_WAIT2: 12,
               S.LISTEN: 3}  # fmt: skip
     tuples = (
-        PortTuple("10.4.0.5", "10.4.14.24", 80, tw + 120, tw, 28_232, 690.0),
-        PortTuple("10.4.0.5", "192.168.7.9", 5432, 812, 0, 28_232, 0.0),
+        PortTuple("10.4.0.5", "10.4.14.24", 80, tw + 120, tw, 28_232, 690.0, regime=REMOTE),
+        PortTuple("10.4.0.5", "192.168.7.9", 5432, 812, 0, 28_232, 0.0, regime=REMOTE),
     )
     return Snapshot(
         taken_at=T0 + n,

@@ -277,3 +277,31 @@ def test_bound_only_sockets_unknown_before_6_8() -> None:
     assert not bound_only_dumpable("weird")
     b = budget(policy(), [Bound("0.0.0.0", 40001, True)], bound_only_known=False)
     assert b.available == 9 and b.to_dict()["bound_other"] is None
+
+
+@pytest.mark.parametrize(
+    ("used", "tw", "rate", "severity"),
+    [
+        (10, 10, 0.0, "critical"),
+        (10, 9, 0.0, "critical"),
+        (6, 5, 1.0, "critical"),
+        (6, 6, 0.0, "warning"),
+    ],
+)
+def test_the_finding_says_what_the_gauge_says(
+    used: int, tw: int, rate: float, severity: str
+) -> None:
+    """The advisor's evidence carries the tuple's state in the gauge's words, and its severity
+    follows that state: never "critical ... not at risk"."""
+    from dataclasses import replace
+
+    from tests.unit.builders import snapshot
+    from twtop.advisor import Context, advise
+    from twtop.model import PortUsage
+    from twtop.text import port_state
+
+    (t,) = judge_once([counts(used, tw, rate=rate)], policy(tcp_tw_reuse="0"), NO_BOUND)
+    snap = replace(snapshot(), ports=PortUsage(40000, 40009, 0, (t,), 1, tw, NO_BOUND))
+    (f,) = [f for f in advise(snap, ctx=Context()) if f.id == "tw_port_pressure"]
+    assert f.severity == severity and port_state(t) in f.evidence
+    assert "not at risk" not in f.evidence

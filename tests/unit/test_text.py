@@ -43,7 +43,11 @@ def test_port_wording() -> None:
     assert text.port_state(filling) == "full in 11s at this demand"
     assert text.port_state(steady) == "steady at this demand (~10% of its ports)"
     assert text.port_state(full, "zh").endswith("EADDRNOTAVAIL")
-    assert [text.port_state_short(t) for t in (full, steady)] == ["FULL", "steady"]
+    assert [text.port_state_short(t) for t in (full, filling, steady)] == [
+        "FULL",
+        "full in 11s",
+        "steady",
+    ]
     assert text.port_regime(Regime(True, 1000, Why.REUSE_LOOPBACK)) == "reuse after 1s"
     assert (
         text.port_regime(Regime(False, 60_000, Why.REUSE_OFF))
