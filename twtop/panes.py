@@ -21,8 +21,8 @@ COUNTER_ORDER = (*(name for _f, _s, name in sysinfo.COUNTERS), "sockstat_tw", "s
 
 
 def owner_text(owner: Owner | None, lang: str) -> str:
-    """``name[pid]``, or "unknown" (``unknown_owners`` says why, never "?")."""
-    return f"{owner.name}[{owner.pid}]" if owner is not None else VALUE_WORDS[lang]["unknown"]
+    """``service[pid]``, or "unknown" (``unknown_owners`` says why, never "?")."""
+    return owner.display if owner is not None else VALUE_WORDS[lang]["unknown"]
 
 
 def unknown_owners(snap: Snapshot, lang: str = "en", root: bool | None = None) -> str | None:

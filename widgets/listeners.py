@@ -10,6 +10,9 @@ from twtop.knowledge_views import VIEW_WORDS
 from twtop.panes import ListenerLine
 from widgets.cells import Cell
 
+#: Columns the owner may take: its name is elided in the middle to fit, never its PID.
+OWNER_WIDTH = 26
+
 _COLUMNS = (("where", "col_listen", "left"), ("queue", "col_queue", "right"),
             ("syn", "col_syn", "right"), ("unaccepted", "col_unaccepted", "right"),
             ("owner", "col_owner", "left"))  # fmt: skip
@@ -49,7 +52,7 @@ class ListenerTable(DataTable[object]):
                 Cell(x.queued, queue),
                 Cell(x.syn_recv or 0, line.syn, "right"),
                 Cell(x.unaccepted_close_wait or 0, line.unaccepted, "right"),
-                Cell(line.owner, line.owner),
+                Cell(line.owner, x.owner.fit(OWNER_WIDTH) if x.owner else line.owner),
                 key=key,
             )
         if selected is not None and selected in self.rows:
