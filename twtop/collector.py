@@ -185,7 +185,7 @@ class Collector:
             for chunk in self.session.rows(plan.mask & MASK_ALL, plan.bytecode):
                 socks += [self.to_socket(r[wire.R_FAMILY], r, None, addr) for r in chunk
                           if not r[wire.R_INODE]
-                          and (plan.node is None or _python_accepts(plan, r))]  # fmt: skip
+                          and (plan.node is None or keys.python_accepts(plan.node, r))]  # fmt: skip
         return listener_queues(found, socks)
 
     def _walk(self, agg: Aggregator, listeners: Listeners) -> None:
