@@ -12,6 +12,7 @@ import socket as _socket
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from twtop import keys
 from twtop.knowledge import PHRASES, STATE_BRIEF, STATE_LIST_HINT, STATE_TEXT
 from twtop.model import TIME_WAIT_S, Listener, PeerRow, Snapshot, Socket
 from twtop.states import ALL_STATES
@@ -428,7 +429,11 @@ def explain_peer(row: PeerRow, snapshot: Snapshot, lang: str = "en") -> list[str
     host closed first, ~72/s, 15% of that tuple's ports"."""
     p = PHRASES[lang]
     lines = []
-    tuples = [t for t in snapshot.ports.tuples if t.dst == row.peer]
+    tuples = (
+        keys.tuples_of(row.key, snapshot.ports.tuples)
+        if row.key is not None
+        else [t for t in snapshot.ports.tuples if t.dst == row.peer]  # a row built by hand
+    )
     for state in (S.TIME_WAIT, S.CLOSE_WAIT, S.FIN_WAIT2, S.ESTABLISHED, S.SYN_RECV, S.LAST_ACK):
         n = row.count(state)
         if not n:

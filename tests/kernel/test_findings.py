@@ -180,9 +180,12 @@ def test_syn_recv_pile_is_judged_against_its_own_backlog(netns: TestNetns, pop: 
     with netns.inside():
         pop.listener(SERVER, 9090, backlog=32)
         pop.listener(SERVER, 9091, backlog=4096)
-    _half_open(netns, 9090, range(20000, 20024))
-    _half_open(netns, 9091, range(21000, 21024))
-    time.sleep(0.2)
+    for _ in range(10):  # bounded: a SYN lost on a loaded box is sent again (harmless)
+        _half_open(netns, 9090, range(20000, 20024))
+        _half_open(netns, 9091, range(21000, 21024))
+        time.sleep(0.2)
+        if len(netns.ss("-tanH", "state", "syn-recv").splitlines()) >= 48:
+            break
     doc = _json(netns, "--sample", "0.2")
     assert doc["states"]["SYN_RECV"] == 48
     syn = {x["local"]: x["syn_recv"] for x in doc["listeners"]}

@@ -94,7 +94,7 @@ async def test_group_cycles_through_the_engine(collector: Collector) -> None:
         expected = {
             "ipport": ("Peers by remote IP:port", "127.0.0.2:9090"),
             "lport": ("Peers by local port", "8080"),
-            "process": ("Peers by process", "python"),
+            "process": ("Peers by process", f"[{os.getpid()}]"),  # service name[PID]
         }
         for group, (title, cell) in expected.items():
             await pilot.press("g")
