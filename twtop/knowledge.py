@@ -1099,3 +1099,35 @@ STATE_LIST_HINT = {
     "en": "twtop explain STATE: one state in full (e.g. time-wait, close-wait).",
     "zh": "twtop explain STATE：一个状态的完整说明（例如 time-wait、close-wait）。",
 }
+
+#: Words of the peer and socket tables: the first column's header follows the grouping (``g``).
+UI_LABELS = {
+    "en": {
+        "head_ip": "PEER",
+        "head_ipport": "PEER:PORT",
+        "head_lport": "LOCAL PORT",
+        "head_process": "PROCESS",
+        "group_ip": "remote IP",
+        "group_ipport": "remote IP:port",
+        "group_lport": "local port",
+        "group_process": "process",
+        "peers_title": "Peers by {by} — sorted by {column} {arrow}",
+        "more": "+{n} more",
+        "groups_1": "{n} group",
+        "groups_n": "{n} groups",
+    },
+    "zh": {
+        "head_ip": "对端",
+        "head_ipport": "对端:端口",
+        "head_lport": "本地端口",
+        "head_process": "进程",
+        "group_ip": "远端 IP",
+        "group_ipport": "远端 IP:端口",
+        "group_lport": "本地端口",
+        "group_process": "进程",
+        "peers_title": "按{by}分组 — 按 {column} 排序 {arrow}",
+        "more": "另有 {n} 组",
+        "groups_1": "{n} 组",
+        "groups_n": "{n} 组",
+    },
+}

@@ -1,0 +1,116 @@
+"""Who and where at 80x24 (issue 9): PROCESS with its PID and distinct addresses on the first
+screen and in the drill-down, headers that follow the grouping; read from the composed screen."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from tests.ui.fakes import SOCKETS, FakeSource, _ip, make_snapshot
+from tests.ui.screen import screen_text, settle
+from tui.app import TwtopApp
+from tui.messages import SnapshotReady
+from tui.screens.peer import PeerScreen
+from twtop.advisor import advise
+from twtop.model import Owner, PeerRow, Snapshot
+from twtop.states import TcpState as S
+from widgets.sockets import SocketTable
+
+LONG = "a-very-long-service-name-worker.py[4194304]"
+
+
+def snapshot(group: str = "ip") -> Snapshot:
+    snap = make_snapshot(1, group=group)
+    peers = (
+        PeerRow("2001:db8:abcd::1", 900, {S.CLOSE_WAIT: 900}, 900, 0, ("orders-api.py[4242]",),
+                _ip("2001:db8:abcd::1")),
+        PeerRow("2001:db8:abcd::2", 800, {S.TIME_WAIT: 800}, 0, 800, (LONG, "x[1]"),
+                _ip("2001:db8:abcd::2")),
+        PeerRow("2001:db8:abcd:ef01:2345:6789:abcd:1", 700, {S.ESTABLISHED: 700}, 0, 700, (),
+                _ip("2001:db8:abcd:ef01:2345:6789:abcd:1")),
+        PeerRow("2001:db8:abcd:ef01:2345:6789:abcd:2", 600, {S.ESTABLISHED: 600}, 0, 600, (),
+                _ip("2001:db8:abcd:ef01:2345:6789:abcd:2")),
+    )  # fmt: skip
+    return replace(snap, peers=peers, peers_total=len(peers))
+
+
+async def show(app: TwtopApp, snap: Snapshot) -> None:
+    app.post_message(SnapshotReady(snap, tuple(advise(snap, "en"))))
+
+
+def app_en(lang: str = "en") -> TwtopApp:
+    return TwtopApp(FakeSource(), {"interval": 1.0, "lang": lang, "state_dir": None}, poll=False)
+
+
+async def test_process_with_pid_and_distinct_peers_at_80x24() -> None:
+    app = app_en()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show(app, snapshot())
+        await settle(pilot)
+        text = screen_text(app)
+        assert "PROCESS" in text
+        assert "orders-api.py[4242]" in text  # whole, PID included
+        assert "[4194304] +1" in text  # a long name loses its middle, never the PID
+        assert "2001:db8:abcd::1" in text and "2001:db8:abcd::2" in text
+        # a peer too long for the column keeps its end: the two stay distinguishable
+        ends = [ln.strip("│ ").split()[0] for ln in text.splitlines() if "2001:db8…" in ln]
+        assert ends == ["2001:db8…:abcd:1", "2001:db8…:abcd:2"]
+        assert all(len(line) <= 80 for line in text.splitlines())
+
+
+async def test_in_out_come_back_when_there_is_room() -> None:
+    app = app_en()
+    async with app.run_test(size=(160, 30)) as pilot:
+        await show(app, snapshot())
+        await settle(pilot)
+        text = screen_text(app)
+        assert " IN " in text and "OUT" in text and "orders-api.py[4242]" in text
+    app = app_en()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show(app, snapshot())
+        await settle(pilot)
+        assert " OUT " not in screen_text(app)
+
+
+async def test_drill_down_shows_process_without_scrolling_at_80() -> None:
+    app = app_en()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show(app, snapshot())
+        await settle(pilot)
+        row = snapshot().peers[0]
+        app.push_screen(PeerScreen(row))
+        await settle(pilot)
+        owner = Owner(4242, "orders-api.py", "www")
+        socks = [replace(s, owner=owner) for s in SOCKETS[:2]]
+        socks.append(replace(SOCKETS[2], owner=Owner(4194304, LONG.split("[")[0], "www")))
+        app.screen.query_one(SocketTable).update_sockets(socks, 3)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "PROCESS" in text and "orders-api.py[4242]" in text and "[4194304]" in text
+
+
+@pytest.mark.parametrize(
+    ("group", "lang", "header", "title"),
+    [
+        ("ip", "en", "PEER", "Peers by remote IP"),
+        ("ipport", "en", "PEER:PORT", "Peers by remote IP:port"),
+        ("lport", "en", "LOCAL PORT", "Peers by local port"),
+        ("process", "en", "PROCESS", "Peers by process"),
+        ("lport", "zh", "本地端口", "按本地端口分组"),
+    ],
+)
+async def test_first_header_follows_the_grouping(
+    group: str, lang: str, header: str, title: str
+) -> None:
+    app = app_en(lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        snap = snapshot(group)
+        await show(app, replace(snap, peers=snap.peers[:1], peers_total=1))
+        await settle(pilot)
+        text = screen_text(app)
+        head = next(ln for ln in text.splitlines() if "TOTAL" in ln)
+        assert head.strip("│ ").startswith(header)
+        assert title in text
+        if lang == "en":
+            assert "1 group" in text and "1 groups" not in text
