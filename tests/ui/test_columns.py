@@ -13,7 +13,7 @@ from tui.app import TwtopApp
 from tui.messages import SnapshotReady
 from tui.screens.peer import PeerScreen
 from twtop.advisor import advise
-from twtop.model import Owner, PeerRow, Snapshot
+from twtop.model import Owner, PeerKey, PeerRow, Snapshot
 from twtop.states import TcpState as S
 from widgets.sockets import SocketTable
 
@@ -114,3 +114,25 @@ async def test_first_header_follows_the_grouping(
         assert title in text
         if lang == "en":
             assert "1 group" in text and "1 groups" not in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "said", "never"),
+    [
+        ("en", "900 CLOSE_WAIT on local port 8000", "from 8000"),
+        ("zh", "位于本地端口 8000", "来自 8000"),
+    ],
+)
+async def test_strip_under_local_port_grouping_says_on_the_port(
+    lang: str, said: str, never: str
+) -> None:
+    """Grouped by local port, the strip said "CLOSE_WAIT from 8000": as if 8000 were a peer."""
+    snap = make_snapshot(1, group="lport")
+    row = PeerRow("8000", 900, {S.CLOSE_WAIT: 900}, 900, 0, ("orders-api.py[4242]",),
+                  PeerKey("lport", port=8000))  # fmt: skip
+    app = app_en(lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show(app, replace(snap, peers=(row,), peers_total=1))
+        await settle(pilot)
+        text = screen_text(app)
+        assert said in text and never not in text
