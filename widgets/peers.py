@@ -11,8 +11,10 @@ from twtop.identity import fit
 from twtop.knowledge import UI_LABELS
 from twtop.model import PeerRow, Snapshot
 from twtop.states import TcpState
+from twtop.text import cols
 from widgets.cells import Cell
 from widgets.format import compact
+from widgets.sockets import endpoint_fit
 
 #: Rows drawn at most; the engine keeps the full population.
 MAX_ROWS = 200
@@ -32,19 +34,23 @@ DIRECTIONS: tuple[tuple[str, str, int], ...] = (("inbound", "IN", 6), ("outbound
 #: The narrowest PEER (``2001:db8:abcd::1`` whole) and PROCESS (``orders-api.py[4242]`` whole,
 #: after a one-column gap); at 80 columns the table has 77 inside its border and scrollbar.
 PEER_MIN, PEER_MAX, PROCESS_MIN = 17, 48, 20
+#: PROCESS width that IN/OUT never squeeze below (a long service name and a 7-digit PID).
+PROCESS_WIDE = 32
 #: Border (2) and vertical scrollbar (1).
 CHROME = 3
 
 
 def layout(width: int) -> tuple[tuple[str, int], ...]:
     """(key, width) of every column for a table ``width`` columns wide: PEER and PROCESS get
-    their minimum first, then IN/OUT when they fit, then PEER and PROCESS share the rest."""
+    their minimum first, IN/OUT only when PROCESS still gets PROCESS_WIDE beside them; of the
+    rest a quarter goes to PEER (up to PEER_MAX), the others to PROCESS."""
     inside = width - CHROME
     counts = sum(w for _k, _l, w in COUNTS)
     dirs = sum(w for _k, _l, w in DIRECTIONS)
-    wide = inside >= counts + dirs + PEER_MIN + PROCESS_MIN
+    wide = inside >= counts + dirs + PEER_MIN + PROCESS_WIDE
     rest = inside - counts - (dirs if wide else 0)
-    peer = max(PEER_MIN, min(PEER_MAX, rest - PROCESS_MIN, PEER_MIN + (rest - PEER_MIN) // 3))
+    spare = max(0, rest - PEER_MIN - PROCESS_MIN)
+    peer = min(PEER_MAX, PEER_MIN + spare // 4)
     process = max(PROCESS_MIN, rest - peer)
     cols = [("peer", peer), *((k, w) for k, _l, w in COUNTS)]
     if wide:
@@ -75,12 +81,30 @@ def elide(text: str, width: int) -> str:
     return fit(text, width) if width > 0 else ""
 
 
+def peer_text(row: PeerRow, width: int) -> str:
+    """The group's label in ``width`` columns: an ``addr:port`` keeps its port whole, a
+    ``name[pid]`` its PID, an address its end."""
+    if row.key is not None and row.key.group == "ipport":
+        return endpoint_fit(row.peer, width)
+    return elide(row.peer, width)
+
+
 def processes_text(processes: tuple[str, ...], width: int) -> str:
-    """The first ``name[pid]`` with its PID whole, ``+N`` for the others, in ``width`` columns."""
+    """``name[pid]`` of the group's processes, as many whole as fit in ``width`` columns, then
+    ``+N`` for the rest; the first is always there, elided mid-name if needed, PID whole."""
     if not processes:
         return ""
-    more = f" +{len(processes) - 1}" if len(processes) > 1 else ""
-    return fit(processes[0], width - len(more)) + more
+    shown = [processes[0]]
+    for i, name in enumerate(processes[1:], start=1):
+        more = f" +{len(processes) - i - 1}" if i + 1 < len(processes) else ""
+        if cols(", ".join([*shown, name]) + more) > width:
+            break
+        shown.append(name)
+    rest = len(processes) - len(shown)
+    more = f" +{rest}" if rest else ""
+    if len(shown) == 1:
+        return fit(shown[0], width - len(more)) + more
+    return ", ".join(shown) + more
 
 
 def cells(row: PeerRow, widths: dict[str, int] | None = None) -> dict[str, object]:
@@ -89,7 +113,7 @@ def cells(row: PeerRow, widths: dict[str, int] | None = None) -> dict[str, objec
     widths = widths or dict(layout(80))
     known = sum(row.count(s) for s in _BY_STATE.values())
     return {
-        "peer": Cell(peer_order(row), elide(row.peer, widths["peer"] - 1)),
+        "peer": Cell(peer_order(row), peer_text(row, widths["peer"] - 1)),
         "total": Num(row.total),
         "estab": Num(row.count(TcpState.ESTABLISHED)),
         "time_wait": Num(row.count(TcpState.TIME_WAIT)),

@@ -32,6 +32,15 @@ ENDPOINT_MAX = 26
 CHROME = 3
 
 
+def endpoint_fit(ep: str, width: int) -> str:
+    """``addr:port`` in ``width`` columns: the port stays whole and the address loses its
+    middle, so ``[2001:db8:abcd::1]:80`` and ``…::2]:80`` stay distinguishable."""
+    addr, sep, port = ep.rpartition(":")
+    if len(ep) <= width or not sep or not port.isdigit():
+        return fit(ep, width)
+    return fit(addr, max(1, width - len(port) - 1)) + ":" + port
+
+
 def layout(width: int) -> dict[str, int]:
     """Column widths for a table ``width`` columns wide (see COLUMNS)."""
     inside = width - CHROME
@@ -73,8 +82,8 @@ def cells(s: Socket, widths: dict[str, int] | None = None) -> dict[str, Cell]:
     where = (s.remote, s.rport, s.local, s.lport)
     return {
         "state": Cell((ATTENTION_RANK.get(s.state, 99), *where), s.state.name),
-        "local": Cell((s.local, s.lport), fit(s.local_ep, w["local"] - 1)),
-        "remote": Cell((s.remote, s.rport), fit(s.remote_ep, w["remote"] - 1)),
+        "local": Cell((s.local, s.lport), endpoint_fit(s.local_ep, w["local"] - 1)),
+        "remote": Cell((s.remote, s.rport), endpoint_fit(s.remote_ep, w["remote"] - 1)),
         "timer": timer_cell(s),
         "rq": Cell(s.rqueue, compact(s.rqueue), "right"),
         "wq": Cell(s.wqueue, compact(s.wqueue), "right"),

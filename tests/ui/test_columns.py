@@ -61,7 +61,7 @@ async def test_process_with_pid_and_distinct_peers_at_80x24() -> None:
 
 async def test_in_out_come_back_when_there_is_room() -> None:
     app = app_en()
-    async with app.run_test(size=(160, 30)) as pilot:
+    async with app.run_test(size=(220, 30)) as pilot:
         await show(app, snapshot())
         await settle(pilot)
         text = screen_text(app)
@@ -136,3 +136,53 @@ async def test_strip_under_local_port_grouping_says_on_the_port(
         await settle(pilot)
         text = screen_text(app)
         assert said in text and never not in text
+
+
+def test_endpoints_keep_port_and_address_end() -> None:
+    """The drill-down cut ``[2001:db8:abcd::1]:38569`` to ``[2001:db…]:38569``: ::1 and ::2 looked
+    alike. The port stays whole and the address loses its middle."""
+    from widgets.sockets import endpoint_fit
+
+    one, two = (
+        endpoint_fit("[2001:db8:abcd::1]:38569", 16),
+        endpoint_fit("[2001:db8:abcd::2]:38569", 16),
+    )
+    assert one.endswith("::1]:38569") and two.endswith("::2]:38569") and len(one) <= 16
+    assert endpoint_fit("127.0.0.41:33123", 16) == "127.0.0.41:33123"
+
+
+async def test_drill_down_ipv6_endpoints_distinguishable_at_80() -> None:
+    app = app_en()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show(app, snapshot())
+        await settle(pilot)
+        app.push_screen(PeerScreen(snapshot().peers[0]))
+        await settle(pilot)
+        socks = [replace(SOCKETS[0], family=10, remote=f"2001:db8:abcd::{i}", rport=38569,
+                         cookie=1000 + i) for i in (1, 2)]  # fmt: skip
+        app.screen.query_one(SocketTable).update_sockets(socks, 2)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "::1]:38569" in text and "::2]:38569" in text
+
+
+def test_processes_fill_the_column_then_count_the_rest() -> None:
+    from widgets.peers import processes_text
+
+    names = ("orders-api.py[4242]", "billing.py[77]", "x[1]")
+    assert processes_text(names, 41) == "orders-api.py[4242], billing.py[77], x[1]"
+    assert processes_text(names, 38) == "orders-api.py[4242], billing.py[77] +1"
+    short = processes_text(names, 19)
+    assert short.endswith("[4242] +2") and len(short) <= 19
+
+
+def test_in_out_never_squeeze_process_below_its_wide_width() -> None:
+    """At 101 columns (160x48 beside the explanation) IN/OUT left PROCESS 22 columns and cut
+    every name longer than 15; PROCESS now keeps 32 or IN/OUT give way."""
+    from widgets.peers import layout
+
+    for width in (80, 101, 123, 160):
+        widths = dict(layout(width))
+        assert sum(widths.values()) <= width - 3
+        assert widths["process"] >= (32 if "inbound" in widths else 20)
+    assert "inbound" not in dict(layout(80)) and "inbound" in dict(layout(123))
