@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -328,12 +329,13 @@ def test_explain_command() -> None:
     assert bad.returncode == 2 and "unknown state 'time-waiting'" in bad.stderr
 
 
-def _tmux_mouse_flags(*args: str) -> str:
+def _tmux_mouse_flags(sockdir: str, *args: str) -> str:
     """Start the installed twtop in a private tmux server at 80x24; once it has drawn, return
     which mouse reporting modes the application turned on (tmux's pane flags), then quit it."""
     if not shutil.which("tmux"):
         pytest.skip("needs tmux")
-    server = ["tmux", "-L", f"twtop-tests-mouse-{os.getpid()}-{len(args)}"]
+    # A private server whose socket lives in the test's temporary directory (nothing left behind).
+    server = ["tmux", "-S", os.path.join(sockdir, f"tmux-{len(args)}")]
     env = " ".join(f"{k}={v}" for k, v in {"TWTOP_CONFIG": "/nonexistent", "TERM": "xterm-256color",
                                           "LANG": "C.UTF-8"}.items())  # fmt: skip
     cmd = f"env {env} {TWTOP} --filter 'sport = 1' {' '.join(args)}; sleep 30"
@@ -360,8 +362,12 @@ def _tmux_mouse_flags(*args: str) -> str:
 @pytest.mark.kernel  # a real poll of the current namespace
 def test_no_mouse_leaves_mouse_reporting_off() -> None:
     """In a terminal (tmux), the TUI turns mouse reporting on; with --no-mouse it never does."""
-    assert "1" in _tmux_mouse_flags()
-    assert _tmux_mouse_flags("--no-mouse") == "0000"
+    sockdir = tempfile.mkdtemp(prefix="twtop-mouse-")
+    try:
+        assert "1" in _tmux_mouse_flags(sockdir)
+        assert _tmux_mouse_flags(sockdir, "--no-mouse") == "0000"
+    finally:
+        shutil.rmtree(sockdir, ignore_errors=True)
 
 
 BAD_SETTINGS = [

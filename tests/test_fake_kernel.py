@@ -228,9 +228,10 @@ def test_state_filter_goes_into_the_request(fake: FakeKernel) -> None:
     assert [s.state for s in got] == [S.CLOSE_WAIT] * 3
     assert {s: n for s, n in snap.states.items() if n} == {S.CLOSE_WAIT: 3}
     # Only the listeners (to tell inbound from outbound), the bound-only sockets (ports held by
-    # bind() shrink every tuple: the port model) and CLOSE_WAIT were asked for.
+    # bind() shrink every tuple: the port model), the request sockets (each listener's SYN_RECV,
+    # counted whatever the filter) and CLOSE_WAIT were asked for.
     asked = {states for _t, _f, states in fake.requests}
-    assert asked <= {1 << S.LISTEN, 1 << BOUND_INACTIVE, 1 << S.CLOSE_WAIT}
+    assert asked <= {1 << S.LISTEN, 1 << BOUND_INACTIVE, 1 << S.SYN_RECV, 1 << S.CLOSE_WAIT}
     assert 1 << S.CLOSE_WAIT in asked
 
 

@@ -145,3 +145,38 @@ def test_unprivileged_names_no_owner_and_says_why(orders_api: Service) -> None:
     assert table.returncode == 0, table.stderr
     findings = table.stdout.split("FINDINGS", 1)[1]
     assert "?" not in findings and "needs root" in " ".join(findings.split()), findings
+
+
+def _hierarchy() -> str | None:
+    """A writable cgroup hierarchy systemd would name units in: v2, or v1's name=systemd."""
+    for root in ("/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+        procs = os.path.join(root, "cgroup.procs")
+        if os.path.exists(procs) and os.access(procs, os.W_OK):
+            return root
+    return None
+
+
+@needs_root
+@pytest.mark.skipif(_hierarchy() is None, reason="no writable cgroup hierarchy")
+def test_systemd_unit_from_the_real_cgroup(orders_api: Service) -> None:
+    """The service moved into a cgroup named like a systemd unit (made here, removed at the
+    end): JSON and the table name the unit from /proc/PID/cgroup."""
+    root = _hierarchy()
+    assert root is not None
+    unit = f"twtop-test-{os.getpid()}-orders.service"
+    group = os.path.join(root, unit)
+    os.mkdir(group)
+    try:
+        with open(os.path.join(group, "cgroup.procs"), "w") as f:
+            f.write(str(orders_api.pid))
+        doc = json.loads(run_twtop("--json", "--netns", orders_api.netns.name).stdout)
+        (proc,) = [p for p in doc["processes"] if p["pid"] == orders_api.pid]
+        assert (proc["name"], proc["comm"], proc["unit"]) == ("orders-api.py", "python3", unit)
+        (lst,) = [x for x in doc["listeners"] if x["local"] == "127.0.0.1:8000"]
+        assert lst["unit"] == unit and lst["container"] is None
+        table = run_twtop("--once", "--netns", orders_api.netns.name).stdout
+        assert f"orders-api.py[{orders_api.pid}] (root, {unit}): CLOSE_WAIT {LEAK}" in table
+    finally:
+        with contextlib.suppress(OSError), open(os.path.join(root, "cgroup.procs"), "w") as f:
+            f.write(str(orders_api.pid))  # back to the root, so the group can go now
+        os.rmdir(group)

@@ -16,8 +16,11 @@ from textual.worker import get_current_worker
 
 from tui import commands
 from tui.messages import PollFailed, SnapshotReady
+from tui.notes import write_note
+from tui.screens.counters import CountersScreen
 from tui.screens.findings import FindingsScreen
 from tui.screens.help import HelpScreen
+from tui.screens.listeners import ListenersScreen
 from tui.screens.main import MainScreen
 from tui.signals import TerminalGuard
 from twtop.advisor import Finding, advise
@@ -69,6 +72,9 @@ class TwtopApp(App[int]):
         Binding("minus", "faster", "Faster", show=False, id="faster"),
         Binding("e", "export", "Export", show=False, id="export"),
         Binding("ctrl+s", "save_svg", "Screenshot", show=False, id="screenshot"),
+        Binding("l", "listeners", "Listeners", show=False, id="listeners"),
+        Binding("c", "counters", "Counters", show=False, id="counters"),
+        Binding("n", "note", "Note", show=False, id="note"),
     ]
     """Keys that work on every screen (the main screen adds filter, sort, group, pause)."""
 
@@ -242,6 +248,20 @@ class TwtopApp(App[int]):
         """Every finding of the snapshot on display, with evidence, why and action."""
         if not isinstance(self.screen, FindingsScreen):
             self.push_screen(FindingsScreen(self.main.findings))
+
+    def action_listeners(self) -> None:
+        """Each listener's accept queue, backlog, SYN_RECV, unaccepted CLOSE_WAIT and owner."""
+        if not isinstance(self.screen, ListenersScreen):
+            self.push_screen(ListenersScreen())
+
+    def action_counters(self) -> None:
+        """The kernel's TCP counters with rates, the ones that moved first."""
+        if not isinstance(self.screen, CountersScreen):
+            self.push_screen(CountersScreen())
+
+    def action_note(self) -> None:
+        """Write an incident note (Markdown, a new private file) and say where."""
+        write_note(self)
 
     def action_export(self) -> None:
         """Write the snapshot on display as JSON (a new private file) and say where."""

@@ -12,6 +12,7 @@ from textual.screen import Screen
 
 from twtop import files
 from twtop.errors import TwtopError
+from twtop.knowledge_views import VIEW_WORDS
 from twtop.report import document
 
 if TYPE_CHECKING:
@@ -57,6 +58,12 @@ def palette(app: TwtopApp, screen: Screen[Any]) -> Iterable[SystemCommand]:
                             app.action_cycle_group)  # fmt: skip
         yield SystemCommand("Pause / resume", "Freeze the display", app.action_pause)
     yield SystemCommand("Findings", "Evidence, why and what to do", app.action_findings)
+    words = VIEW_WORDS[app.lang]
+    yield SystemCommand(words["palette_listeners"], words["palette_listeners_help"],
+                        app.action_listeners)  # fmt: skip
+    yield SystemCommand(words["palette_counters"], words["palette_counters_help"],
+                        app.action_counters)  # fmt: skip
+    yield SystemCommand(words["palette_note"], words["palette_note_help"], app.action_note)
     yield SystemCommand("Poll slower", "Longer interval", app.action_slower)
     yield SystemCommand("Poll faster", "Shorter interval", app.action_faster)
     yield SystemCommand("Export JSON", "Write the snapshot to a file", app.action_export)

@@ -267,7 +267,7 @@ def build_processes(counts: Counts, owner: Callable[[int], Owner | None]) -> tup
     for pid, d in pstates.items():
         o = owner(pid)
         if o is not None:
-            rows.append(ProcessRow(pid, o.name, o.user, d))
+            rows.append(ProcessRow(pid, o.name, o.user, d, o.comm, o.unit, o.container))
     rows.sort(key=lambda p: (-p.states.get(TcpState.CLOSE_WAIT, 0), -p.total, p.pid))
     return tuple(rows)
 

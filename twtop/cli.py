@@ -94,15 +94,12 @@ def _sample(collector: Collector, sample_s: float) -> Snapshot:
     """One poll, or two ``sample_s`` apart so rates and ages exist. /proc is rescanned right
     before the last poll, so an owner still unknown then is not in this PID namespace."""
     from twtop.model import CLOSE_WAIT_AGED_S
-    from twtop.queues import listener_queues, queue_filters
 
     snap = collector.poll()
     if sample_s > 0:
         time.sleep(sample_s)
         collector.procs.refresh(force=True)
         snap = collector.poll()
-    socks = [s for expr in queue_filters(snap.listeners) for s in collector.sockets(expr)]
-    snap = replace(snap, listeners=listener_queues(snap.listeners, socks))
     if sample_s < CLOSE_WAIT_AGED_S:  # nothing can have been seen that long: unknown, not 0
         snap = replace(snap, close_wait_aged=None)
     return snap

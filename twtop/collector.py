@@ -28,6 +28,7 @@ from twtop.keys import AddrCache, Listeners
 from twtop.model import GROUPS, Listener, PeerRow, Snapshot, Socket
 from twtop.ports import Bound, PortPolicy, PortTracker, bound_only_dumpable
 from twtop.procs import CookieOwners, ProcessMap
+from twtop.queues import listener_queues, queue_filters
 from twtop.session import Session
 from twtop.states import BOUND_INACTIVE, MASK_ALL, TcpState
 
@@ -147,6 +148,7 @@ class Collector:
             counts = counts_only(self.session.rows, agg, listeners, counters, last)
         addr = AddrCache()
         bound = self._bound(listeners, addr)  # a dump too: before its stats and time are read
+        found = self._queues(tuple(self._listener(f, r, addr) for f, r in listeners.rows), addr)
         env = PollEnv(
             now=now,
             collect_ms=(time.perf_counter() - t0) * 1000,
@@ -162,7 +164,7 @@ class Collector:
             ),
             malformed=sum(s.malformed for s in self.session.stats),
             owner=self.procs.owner,
-            listeners=tuple(self._listener(f, r, addr) for f, r in listeners.rows),
+            listeners=found,
             sockets=tuple(self.to_socket(f, r, listeners, addr) for f, r in agg.sockets or ()),
             bound=bound,
             bound_only_known=self._bound_only,
@@ -191,6 +193,19 @@ class Collector:
                 cache = self._bound_cache = (now, self._generation, found)
             out += cache[2]
         return tuple(out)
+
+    def _queues(self, found: tuple[Listener, ...], addr: AddrCache) -> tuple[Listener, ...]:
+        """The listeners with their SYN_RECV and not-yet-accepted CLOSE_WAIT counted, whatever
+        the active filter, from dumps the kernel filters (queues.queue_filters: every request
+        socket, and CLOSE_WAITs only on ports whose accept queue is not empty)."""
+        socks: list[Socket] = []
+        for expr in queue_filters(found):
+            plan = compile_filter(expr)
+            for chunk in self.session.rows(plan.mask & MASK_ALL, plan.bytecode):
+                socks += [self.to_socket(r[wire.R_FAMILY], r, None, addr) for r in chunk
+                          if not r[wire.R_INODE]
+                          and (plan.node is None or keys.python_accepts(plan.node, r))]  # fmt: skip
+        return listener_queues(found, socks)
 
     def _walk(self, agg: Aggregator, listeners: Listeners) -> None:
         plan = self.plan

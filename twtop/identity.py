@@ -207,13 +207,27 @@ def identify(cmdline: bytes, comm: bytes, cgroup: bytes = b"") -> Identity:
 def display(name: str, pid: int, width: int | None = None) -> str:
     """``name[pid]``, at most ``width`` columns when given: the name is elided in the middle
     (``orders…-api.py[4242]``); the PID is never cut, even when it alone is wider."""
-    tail = f"[{pid}]"
+    return _elide(name, f"[{pid}]", width)
+
+
+_SHOWN = re.compile(r"(.*)(\[\d+\])", re.DOTALL)
+
+
+def fit(shown: str, width: int) -> str:
+    """A ``name[pid]`` string as the engine made it (``PeerRow.processes``) in at most ``width``
+    columns, elided like ``display``: the trailing ``[pid]`` is kept whole. Any other text is
+    elided in the middle."""
+    m = _SHOWN.fullmatch(shown)
+    return _elide(m[1], m[2], width) if m else _elide(shown, "", width)
+
+
+def _elide(name: str, tail: str, width: int | None) -> str:
     full = name + tail
     if width is None or cols(full) <= width:
         return full
-    room = width - len(tail)
+    room = width - cols(tail)
     if room <= 1:
-        return tail
+        return tail or _take(name, width)
     keep = room - 1  # one column for the ellipsis
     head_n, tail_n = (keep + 1) // 2, keep // 2
     head = _take(name, head_n)
@@ -295,6 +309,7 @@ __all__ = [
     "Identity",
     "IdentityCache",
     "display",
+    "fit",
     "identify",
     "service_name",
     "start_time",

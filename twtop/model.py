@@ -294,11 +294,19 @@ class ProcessRow:
     name: str
     user: str
     states: dict[TcpState, int]
+    comm: str | None = None  # the kernel's name; name is the service (see Owner)
+    unit: str | None = None
+    container: str | None = None
 
     @property
     def total(self) -> int:
         """All sockets of this process."""
         return sum(self.states.values())
+
+    @property
+    def display(self) -> str:
+        """``name[pid]``, e.g. ``orders-api.py[4242]``."""
+        return display(self.name, self.pid)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -307,6 +315,10 @@ class ProcessRow:
             "name": self.name,
             "user": self.user,
             "states": {s.name: n for s, n in self.states.items() if n},
+            "owner": self.display,
+            "comm": self.comm,
+            "unit": self.unit,
+            "container": self.container,
         }
 
 

@@ -152,7 +152,9 @@ def _processes_and_sysctls(snap: Snapshot, top: int, w: Callable[[str], None]) -
         w("PROCESSES (by CLOSE_WAIT, then sockets)")
         for pr in snap.processes[:top]:
             parts = ", ".join(f"{s.name} {n}" for s, n in sorted(pr.states.items()) if n)
-            w(f"  {pr.name}[{pr.pid}] ({pr.user}): {parts}")
+            box = f"container {pr.container}" if pr.container else pr.unit  # where it runs
+            where = f", {box}" if box else ""
+            w(f"  {pr.name}[{pr.pid}] ({pr.user}{where}): {parts}")
     w("")
     w("SYSCTLS")
     for name in REPORT_SYSCTLS:

@@ -198,17 +198,18 @@ async def test_group_key_cycles_the_sources_grouping() -> None:
 
 @pytest.mark.parametrize("size", [(80, 24), (60, 20)])
 async def test_pause_is_on_screen_and_keeps_collecting(size: tuple[int, int]) -> None:
-    app, src = app_with()
+    app, _ = app_with()
     async with app.run_test(size=size) as pilot:
-        feed(app, 1)
+        # A namespace and a filter make the header long: PAUSED must not depend on its room.
+        long = replace(make_snapshot(1), netns="blue-staging-01", filter="dst 10.0.0.0/8")
+        app.post_message(SnapshotReady(long, ()))
         await settle(pilot)
-        src.filter = "state established and dst 10.0.0.0/8"  # a long header: PAUSED is not in it
         await pilot.press("space")
         await pilot.pause()
         assert "PAUSED" in screen_text(app)
         feed(app, 5)
         await settle(pilot)
-        assert app.snapshot.taken_at == make_snapshot(1).taken_at  # type: ignore[union-attr]
+        assert app.snapshot is long
         assert app.latest is not None and app.latest.taken_at == make_snapshot(5).taken_at
         hist = app.main.query_one("StateCounts").history[TcpState.TIME_WAIT]  # type: ignore[attr-defined]
         assert hist[-1] == make_snapshot(5).count(TcpState.TIME_WAIT)

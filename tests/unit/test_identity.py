@@ -14,6 +14,7 @@ from twtop.advisor import Context, advise
 from twtop.identity import (
     IdentityCache,
     display,
+    fit,
     identify,
     service_name,
     start_time,
@@ -225,3 +226,17 @@ def test_close_wait_finding_names_the_service_or_says_why_not(lang: str) -> None
     assert "?" not in text and "[" not in text  # no owner invented, no "?"
     assert {"en": "needs root", "zh": "需要 root"}[lang] in g.evidence
     assert {"en": "0 owned by", "zh": "0 个属于"}[lang] not in g.evidence
+
+
+def test_fit_a_shown_name_keeps_its_pid() -> None:
+    """PeerRow.processes holds ``name[pid]`` strings: a column elides them the same way."""
+    assert fit("orders-api.py[4242]", 80) == "orders-api.py[4242]"
+    assert fit("orders-api.py[4242]", 12) == "ord…py[4242]"
+    assert fit("[x][7]", 5) == "[…[7]"  # a name with brackets: the last [pid] is the PID
+    assert fit("(no owner)", 6) == "(no…r)"  # not a name[pid]: elided in the middle
+    assert fit("abcdef", 1) == "a"
+
+
+@given(st.text(max_size=30), st.integers(1, 4194304), st.integers(0, 40))
+def test_fit_agrees_with_display(name: str, pid: int, width: int) -> None:
+    assert fit(display(name, pid), width) == display(name, pid, width)

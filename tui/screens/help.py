@@ -20,6 +20,9 @@ HELP = """\
   space, Z       pause the display (collection continues, history has no gap)
   + / -          slower / faster polling
   f              findings: evidence, why and what to do (Enter on the bar too)
+  l              listeners: accept queue/backlog ("full"), SYN_RECV, owner
+  c              kernel TCP counters with rates, the ones that moved first
+  n              write an incident note (Markdown; the path is shown)
   Enter          drill down: peer → its sockets → one socket's explanation
   Esc            back
   e              export the current snapshot as JSON (the path is shown)
