@@ -8,7 +8,6 @@ the kernel, the aggregator (aggregate.py) counts, build.py turns the counts into
 
 from __future__ import annotations
 
-import heapq
 import os
 import threading
 import time
@@ -24,13 +23,14 @@ from twtop.budget import Budget, counts_only
 from twtop.build import CloseWaitAges, PollEnv, Rates, build_snapshot, poll_notes, socket_of
 from twtop.errors import UsageError
 from twtop.filter import Plan, compile_filter
+from twtop.held import HeldPorts
 from twtop.keys import AddrCache, Listeners
 from twtop.model import GROUPS, Listener, PeerRow, Snapshot, Socket
-from twtop.ports import Bound, PortPolicy, PortTracker, bound_only_dumpable
+from twtop.ports import PortPolicy, PortTracker
 from twtop.procs import CookieOwners, ProcessMap
 from twtop.queues import listener_queues, queue_filters
 from twtop.session import Session
-from twtop.states import BOUND_INACTIVE, MASK_ALL, TcpState
+from twtop.states import MASK_ALL, TcpState
 
 if TYPE_CHECKING:
     from twtop.build import Counts
@@ -39,15 +39,6 @@ if TYPE_CHECKING:
 LISTEN = int(TcpState.LISTEN)
 TW_BIT = 1 << TcpState.TIME_WAIT
 LISTEN_BIT = 1 << TcpState.LISTEN
-#: idiag_states bit 13: bound-only sockets, reported as CLOSE (kernel-facts 2).
-BOUND_BIT = 1 << BOUND_INACTIVE
-_BOUND_STATES = (int(TcpState.CLOSE), BOUND_INACTIVE)
-#: The bound-only dump walks the whole bind hash in the kernel (measured: about as long as the
-#: TIME_WAIT walk of an idle namespace), and bound-only sockets rarely change: re-read at most
-#: this often.
-BOUND_REFRESH_S = 5.0
-
-RowTest = Callable[[wire.Row], bool]
 
 
 class Collector:
@@ -75,8 +66,7 @@ class Collector:
         self.rates = Rates()
         self.close_wait_ages = CloseWaitAges()
         self.port_tracker = PortTracker()
-        self._bound_only = bound_only_dumpable(sysinfo.kernel_release())
-        self._bound_cache: tuple[float, int, tuple[Bound, ...]] | None = None  # when, ns, rows
+        self.held = HeldPorts(sysinfo.kernel_release())
         self._generation = 0
         self._lock = threading.RLock()  # one netlink conversation at a time
 
@@ -147,7 +137,8 @@ class Collector:
         else:  # counts only (budget.py): the small states and the kernel's counters
             counts = counts_only(self.session.rows, agg, listeners, counters, last)
         addr = AddrCache()
-        bound = self._bound(listeners, addr)  # a dump too: before its stats and time are read
+        # A dump too: before its stats and time are read.
+        bound = self.held.read(self.session.rows, listeners, addr, self._generation)
         found = self._queues(tuple(self._listener(f, r, addr) for f, r in listeners.rows), addr)
         env = PollEnv(
             now=now,
@@ -167,7 +158,7 @@ class Collector:
             listeners=found,
             sockets=tuple(self.to_socket(f, r, listeners, addr) for f, r in agg.sockets or ()),
             bound=bound,
-            bound_only_known=self._bound_only,
+            bound_only_known=self.held.bound_only_known,
         )
         snap = build_snapshot(counts, env, self.rates, self.close_wait_ages, self.port_tracker)
         if budget is None:
@@ -176,23 +167,6 @@ class Collector:
         budget.spent(time.thread_time() - cpu0, fresh)
         age = 0.0 if fresh else budget.detail_age()
         return replace(snap, cpu_budget=budget.fraction * 100, detail_age_s=age)
-
-    def _bound(self, listeners: Listeners, addr: AddrCache) -> tuple[Bound, ...]:
-        """Sockets holding a port by bind(), whatever the filter: every listener, and the
-        bound-only sockets of a dump of idiag_states bit 13 (Linux 6.8+; at most every
-        BOUND_REFRESH_S)."""
-        out = [Bound(addr(r[wire.R_SRC], f), wire.port(r[wire.R_SPORT]), True)
-               for f, r in listeners.rows]  # fmt: skip
-        if self._bound_only:
-            now, cache = time.monotonic(), self._bound_cache
-            if cache is None or now - cache[0] >= BOUND_REFRESH_S or cache[1] != self._generation:
-                rows = [r for chunk in self.session.rows(BOUND_BIT) for r in chunk
-                        if r[wire.R_STATE] in _BOUND_STATES]  # fmt: skip
-                found = tuple(Bound(addr(r[wire.R_SRC], r[wire.R_FAMILY]),
-                                    wire.port(r[wire.R_SPORT]), False) for r in rows)  # fmt: skip
-                cache = self._bound_cache = (now, self._generation, found)
-            out += cache[2]
-        return tuple(out)
 
     def _queues(self, found: tuple[Listener, ...], addr: AddrCache) -> tuple[Listener, ...]:
         """The listeners with their SYN_RECV and not-yet-accepted CLOSE_WAIT counted, whatever
@@ -289,26 +263,14 @@ class Collector:
             return self._select(plan.mask & kf.mask, prog, plan, keep, limit)
 
     def _select(
-        self, mask: int, prog: bytes, plan: Plan, keep: RowTest | None, limit: int | None
+        self, mask: int, prog: bytes, plan: Plan, keep: keys.RowTest | None, limit: int | None
     ) -> list[Socket]:
         """Dump with ``mask``/``prog``, keep what ``plan``'s Python part and ``keep`` accept, and
         decode the ``limit`` most urgent into Sockets."""
         self.session.reset_stats()
         listeners = self._listeners()
-        rows: list[wire.Row] = []
-        # With a limit only the most urgent ``limit`` rows survive each dump chunk: memory is
-        # one chunk plus 2 * limit rows, whatever the group's size (issue 10: a 815k drill-down).
-        bound = None if limit is None else max(2 * limit, 1024)
-        for chunk in self.session.rows(mask & MASK_ALL, prog) if mask & MASK_ALL else ():
-            if plan.node is not None:
-                chunk = [r for r in chunk if keys.python_accepts(plan.node, r)]
-            rows += chunk if keep is None else filter(keep, chunk)
-            if bound is not None and len(rows) > bound:
-                rows = heapq.nsmallest(limit or 0, rows, key=keys.row_urgency)
-        if limit is not None and len(rows) > limit:
-            rows = heapq.nsmallest(limit, rows, key=keys.row_urgency)
-        else:
-            rows.sort(key=keys.row_urgency)
+        chunks = self.session.rows(mask & MASK_ALL, prog) if mask & MASK_ALL else iter(())
+        rows = keys.most_urgent(chunks, plan.node, keep, limit)
         self.procs.refresh(r[wire.R_INODE] for r in rows)
         addr = AddrCache()
         return [self.to_socket(r[wire.R_FAMILY], r, listeners, addr) for r in rows]

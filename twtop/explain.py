@@ -320,30 +320,8 @@ def explain_socket(
     role = ROLE[st]
     left_ms = sock.expires_ms - elapsed_ms
     gone = sock.timer == _TIMER_MINISOCKET and left_ms <= 0
-    steps: list[Step] = []
-    if st in STEP_STATUS:
-        we_are_a = role == "active"
-        for i, ((who, seg), status) in enumerate(zip(CLOSE_STEPS, STEP_STATUS[st], strict=True)):
-            from_local = (who == "A") == we_are_a
-            if seg == "FIN" and from_local and st in _OUR_FIN_UNACKED and _fin_may_wait(sock):
-                status = "queued"  # kernel-facts 7b: the FIN is queued behind unsent data
-            steps.append(Step(i + 1, seg, from_local, status))
-    happened_steps = [
-        f"{'→' if s.from_local else '←'} {s.segment}" for s in steps if s.status == "done"
-    ]
-    if st == S.LISTEN:
-        happened = ""
-        direction = p["listening"]
-    else:
-        happened = (
-            p["happened"].format(steps=p["list_sep"].join(happened_steps))
-            if happened_steps
-            else p["nothing_happened"]
-        )
-        if sock.inbound is None:
-            direction = p["unknown_dir"]
-        else:
-            direction = p["inbound"] if sock.inbound else p["outbound"]
+    steps = _steps(sock, role)
+    happened, direction = _happened(sock, steps, p)
     armed_ms = int(TIME_WAIT_S * 1000) - left_ms
     return Explanation(
         state=st,
@@ -362,26 +340,55 @@ def explain_socket(
         else None,
         owner="" if gone else _owner_text(sock, snapshot, lang),
         queues="" if gone else _queues_text(sock, lang),
-        tcp_info=None
-        if info is None or st in _NO_TCP_INFO
-        else p["tcp_info"].format(
-            rtt=f"{info.rtt_ms:.3f}",
-            rttvar=f"{info.rttvar_ms:.3f}",
-            rto=f"{info.rto_ms:.0f}",
-            cwnd=info.cwnd,
-            unacked=info.unacked,
-            retrans=info.retrans_total,
-            acked=p["unknown_old_kernel"] if info.bytes_acked is None else info.bytes_acked,
-            received=p["unknown_old_kernel"]
-            if info.bytes_received is None
-            else info.bytes_received,
-            sent=fmt_ms(info.last_data_sent_ms, lang),
-            recv=fmt_ms(info.last_data_recv_ms, lang),
-        ),  # fmt: skip
+        tcp_info=None if info is None or st in _NO_TCP_INFO else _tcp_info_text(info, lang),
         normal=text["normal"],
         problem=text["problem"],
         action=text["action"],
         lang=lang,
+    )
+
+
+def _steps(sock: Socket, role: str) -> list[Step]:
+    """The close handshake's four segments with this socket's status of each."""
+    st = sock.state
+    steps: list[Step] = []
+    if st in STEP_STATUS:
+        we_are_a = role == "active"
+        for i, ((who, seg), status) in enumerate(zip(CLOSE_STEPS, STEP_STATUS[st], strict=True)):
+            from_local = (who == "A") == we_are_a
+            if seg == "FIN" and from_local and st in _OUR_FIN_UNACKED and _fin_may_wait(sock):
+                status = "queued"  # kernel-facts 7b: the FIN is queued behind unsent data
+            steps.append(Step(i + 1, seg, from_local, status))
+    return steps
+
+
+def _happened(sock: Socket, steps: list[Step], p: dict[str, str]) -> tuple[str, str]:
+    """What has happened so far, and the socket's direction, in words."""
+    if sock.state == S.LISTEN:
+        return "", p["listening"]
+    done = [f"{'→' if s.from_local else '←'} {s.segment}" for s in steps if s.status == "done"]
+    happened = (
+        p["happened"].format(steps=p["list_sep"].join(done)) if done else p["nothing_happened"]
+    )
+    if sock.inbound is None:
+        return happened, p["unknown_dir"]
+    return happened, p["inbound"] if sock.inbound else p["outbound"]
+
+
+def _tcp_info_text(info: TcpInfo, lang: str) -> str:
+    p = PHRASES[lang]
+    unknown = p["unknown_old_kernel"]
+    return p["tcp_info"].format(
+        rtt=f"{info.rtt_ms:.3f}",
+        rttvar=f"{info.rttvar_ms:.3f}",
+        rto=f"{info.rto_ms:.0f}",
+        cwnd=info.cwnd,
+        unacked=info.unacked,
+        retrans=info.retrans_total,
+        acked=unknown if info.bytes_acked is None else info.bytes_acked,
+        received=unknown if info.bytes_received is None else info.bytes_received,
+        sent=fmt_ms(info.last_data_sent_ms, lang),
+        recv=fmt_ms(info.last_data_recv_ms, lang),
     )
 
 

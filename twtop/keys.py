@@ -8,9 +8,10 @@ the join of a peer group to its port tuples.
 
 from __future__ import annotations
 
+import heapq
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -213,3 +214,23 @@ __all__ = [
     "label",
     "tuples_of",
 ]
+
+
+def most_urgent(
+    chunks: Iterable[list[wire.Row]], node: Node | None, keep: RowTest | None, limit: int | None
+) -> list[wire.Row]:
+    """The rows of a dump that the filter's Python part (``node``) and ``keep`` accept, most
+    urgent first, at most ``limit``. With a limit only the most urgent 2 x limit rows (at least
+    1024) survive each chunk: memory is one chunk plus those, whatever the group's size."""
+    rows: list[wire.Row] = []
+    bound = None if limit is None else max(2 * limit, 1024)
+    for chunk in chunks:
+        if node is not None:
+            chunk = [r for r in chunk if python_accepts(node, r)]
+        rows += chunk if keep is None else filter(keep, chunk)
+        if bound is not None and len(rows) > bound:
+            rows = heapq.nsmallest(limit or 0, rows, key=row_urgency)
+    if limit is not None and len(rows) > limit:
+        return heapq.nsmallest(limit, rows, key=row_urgency)
+    rows.sort(key=row_urgency)
+    return rows

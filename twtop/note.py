@@ -56,101 +56,105 @@ def incident_note(
     """The note: time, host, netns, findings with actions, states, top peers, port tuples,
     processes, listeners, counters that moved, sysctls."""
     w = VIEW_WORDS[lang]
-    labels, sev = LABELS[lang], SEVERITY_WORDS[lang]
-    none = w["note_none"]
-    out: list[str] = []
-    add = out.append
+    out = _head(snap, w)
+    for title, body in (
+        (w["note_findings"], _findings(findings, lang)),
+        (w["note_states"], _state_table(snap, w)),
+        (w["note_peers"].format(group=w.get(f"group_{snap.group}", snap.group)),
+         _peer_table(snap, w, top)),
+        (w["note_tuples"], _tuple_table(snap, w, lang, top)),
+        (w["note_processes"], _process_table(snap, w, top)),
+        (w["note_listeners"], _listener_table(snap, w, lang, top)),
+        (w["note_counters"], _counter_table(snap, w, lang)),
+        (w["note_sysctls"], _sysctl_table(snap, w)),
+    ):  # fmt: skip
+        out += ["", f"## {title}", *body]
+    if snap.notes:
+        out += ["", *(f"- {md(n)}" for n in snap.notes)]
+    return "\n".join(out) + "\n"
 
+
+def _head(snap: Snapshot, w: dict[str, str]) -> list[str]:
     taken = time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(snap.taken_at))
     utc = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(snap.taken_at))
-    add(f"# {w['note_title'].format(host=md(snap.host))}")
-    add("")
-    add(f"- {w['note_time']}: {md(taken)} ({md(utc)})")
-    add(f"- {w['note_host']}: {md(snap.host)}")
-    add(f"- {w['note_kernel']}: {md(snap.kernel)}")
-    add(f"- {w['note_netns']}: {md(snap.netns) if snap.netns else w['note_netns_host']}")
-    if snap.filter:
-        add(f"- {w['note_filter']}: `{snap.filter.replace('`', '')}`")
-    add(f"- {w['note_sockets']}: {snap.total:,} (IPv4 {snap.ipv4:,}, IPv6 {snap.ipv6:,})")
-
-    add("")
-    add(f"## {w['note_findings']}")
-    for f in findings:
-        add("")
-        add(f"### [{sev[f.severity]}] {md(f.title)}")
-        add("")
-        for key, text in (("evidence", f.evidence), ("why", f.why), ("action", f.action)):
-            add(f"- **{labels[key]}**: {md(text)}")
-    if not findings:
-        add("")
-        add(none)
-
-    add("")
-    add(f"## {w['note_states']}")
-    add("")
-    counts = [(s.name, f"{snap.count(s):,}") for s in ALL_STATES if snap.count(s)]
-    add(_table([w["note_state"], w["note_total"]], counts, [False, True]) if counts else none)
-
-    add("")
-    group = w.get(f"group_{snap.group}", snap.group)
-    add(f"## {w['note_peers'].format(group=group)}")
-    add("")
-    rows: list[tuple[str, ...]] = [
-        (p.peer, f"{p.total:,}", _states(p.states), ", ".join(p.processes))
-        for p in snap.peers[:top]
+    out = [
+        f"# {w['note_title'].format(host=md(snap.host))}",
+        "",
+        f"- {w['note_time']}: {md(taken)} ({md(utc)})",
+        f"- {w['note_host']}: {md(snap.host)}",
+        f"- {w['note_kernel']}: {md(snap.kernel)}",
+        f"- {w['note_netns']}: {md(snap.netns) if snap.netns else w['note_netns_host']}",
     ]
-    head = [w["note_peer"], w["note_total"], w["note_states_col"], w["note_process"]]
-    add(_table(head, rows, [False, True, False, False]) if rows else none)
+    if snap.filter:
+        out.append(f"- {w['note_filter']}: `{snap.filter.replace('`', '')}`")
+    out.append(f"- {w['note_sockets']}: {snap.total:,} (IPv4 {snap.ipv4:,}, IPv6 {snap.ipv6:,})")
+    return out
 
-    add("")
-    add(f"## {w['note_tuples']}")
-    add("")
+
+def _findings(findings: Sequence[Finding], lang: str) -> list[str]:
+    labels, sev = LABELS[lang], SEVERITY_WORDS[lang]
+    out: list[str] = []
+    for f in findings:
+        out += ["", f"### [{sev[f.severity]}] {md(f.title)}", ""]
+        for key, text in (("evidence", f.evidence), ("why", f.why), ("action", f.action)):
+            out.append(f"- **{labels[key]}**: {md(text)}")
+    return out or ["", VIEW_WORDS[lang]["note_none"]]
+
+
+def _section(w: dict[str, str], head: list[str], rows: Sequence[Sequence[object]],
+             right: list[bool]) -> list[str]:  # fmt: skip
+    return ["", _table(head, rows, right) if rows else w["note_none"]]
+
+
+def _state_table(snap: Snapshot, w: dict[str, str]) -> list[str]:
+    counts = [(s.name, f"{snap.count(s):,}") for s in ALL_STATES if snap.count(s)]
+    return _section(w, [w["note_state"], w["note_total"]], counts, [False, True])
+
+
+def _peer_table(snap: Snapshot, w: dict[str, str], top: int) -> list[str]:
+    rows = [(p.peer, f"{p.total:,}", _states(p.states), ", ".join(p.processes))
+            for p in snap.peers[:top]]  # fmt: skip
+    head = [w["note_peer"], w["note_total"], w["note_states_col"], w["note_process"]]
+    return _section(w, head, rows, [False, True, False, False])
+
+
+def _tuple_table(snap: Snapshot, w: dict[str, str], lang: str, top: int) -> list[str]:
     rows = [(f"{t.src} -> {endpoint(t.dst, t.dport)}", f"{t.blocking:,}", f"{t.available:,}",
              f"{t.ratio * 100:.1f}%", port_state_short(t, lang))
             for t in snap.ports.tuples[:top]]  # fmt: skip
     head = [w["note_tuple"], w["note_blocking"], w["note_available"], "%", w["note_tuple_state"]]
-    add(_table(head, rows, [False, True, True, True, False]) if rows else none)
+    return _section(w, head, rows, [False, True, True, True, False])
 
-    add("")
-    add(f"## {w['note_processes']}")
-    add("")
+
+def _process_table(snap: Snapshot, w: dict[str, str], top: int) -> list[str]:
     rows = [(f"{pr.name}[{pr.pid}]", pr.user, _states(pr.states)) for pr in snap.processes[:top]]
     head = [w["note_process"], w["note_user"], w["note_states_col"]]
-    add(_table(head, rows, [False, False, False]) if rows else none)
+    return _section(w, head, rows, [False, False, False])
 
-    add("")
-    add(f"## {w['note_listeners']}")
-    add("")
+
+def _listener_table(snap: Snapshot, w: dict[str, str], lang: str, top: int) -> list[str]:
     lines = listener_lines(snap, lang)[:top]
     rows = [(x.where, x.queue, x.syn, x.unaccepted, x.owner) for x in lines]
     head = [w["col_listen"], w["col_queue"], w["col_syn"], w["col_unaccepted"], w["col_owner"]]
-    add(_table(head, rows, [False, True, True, True, False]) if rows else none)
+    out = _section(w, head, rows, [False, True, True, True, False])
     if rows and (why := unknown_owners(snap, lang)):
-        add("")
-        add(md(why))
+        out += ["", md(why)]
+    return out
 
-    add("")
-    add(f"## {w['note_counters']}")
-    add("")
+
+def _counter_table(snap: Snapshot, w: dict[str, str], lang: str) -> list[str]:
     moved = [c for c in counter_lines(snap, lang) if c.moved]
     rows = [(c.name, f"{c.value:,}", c.rate_text, c.meaning) for c in moved]
+    if not rows:
+        return ["", w["counters_one_sample"] if snap.interval_s is None else w["note_none"]]
     head = [w["col_counter"], w["col_value"], w["col_rate"], w["col_meaning"]]
-    if rows:
-        add(_table(head, rows, [False, True, True, False]))
-    else:
-        add(w["counters_one_sample"] if snap.interval_s is None else none)
+    return _section(w, head, rows, [False, True, True, False])
 
-    add("")
-    add(f"## {w['note_sysctls']}")
-    add("")
-    rows = []  # reused: tuple[str, ...] rows
+
+def _sysctl_table(snap: Snapshot, w: dict[str, str]) -> list[str]:
+    rows: list[tuple[str, ...]] = []
     for name in REPORT_SYSCTLS:
         value = snap.sysctl.get(name)
         text = w["note_sysctl_absent"] if value is None else (value or w["note_sysctl_empty"])
         rows.append((name, text))
-    add(_table([w["note_sysctl"], w["note_value"]], rows, [False, False]))
-    if snap.notes:
-        add("")
-        for n in snap.notes:
-            add(f"- {md(n)}")
-    return "\n".join(out) + "\n"
+    return _section(w, [w["note_sysctl"], w["note_value"]], rows, [False, False])

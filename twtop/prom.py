@@ -118,6 +118,12 @@ def tuple_families(snap: Snapshot, top: int) -> list[Metric]:
         ratio.add_metric([OTHER] * 3, max(t.ratio for t in rest))
         full.add_metric([OTHER] * 3, min(_seconds_to_full(t) for t in rest))
         is_full.add_metric([OTHER] * 3, float(any(t.full for t in rest)))
+    return [ratio, full, is_full, *_budget_families(snap, top)]
+
+
+def _budget_families(snap: Snapshot, top: int) -> list[Metric]:
+    """How many tuples, the per-tuple port budget, bound ports, and the per-source view."""
+    ports = snap.ports
     count = GaugeMetricFamily(
         "twtop_port_tuples",
         "Outbound (src, dst, dport) tuples holding ephemeral ports.",
@@ -129,7 +135,7 @@ def tuple_families(snap: Snapshot, top: int) -> list[Metric]:
         "ip_local_reserved_ports minus the ports in the range held by bind()-ed sockets.",
         value=ports.available,
     )
-    families: list[Metric] = [ratio, full, is_full, count, available]
+    families: list[Metric] = [count, available]
     if ports.bound is not None:
         families.append(
             GaugeMetricFamily(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 
 from twtop import bytecode as bc
-from twtop import keys
+from twtop import keys, wire
 from twtop.model import NO_OWNER, PeerKey, PortTuple
+from twtop.states import TcpState
 
 V4 = socket.AF_INET
 V6 = socket.AF_INET6
@@ -105,3 +107,37 @@ def test_port_tuples_join_on_the_key() -> None:
     k = PeerKey("ipport", V4, socket.inet_aton("10.0.0.9"), 443)
     assert keys.tuples_of(k, tuple(t)) == (t[1],)
     assert keys.tuples_of(PeerKey("lport", port=80), tuple(t)) == ()
+
+
+def _dump_row(state: TcpState, dport: int, inode: int = 0) -> wire.Row:
+    r: list[object] = [0] * (wire.R_INODE + 1)
+    r[wire.R_FAMILY], r[wire.R_STATE], r[wire.R_INODE] = socket.AF_INET, int(state), inode
+    r[wire.R_SRC] = r[wire.R_DST] = socket.inet_aton("10.0.0.1") + bytes(12)
+    r[wire.R_SPORT], r[wire.R_DPORT] = socket.htons(40000), socket.htons(dport)
+    return tuple(r)
+
+
+def test_most_urgent_keeps_the_limit_most_urgent_rows_of_every_chunk() -> None:
+    """A drill-down never holds the whole group: with a limit, each chunk is cut to the most
+    urgent rows, and the answer is the ``limit`` most urgent, in attention order."""
+    chunks = [[_dump_row(TcpState.TIME_WAIT, p) for p in range(1000 + 3000 * i, 4000 + 3000 * i)]
+              for i in range(5)]  # fmt: skip
+    chunks[3].append(_dump_row(TcpState.CLOSE_WAIT, 7))
+    seen: list[int] = []
+
+    def counting() -> Iterator[list[wire.Row]]:
+        for chunk in chunks:
+            yield chunk
+            seen.append(len(chunk))
+
+    rows = keys.most_urgent(counting(), None, None, 10)
+    assert len(rows) == 10 and len(seen) == 5
+    assert rows[0][wire.R_STATE] == TcpState.CLOSE_WAIT  # attention first
+    assert [wire.port(r[wire.R_DPORT]) for r in rows[1:]] == list(range(1000, 1009))
+
+
+def test_most_urgent_applies_the_owner_test_and_no_limit_sorts_all() -> None:
+    rows = [_dump_row(TcpState.ESTABLISHED, 9, inode=1), _dump_row(TcpState.CLOSE_WAIT, 8),
+            _dump_row(TcpState.ESTABLISHED, 8, inode=2)]  # fmt: skip
+    kept = keys.most_urgent([rows], None, lambda r: r[wire.R_INODE] != 0, None)
+    assert [wire.port(r[wire.R_DPORT]) for r in kept] == [8, 9]
