@@ -137,7 +137,8 @@ class SocketTable(DataTable[object]):
         self.apply_sort()
         if selected is not None and selected.key in self.by_key:
             self.move_cursor(row=self.get_row_index(selected.key), animate=False)
-        self._title()
+        if self.by_key:  # the title says sockets are listed: not before the first fetch
+            self._title()
 
     def update_sockets(self, socks: list[Socket], total: int | None = None,
                        elapsed_ms: int = 0) -> None:  # fmt: skip
