@@ -49,8 +49,10 @@ def main() -> int:
             ((80, 24), "main-80x24", []),
             ((160, 48), "main-160x48", []),
             ((80, 24), "findings", ["f"]),
-            ((100, 30), "drill-down", ["down", "down", "enter"]),
-            ((100, 40), "explainer", ["enter", "enter"]),
+            ((80, 24), "drill-down", ["down", "down", "enter"]),
+            # the socket with the most time left (s: timer, r: largest first), never one whose
+            # timer already expired between the drill-down's fetch and the explanation
+            ((100, 40), "explainer", ["enter", "s", "r", "enter"]),
             ((100, 40), "help", ["question_mark"]),
         ]
         for size, shot, keys in shots:

@@ -447,7 +447,13 @@ def explain_peer(row: PeerRow, snapshot: Snapshot, lang: str = "en") -> list[str
             continue
         role = ROLE[state]
         closer = {"active": p["closer_us"], "passive": p["closer_peer"]}.get(role, p["closer_none"])
-        prep = p["to"] if row.outbound >= row.inbound else p["from"]
+        group = row.key.group if row.key is not None else snapshot.group
+        if group == "lport":  # a local port is not where the connections go or come from
+            prep = p["on_lport"]
+        elif group == "process":
+            prep = p["held_by"]
+        else:
+            prep = p["to"] if row.outbound >= row.inbound else p["from"]
         text = p["peer_summary"].format(
             count=n, state=state.name, prep=prep, peer=row.peer, closer=closer
         )

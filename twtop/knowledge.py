@@ -480,6 +480,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "peer_summary": "{count} {state} {prep} {peer}, {closer}",
         "to": "to",
         "from": "from",
+        "on_lport": "on local port",
+        "held_by": "held by",
         "closer_us": "this host closed first",
         "closer_peer": "the peer closed first; this host has not closed",
         "closer_none": "nobody has closed",
@@ -605,6 +607,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "peer_summary": "{count} 个 {state} {prep} {peer}，{closer}",
         "to": "连往",
         "from": "来自",
+        "on_lport": "位于本地端口",
+        "held_by": "属于",
         "closer_us": "本机先关闭",
         "closer_peer": "对端先关闭；本机尚未关闭",
         "closer_none": "双方都未关闭",
@@ -1098,4 +1102,36 @@ STATE_BRIEF: dict[str, dict[S, str]] = {
 STATE_LIST_HINT = {
     "en": "twtop explain STATE: one state in full (e.g. time-wait, close-wait).",
     "zh": "twtop explain STATE：一个状态的完整说明（例如 time-wait、close-wait）。",
+}
+
+#: Words of the peer and socket tables: the first column's header follows the grouping (``g``).
+UI_LABELS = {
+    "en": {
+        "head_ip": "PEER",
+        "head_ipport": "PEER:PORT",
+        "head_lport": "LOCAL PORT",
+        "head_process": "PROCESS",
+        "group_ip": "remote IP",
+        "group_ipport": "remote IP:port",
+        "group_lport": "local port",
+        "group_process": "process",
+        "peers_title": "Peers by {by} — sorted by {column} {arrow}",
+        "more": "+{n} more",
+        "groups_1": "{n} group",
+        "groups_n": "{n} groups",
+    },
+    "zh": {
+        "head_ip": "对端",
+        "head_ipport": "对端:端口",
+        "head_lport": "本地端口",
+        "head_process": "进程",
+        "group_ip": "远端 IP",
+        "group_ipport": "远端 IP:端口",
+        "group_lport": "本地端口",
+        "group_process": "进程",
+        "peers_title": "按{by}分组 — 按 {column} 排序 {arrow}",
+        "more": "另有 {n} 组",
+        "groups_1": "{n} 组",
+        "groups_n": "{n} 组",
+    },
 }

@@ -7,28 +7,57 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
-from twtop.model import GROUP_TITLES, PeerRow, Snapshot
+from twtop.identity import fit
+from twtop.knowledge import UI_LABELS
+from twtop.model import PeerRow, Snapshot
 from twtop.states import TcpState
+from twtop.text import cols
 from widgets.cells import Cell
 from widgets.format import compact
+from widgets.sockets import endpoint_fit
 
 #: Rows drawn at most; the engine keeps the full population.
 MAX_ROWS = 200
 
-#: (key, label, width). Cell padding is 0: numbers are right-aligned in width + 1 columns, so
-#: the nine numeric columns and a 16-wide peer fit an 80-column terminal with border and scrollbar.
-COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("peer", "PEER", 16),
+#: (key, label, width) of the count columns. Cell padding is 0: numbers are right-aligned, the
+#: label's width + 1 leaves a one-column gap.
+COUNTS: tuple[tuple[str, str, int], ...] = (
     ("total", "TOTAL", 6),
     ("estab", "ESTAB", 6),
     ("time_wait", "TIME_W", 7),
     ("close_wait", "CLOSE_W", 8),
     ("fin_wait2", "FIN_W2", 7),
     ("other", "OTHER", 6),
-    ("inbound", "IN", 6),
-    ("outbound", "OUT", 6),
-    ("process", "  PROCESS", 29),
 )
+#: IN and OUT: shown only when PEER and PROCESS still get their minimum beside them.
+DIRECTIONS: tuple[tuple[str, str, int], ...] = (("inbound", "IN", 6), ("outbound", "OUT", 6))
+#: The narrowest PEER (``2001:db8:abcd::1`` whole) and PROCESS (``orders-api.py[4242]`` whole,
+#: after a one-column gap); at 80 columns the table has 77 inside its border and scrollbar.
+PEER_MIN, PEER_MAX, PROCESS_MIN = 17, 48, 20
+#: PROCESS width that IN/OUT never squeeze below (a long service name and a 7-digit PID).
+PROCESS_WIDE = 32
+#: Border (2) and vertical scrollbar (1).
+CHROME = 3
+
+
+def layout(width: int) -> tuple[tuple[str, int], ...]:
+    """(key, width) of every column for a table ``width`` columns wide: PEER and PROCESS get
+    their minimum first, IN/OUT only when PROCESS still gets PROCESS_WIDE beside them; of the
+    rest a quarter goes to PEER (up to PEER_MAX), the others to PROCESS."""
+    inside = width - CHROME
+    counts = sum(w for _k, _l, w in COUNTS)
+    dirs = sum(w for _k, _l, w in DIRECTIONS)
+    wide = inside >= counts + dirs + PEER_MIN + PROCESS_WIDE
+    rest = inside - counts - (dirs if wide else 0)
+    spare = max(0, rest - PEER_MIN - PROCESS_MIN)
+    peer = min(PEER_MAX, PEER_MIN + spare // 4)
+    process = max(PROCESS_MIN, rest - peer)
+    cols = [("peer", peer), *((k, w) for k, _l, w in COUNTS)]
+    if wide:
+        cols += [(k, w) for k, _l, w in DIRECTIONS]
+    return (*cols, ("process", process))
+
+
 #: Columns ``s`` cycles through, in order.
 SORTABLE = ("total", "estab", "time_wait", "close_wait", "fin_wait2", "other", "inbound",
             "outbound", "peer")  # fmt: skip
@@ -49,17 +78,42 @@ class Num(int):
 
 def elide(text: str, width: int) -> str:
     """Cut the middle, not the end: two addresses that share a prefix stay distinguishable."""
-    if len(text) <= width:
-        return text
-    head = (width - 1) // 2
-    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+    return fit(text, width) if width > 0 else ""
 
 
-def cells(row: PeerRow) -> dict[str, object]:
-    """The raw cell values of a row, by column key (names as Text: data, never markup)."""
+def peer_text(row: PeerRow, width: int) -> str:
+    """The group's label in ``width`` columns: an ``addr:port`` keeps its port whole, a
+    ``name[pid]`` its PID, an address its end."""
+    if row.key is not None and row.key.group == "ipport":
+        return endpoint_fit(row.peer, width)
+    return elide(row.peer, width)
+
+
+def processes_text(processes: tuple[str, ...], width: int) -> str:
+    """``name[pid]`` of the group's processes, as many whole as fit in ``width`` columns, then
+    ``+N`` for the rest; the first is always there, elided mid-name if needed, PID whole."""
+    if not processes:
+        return ""
+    shown = [processes[0]]
+    for i, name in enumerate(processes[1:], start=1):
+        more = f" +{len(processes) - i - 1}" if i + 1 < len(processes) else ""
+        if cols(", ".join([*shown, name]) + more) > width:
+            break
+        shown.append(name)
+    rest = len(processes) - len(shown)
+    more = f" +{rest}" if rest else ""
+    if len(shown) == 1:
+        return fit(shown[0], width - len(more)) + more
+    return ", ".join(shown) + more
+
+
+def cells(row: PeerRow, widths: dict[str, int] | None = None) -> dict[str, object]:
+    """The raw cell values of a row, by column key (names as Text: data, never markup), each
+    text fitted to its column's width (the one-column gap before PROCESS included)."""
+    widths = widths or dict(layout(80))
     known = sum(row.count(s) for s in _BY_STATE.values())
     return {
-        "peer": Cell(peer_order(row), elide(row.peer, 15)),
+        "peer": Cell(peer_order(row), peer_text(row, widths["peer"] - 1)),
         "total": Num(row.total),
         "estab": Num(row.count(TcpState.ESTABLISHED)),
         "time_wait": Num(row.count(TcpState.TIME_WAIT)),
@@ -68,7 +122,7 @@ def cells(row: PeerRow) -> dict[str, object]:
         "other": Num(row.total - known),
         "inbound": Num(row.inbound),
         "outbound": Num(row.outbound),
-        "process": Cell(row.processes, "  " + ", ".join(row.processes)),
+        "process": Cell(row.processes, " " + processes_text(row.processes, widths["process"] - 1)),
     }
 
 
@@ -106,16 +160,53 @@ class PeerTable(DataTable[object]):
         self.sort_column = "total"
         self.sort_reverse = True
         self.group = "ip"
+        self.widths: dict[str, int] = dict(layout(80))
+        self._header: tuple[str, str] | None = None  # (group, lang) the columns were made for
+
+    @property
+    def lang(self) -> str:
+        """The app's language (en when the app has none)."""
+        return str(getattr(self.app, "lang", "en"))
 
     def on_mount(self) -> None:
         """Create the columns."""
-        for key, label, width in COLUMNS:
+        self._rebuild()
+
+    def on_resize(self) -> None:
+        """Lay the columns out again when the width changes which columns fit."""
+        widths = dict(layout(self.size.width))
+        if widths != self.widths:
+            self.widths = widths
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Columns for the current width, group and language; the rows are put back."""
+        words = UI_LABELS[self.lang]
+        labels = {k: label for k, label, _w in (*COUNTS, *DIRECTIONS)}
+        labels["peer"] = words[f"head_{self.group}"]
+        labels["process"] = " " + words["head_process"]
+        if self.sort_column not in self.widths:
+            self.sort_column = "total"
+        selected = self.selected_key()
+        self.clear(columns=True)
+        for key, width in self.widths.items():
             justify: JustifyMethod = "left" if key in ("peer", "process") else "right"
-            self.add_column(Text(label, justify=justify), key=key, width=width)
+            self.add_column(Text(labels[key], justify=justify), key=key, width=width)
+        for key, row in self.rows_by_key.items():
+            new_cells = cells(row, self.widths)
+            self.add_row(*(new_cells[k] for k in self.widths), key=key)
+        self._header = (self.group, self.lang)
+        self.apply_sort()
+        if selected is not None and selected in self.rows_by_key:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
 
     def update_snapshot(self, snap: Snapshot) -> None:
         """Apply a snapshot as a diff: remove vanished rows, update changed cells, add new ones."""
         self.group = snap.group
+        words = UI_LABELS[self.lang]
+        if self._header != (self.group, self.lang):
+            self.rows_by_key.clear()  # rows of another grouping: start over
+            self._rebuild()
         selected = self.selected_key()
         wanted = {r.peer: r for r in snap.peers[:MAX_ROWS]}
         changed = False
@@ -127,13 +218,14 @@ class PeerTable(DataTable[object]):
                     changed = True
             for key, row in wanted.items():
                 old = self.rows_by_key.get(key)
-                new_cells = cells(row)
+                new_cells = cells(row, self.widths)
                 if old is None:
-                    self.add_row(*(new_cells[k] for k, _l, _w in COLUMNS), key=key)
+                    self.add_row(*(new_cells[k] for k in self.widths), key=key)
                     changed = True
                 elif old != row:
-                    old_cells = cells(old)
-                    for col, value in new_cells.items():
+                    old_cells = cells(old, self.widths)
+                    for col in self.widths:
+                        value = new_cells[col]
                         if old_cells[col] != value or type(old_cells[col]) is not type(value):
                             self.update_cell(key, col, value)
                             changed = changed or col == self.sort_column
@@ -143,10 +235,20 @@ class PeerTable(DataTable[object]):
             if selected is not None and selected in self.rows_by_key:
                 self.move_cursor(row=self.get_row_index(selected), animate=False)
         hidden = snap.peers_total - len(wanted)
-        title = GROUP_TITLES.get(snap.group, snap.group)
+        self._title()
+        if hidden > 0:
+            self.border_subtitle = words["more"].format(n=f"{hidden:,}")
+        else:
+            self.border_subtitle = words["groups_1" if len(wanted) == 1 else "groups_n"].format(
+                n=f"{len(wanted):,}"
+            )
+
+    def _title(self) -> None:
+        words = UI_LABELS[self.lang]
         arrow = "▼" if self.sort_reverse else "▲"
-        self.border_title = f"Peers by {title} — sorted by {self.sort_column} {arrow}"
-        self.border_subtitle = f"+{hidden:,} more" if hidden > 0 else f"{len(wanted)} groups"
+        self.border_title = words["peers_title"].format(
+            by=words[f"group_{self.group}"], column=self.sort_column, arrow=arrow
+        )
 
     def apply_sort(self) -> None:
         """Sort on raw values (peer names as text, counts as numbers)."""
@@ -154,9 +256,10 @@ class PeerTable(DataTable[object]):
             self.sort(self.sort_column, reverse=self.sort_reverse)
 
     def cycle_sort(self) -> str:
-        """Next sort column; returns its key."""
-        i = SORTABLE.index(self.sort_column)
-        self.sort_column = SORTABLE[(i + 1) % len(SORTABLE)]
+        """Next sort column (of those on screen); returns its key."""
+        order = [k for k in SORTABLE if k in self.widths]
+        i = order.index(self.sort_column) if self.sort_column in order else -1
+        self.sort_column = order[(i + 1) % len(order)]
         self.sort_reverse = self.sort_column != "peer"
         self._resort()
         return self.sort_column
@@ -171,9 +274,7 @@ class PeerTable(DataTable[object]):
         self.apply_sort()
         if selected is not None:
             self.move_cursor(row=self.get_row_index(selected), animate=False)
-        arrow = "▼" if self.sort_reverse else "▲"
-        title = GROUP_TITLES.get(self.group, self.group)
-        self.border_title = f"Peers by {title} — sorted by {self.sort_column} {arrow}"
+        self._title()
 
     def selected_key(self) -> str | None:
         """The key of the row under the cursor."""
