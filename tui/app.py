@@ -46,12 +46,12 @@ def step_interval(current: float, slower: bool) -> float:
 class Source(Protocol):
     """What the app polls: the engine's Collector, or a fixed fake in UI tests."""
 
-    def poll(self) -> Snapshot: ...  # noqa: D102
-    def peer_sockets(self, row: PeerRow, limit: int | None = None) -> list[Socket]: ...  # noqa: D102
-    def tcp_info(self, sock: Socket) -> TcpInfo | None: ...  # noqa: D102
-    def set_filter(self, expr: str | None) -> None: ...  # noqa: D102
-    def set_group(self, group: str) -> None: ...  # noqa: D102
-    def close(self) -> None: ...  # noqa: D102
+    def poll(self) -> Snapshot: ...
+    def peer_sockets(self, row: PeerRow, limit: int | None = None) -> list[Socket]: ...
+    def tcp_info(self, sock: Socket) -> TcpInfo | None: ...
+    def set_filter(self, expr: str | None) -> None: ...
+    def set_group(self, group: str) -> None: ...
+    def close(self) -> None: ...
 
 
 class TwtopApp(App[int]):
@@ -141,7 +141,7 @@ class TwtopApp(App[int]):
         except TwtopError as exc:
             self.post_message(PollFailed(str(exc)))
             return
-        except Exception as exc:  # noqa: BLE001 - the TUI must never die on a poll
+        except Exception as exc:  # the TUI must never die on a poll
             self.post_message(PollFailed(f"{type(exc).__name__}: {exc}"))
             return
         self.post_message(SnapshotReady(snap, findings))

@@ -138,17 +138,26 @@ class CloseWaitAges:
 
     def __init__(self) -> None:
         self.first_seen: dict[int, float] = {}
+        self.since: float | None = None  # when watching began
 
     def reset(self) -> None:
         """Forget every CLOSE_WAIT."""
         self.first_seen = {}
+        self.since = None
 
-    def update(self, now: float, cookies: Iterable[int]) -> tuple[float | None, int]:
-        """(age of the oldest, how many are aged) after seeing ``cookies`` at ``now``."""
+    def update(self, now: float, cookies: Iterable[int]) -> tuple[float | None, int | None]:
+        """(age of the oldest, how many are aged) after seeing ``cookies`` at ``now``. Until
+        twtop has watched for CLOSE_WAIT_AGED_S the aged count is unknown (None), not 0: a
+        CLOSE_WAIT seen at the first poll may be hours old (the kernel reports no age)."""
+        if self.since is None:
+            self.since = now
         seen = self.first_seen
         self.first_seen = {c: seen.get(c, now) for c in cookies}
         ages = [now - t for t in self.first_seen.values()]
-        return max(ages, default=None), sum(1 for a in ages if a >= CLOSE_WAIT_AGED_S)
+        aged = sum(1 for a in ages if a >= CLOSE_WAIT_AGED_S)
+        if aged == 0 and now - self.since < CLOSE_WAIT_AGED_S:
+            return max(ages, default=None), None
+        return max(ages, default=None), aged
 
 
 def socket_of(
@@ -183,6 +192,11 @@ def poll_notes(unreadable: int, root: bool, stats: Iterable[wire.DecodeStats]) -
     return tuple(notes)
 
 
+def _by_weight(names: Counter[str] | None) -> tuple[str, ...]:
+    """Names by how many sockets they hold, most first; ties by name."""
+    return tuple(sorted(names or (), key=lambda n: (-(names or {})[n], n)))
+
+
 def build_peers(counts: Counts, owner: Callable[[int], Owner | None]) -> tuple[list[PeerRow], int]:
     """Peer rows (the top ones kept: by total and by each key state) and how many there were."""
     per: dict[PeerKey, dict[TcpState, int]] = {}
@@ -193,14 +207,15 @@ def build_peers(counts: Counts, owner: Callable[[int], Owner | None]) -> tuple[l
         state = fold_state(st)
         d[state] = d.get(state, 0) + n
         (inb if is_in else outb)[key] += n
-    names: dict[PeerKey, set[str]] = {}
-    for (key, pid), _n in counts.peer_pids.items():
+    # A group's processes, the one holding most of its sockets first (the UI shows the first).
+    names: dict[PeerKey, Counter[str]] = {}
+    for (key, pid), n in counts.peer_pids.items():
         o = owner(pid)
         if o is not None:
-            names.setdefault(key, set()).add(f"{o.name}[{pid}]")
+            names.setdefault(key, Counter())[f"{o.name}[{pid}]"] += n
     rows = {
         key: PeerRow(peer=label(key), total=sum(d.values()), states=d, inbound=inb[key],
-                     outbound=outb[key], processes=tuple(sorted(names.get(key, ()))), key=key)
+                     outbound=outb[key], processes=_by_weight(names.get(key)), key=key)
         for key, d in per.items()
     }  # fmt: skip
     keep: dict[PeerKey, PeerRow] = {}

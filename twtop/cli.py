@@ -7,7 +7,6 @@ import json
 import os
 import sys
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from twtop import __version__
@@ -93,16 +92,12 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
 def _sample(collector: Collector, sample_s: float) -> Snapshot:
     """One poll, or two ``sample_s`` apart so rates and ages exist. /proc is rescanned right
     before the last poll, so an owner still unknown then is not in this PID namespace."""
-    from twtop.model import CLOSE_WAIT_AGED_S
-
     snap = collector.poll()
     if sample_s > 0:
         time.sleep(sample_s)
         collector.procs.refresh(force=True)
         snap = collector.poll()
-    if sample_s < CLOSE_WAIT_AGED_S:  # nothing can have been seen that long: unknown, not 0
-        snap = replace(snap, close_wait_aged=None)
-    return snap
+    return snap  # an aged count is unknown until watched CLOSE_WAIT_AGED_S (build.py)
 
 
 def _once(

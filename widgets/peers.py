@@ -282,7 +282,7 @@ class PeerTable(DataTable[object]):
             return None
         try:
             key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # noqa: BLE001 - an empty or shrinking table has no cursor row
+        except Exception:  # an empty or shrinking table has no cursor row
             return None
         return key
 

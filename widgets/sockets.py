@@ -230,6 +230,6 @@ class SocketTable(DataTable[object]):
             return None
         try:
             key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # noqa: BLE001 - no cursor row
+        except Exception:  # an empty or shrinking table has no cursor row
             return None
         return self.by_key.get(key or "")

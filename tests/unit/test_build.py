@@ -109,3 +109,35 @@ def test_poll_notes() -> None:
     notes = poll_notes(3, False, [DecodeStats(), bad])
     assert len(notes) == 3 and "3 processes" in notes[0] and "2 malformed" in notes[1]
     assert poll_notes(3, True, [DecodeStats()]) == ()
+
+
+def test_aged_close_waits_are_unknown_until_watched_long_enough() -> None:
+    """A CLOSE_WAIT seen at the first poll may be hours old: until twtop has watched for
+    CLOSE_WAIT_AGED_S the aged count is unknown (None), not 0 (the TUI said "0 open 30 s")."""
+    ages = CloseWaitAges()
+    first = build_snapshot(counts([1, 2]), env(100.0), Rates(), ages)
+    assert first.close_wait_aged is None
+    later = build_snapshot(counts([1, 2]), env(110.0), Rates(), ages)
+    assert later.close_wait_aged is None
+    quiet = CloseWaitAges()
+    build_snapshot(counts([]), env(100.0), Rates(), quiet)
+    assert (
+        build_snapshot(counts([5]), env(100.0 + CLOSE_WAIT_AGED_S), Rates(), quiet).close_wait_aged
+        == 0
+    )  # watched long enough: none of them is old
+
+
+def test_peer_processes_list_the_biggest_holder_first() -> None:
+    """The UI shows a group's first process: it must be the one holding most of its sockets,
+    not the alphabetically first (an on-call run showed 'kasvc.py' beside orders-api.py's 200
+    CLOSE_WAITs)."""
+    owners = {1: Owner(1, "kasvc.py", "www"), 2: Owner(2, "orders-api.py", "www")}
+    c = counts()
+    k9 = PeerKey("ip", V4, A("9.0.0.1"))
+    c.peer_pids.clear()
+    c.peer_pids[(k9, 1)] = 2
+    c.peer_pids[(k9, 2)] = 200
+    e = PollEnv(now=1.0, collect_ms=1.0, sysctl=SYSCTL, counters={}, owner=owners.get)
+    snap = build_snapshot(c, e, Rates(), CloseWaitAges())
+    (row,) = [p for p in snap.peers if p.key == k9]
+    assert row.processes == ("orders-api.py[2]", "kasvc.py[1]")
