@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
+from textual.widgets import DataTable
+
+from twtop.knowledge_views import VIEW_WORDS
 
 
 class Cell:
@@ -39,3 +42,21 @@ class Cell:
 
     def __repr__(self) -> str:
         return f"Cell({self.raw!r}, {self.text.plain!r})"
+
+
+class WordsTable(DataTable[object]):
+    """A table whose column headers come from the knowledge tables, rebuilt when the language
+    changes: ``COLUMNS`` is (key, word, justify) per column."""
+
+    COLUMNS: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+
+    _lang: str | None = None
+
+    def _columns(self, lang: str) -> None:
+        if self._lang == lang:
+            return
+        self.clear(columns=True)
+        words = VIEW_WORDS[lang]
+        for key, label, justify in self.COLUMNS:
+            self.add_column(Text(words[label], justify=justify), key=key)  # type: ignore[arg-type]
+        self._lang = lang

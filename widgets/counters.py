@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
-from twtop.knowledge_views import VIEW_WORDS
 from twtop.panes import CounterLine
-from widgets.cells import Cell
+from widgets.cells import Cell, WordsTable
 
 _COLUMNS = (("name", "col_counter", "left"), ("value", "col_value", "right"),
             ("rate", "col_rate", "right"), ("meaning", "col_meaning", "left"))  # fmt: skip
 
 
-class CounterTable(DataTable[object]):
+class CounterTable(WordsTable):
     """One row per counter, the ones that moved first; the cursor stays on its counter."""
+
+    COLUMNS = _COLUMNS
 
     DEFAULT_CSS = """
     CounterTable { height: 1fr; border: round $primary; border-title-align: left; }
@@ -31,17 +31,7 @@ class CounterTable(DataTable[object]):
 
     def __init__(self) -> None:
         super().__init__(cursor_type="row", id="counters")
-        self._lang: str | None = None
         self.lines: dict[str, CounterLine] = {}
-
-    def _columns(self, lang: str) -> None:
-        if self._lang == lang:
-            return
-        self.clear(columns=True)
-        words = VIEW_WORDS[lang]
-        for key, label, justify in _COLUMNS:
-            self.add_column(Text(words[label], justify=justify), key=key)  # type: ignore[arg-type]
-        self._lang = lang
 
     def show(self, lines: list[CounterLine], lang: str) -> None:
         """Replace the rows, keeping the cursor on the same counter."""

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
-from twtop.knowledge_views import VIEW_WORDS
 from twtop.panes import ListenerLine
-from widgets.cells import Cell
+from widgets.cells import Cell, WordsTable
 
 #: Columns the owner may take: its name is elided in the middle to fit, never its PID.
 OWNER_WIDTH = 26
@@ -18,8 +16,10 @@ _COLUMNS = (("where", "col_listen", "left"), ("queue", "col_queue", "right"),
             ("owner", "col_owner", "left"))  # fmt: skip
 
 
-class ListenerTable(DataTable[object]):
+class ListenerTable(WordsTable):
     """One row per listener; the cursor stays on its listener across refreshes."""
+
+    COLUMNS = _COLUMNS
 
     DEFAULT_CSS = """
     ListenerTable { height: 1fr; border: round $primary; border-title-align: left; }
@@ -27,16 +27,6 @@ class ListenerTable(DataTable[object]):
 
     def __init__(self) -> None:
         super().__init__(cursor_type="row", id="listeners")
-        self._lang: str | None = None
-
-    def _columns(self, lang: str) -> None:
-        if self._lang == lang:
-            return
-        self.clear(columns=True)
-        words = VIEW_WORDS[lang]
-        for key, label, justify in _COLUMNS:
-            self.add_column(Text(words[label], justify=justify), key=key)  # type: ignore[arg-type]
-        self._lang = lang
 
     def show(self, lines: list[ListenerLine], lang: str) -> None:
         """Replace the rows, keeping the cursor on the same listener when it is still there."""

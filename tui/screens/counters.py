@@ -3,27 +3,19 @@ rates, the ones that moved first, and what the highlighted one counts."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from tui.screens.view import SnapshotView
 from twtop.knowledge_views import VIEW_WORDS
 from twtop.model import Snapshot
 from twtop.panes import counter_lines, counters_sampling
 from widgets.counters import CounterTable
-from widgets.header import StatusHeader
-from widgets.status import StatusBar
-
-if TYPE_CHECKING:
-    from tui.app import TwtopApp
 
 
-class CountersScreen(Screen[None]):
+class CountersScreen(SnapshotView):
     """Follows the snapshot on display (frozen while paused)."""
 
     BINDINGS = [Binding("escape,c", "app.pop_screen", "Back", id="back")]
@@ -34,24 +26,12 @@ class CountersScreen(Screen[None]):
     CountersScreen #counter-meaning { height: auto; min-height: 2; padding: 0 1; }
     """
 
-    @property
-    def twtop(self) -> TwtopApp:
-        """The app, typed."""
-        return self.app  # type: ignore[return-value]
+    ABOVE = "counters-sampling"
+    BELOW = "counter-meaning"
 
-    def compose(self) -> ComposeResult:
-        yield StatusHeader()
-        yield Static(id="counters-sampling")
-        yield CounterTable()
-        yield Static(id="counter-meaning")
-        yield StatusBar()
-        yield Footer()
-
-    def on_mount(self) -> None:
-        """Draw the snapshot on display, and every later one."""
-        self.twtop.init_chrome(self)
-        self.query_one(CounterTable).focus()
-        self.watch(self.twtop.main, "snapshot", self.show, init=True)
+    def make_table(self) -> CounterTable:
+        """The view's table."""
+        return CounterTable()
 
     def show(self, snap: Snapshot | None) -> None:
         """Put a snapshot's counters on screen."""

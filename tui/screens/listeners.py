@@ -3,26 +3,18 @@ not-yet-accepted CLOSE_WAITs and owner; the namespace's ListenOverflows/ListenDr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from tui.screens.view import SnapshotView
 from twtop.knowledge_views import VIEW_WORDS
 from twtop.model import Snapshot
 from twtop.panes import listen_rates, listener_lines, unknown_owners
-from widgets.header import StatusHeader
 from widgets.listeners import ListenerTable
-from widgets.status import StatusBar
-
-if TYPE_CHECKING:
-    from tui.app import TwtopApp
 
 
-class ListenersScreen(Screen[None]):
+class ListenersScreen(SnapshotView):
     """Follows the snapshot on display (frozen while paused)."""
 
     BINDINGS = [Binding("escape,l", "app.pop_screen", "Back", id="back")]
@@ -33,24 +25,12 @@ class ListenersScreen(Screen[None]):
     ListenersScreen #listeners-help { height: auto; padding: 0 1; color: $text-muted; }
     """
 
-    @property
-    def twtop(self) -> TwtopApp:
-        """The app, typed."""
-        return self.app  # type: ignore[return-value]
+    ABOVE = "listeners-rates"
+    BELOW = "listeners-help"
 
-    def compose(self) -> ComposeResult:
-        yield StatusHeader()
-        yield Static(id="listeners-rates")
-        yield ListenerTable()
-        yield Static(id="listeners-help")
-        yield StatusBar()
-        yield Footer()
-
-    def on_mount(self) -> None:
-        """Draw the snapshot on display, and every later one."""
-        self.twtop.init_chrome(self)
-        self.query_one(ListenerTable).focus()
-        self.watch(self.twtop.main, "snapshot", self.show, init=True)
+    def make_table(self) -> ListenerTable:
+        """The view's table."""
+        return ListenerTable()
 
     def show(self, snap: Snapshot | None) -> None:
         """Put a snapshot's listeners on screen."""
