@@ -18,7 +18,16 @@ from twtop.knowledge import FINDINGS, LABELS, OWNER_REASONS, SEVERITY_WORDS, VAL
 from twtop.model import CLOSE_WAIT_AGED_S, Listener, PortTuple, Snapshot
 from twtop.ports import TupleState
 from twtop.states import TcpState as S
-from twtop.text import endpoint, per_s, port_budget, port_regime, port_state, wrap
+from twtop.text import (
+    endpoint,
+    per_s,
+    port_budget,
+    port_demand,
+    port_regime,
+    port_state,
+    port_who,
+    wrap,
+)
 
 #: CLOSE_WAIT count that is never a transient: a healthy application closes within milliseconds,
 #: so even a busy server shows a handful at a time.
@@ -290,7 +299,8 @@ def port_pressure(snap: Snapshot, ctx: Context) -> Finding | None:
         tw_blocking=worst.tw_blocking, tw=worst.time_wait,
         regime=port_regime(worst.regime, ctx.lang), budget=port_budget(snap.ports, ctx.lang),
         rate=per_s(worst.demand_per_s), state=port_state(worst, ctx.lang),
-        sustain=f"{worst.sustainable_per_s:.0f}",
+        sustain=f"{worst.sustainable_per_s:.0f}", demand=port_demand(worst, ctx.lang),
+        who=port_who(worst, ctx.lang),
     )  # fmt: skip
 
 

@@ -16,7 +16,7 @@ import struct
 import sys
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress, repeat
 from typing import Any
 
@@ -30,6 +30,7 @@ from twtop.states import TcpState
 
 TW = int(TcpState.TIME_WAIT)
 CLOSE_WAIT = int(TcpState.CLOSE_WAIT)
+LISTEN = int(TcpState.LISTEN)
 
 # Strided-slice indices of inet_diag_msg fields in a buffer cast to u32 words / u16 halves.
 _W_SRC, _W_DST = wire.OFF_SRC // 4, wire.OFF_DST // 4
@@ -53,6 +54,7 @@ class Aggregator:
         listeners: Listeners,
         pid_of: dict[int, int],
         young_ms: int = TIME_WAIT_MS - DEFAULT_REUSE_DELAY_MS,
+        made_by: dict[int, int] | None = None,
     ):
         self.group = group
         self.plan = plan
@@ -83,6 +85,14 @@ class Aggregator:
         # cannot take it over even where tcp_tw_reuse applies (ports.PortPolicy).
         self.young_ms = young_ms
         self._addr: dict[tuple[Any, ...], tuple[int, bytes]] = {}
+        #: cookie -> pid of sockets seen live by earlier polls (procs.CookieOwners), so a
+        #: TIME_WAIT (which keeps its socket's cookie) names the process that made it. None or
+        #: empty: no cookie is read on the TIME_WAIT path at all.
+        self.made_by = made_by or None
+        # (path-shaped tuple key, pid) -> attributed outbound TIME_WAITs, per key shape
+        self.tw_key_pids: defaultdict[str, Counter[tuple[Any, ...]]] = defaultdict(Counter)
+        self.tw_dst_pids: defaultdict[bytes, Counter[tuple[int, int]]] = defaultdict(Counter)
+        self.tuples_pids: Counter[tuple[Any, ...]] = Counter()  # ((fam, tag, src, dst, pa), pid)
 
     # -- the generic path: full rows ----------------------------------------------------------
     def add_rows(self, rows: list[wire.Row], all_inbound: bool = False) -> None:
@@ -203,11 +213,24 @@ class Aggregator:
             counts.cw_unread += sum(1 for q in compress(rqueues, is_cw) if q > 1)
         is_tw = list(map(TW.__eq__, states))
         if any(is_tw):
-            tkeys = zip(fam, repeat(tag, n), srcs, dsts, pa, strict=False)
+            tkeys = list(zip(fam, repeat(tag, n), srcs, dsts, pa, strict=False))
             self._add_tw_columns(is_tw, outbound, tkeys, expires)
+            if self.made_by is not None:
+                self._attribute_rows(self.made_by, is_tw, outbound, tkeys, cookies)
+
+    def _attribute_rows(
+        self, made_by: dict[int, int], is_tw: list[bool], outbound: list[bool],
+        tkeys: list[tuple[Any, ...]], cookies: Cookies,
+    ) -> None:  # fmt: skip
+        """The makers of the TIME_WAITs among full rows/columns, by cookie."""
+        tw_pids = list(map(made_by.get, cookies(is_tw)))
+        self.counts.tw_attributed += len(tw_pids) - tw_pids.count(None)
+        out_tw = list(map(operator.and_, is_tw, outbound))
+        pids_out = list(map(made_by.get, cookies(out_tw)))
+        self.tuples_pids.update(_attributed(compress(tkeys, out_tw), pids_out))
 
     def _add_tw_columns(
-        self, is_tw: list[bool], outbound: list[bool], tkeys: Iterable[tuple[Any, ...]],
+        self, is_tw: list[bool], outbound: list[bool], tkeys: list[tuple[Any, ...]],
         expires: Sequence[int],
     ) -> None:  # fmt: skip
         """The TIME_WAITs among full rows/columns: churn window and reuse age per port tuple."""
@@ -278,6 +301,7 @@ class Aggregator:
         young = self.young_ms.__lt__
         mv = memoryview(buf).cast("I")
         exp = mv[_W_EXPIRES :: length // 4].tolist()
+        pids = None if self.made_by is None else self._tw_pids(mv, length // 4, select)
         if select is not None:
             exp = list(compress(exp, select))
         elif layout == "v4" and not inbound and _same_bytes(buf, length, n, _HEAD):
@@ -292,6 +316,8 @@ class Aggregator:
             self.tw_dsts_recent[head].update(recent_dsts)
             self.tw_dsts_young[head].update(compress(dsts, map(young, exp)))
             counts.recent_tw += len(recent_dsts)
+            if pids is not None:
+                self.tw_dst_pids[head].update(_attributed(dsts, pids))
             return
         if not inbound:
             self._tw_src_ports(buf, length, select)
@@ -304,6 +330,23 @@ class Aggregator:
         if not inbound:
             self.tw_recent[layout].update(recent)
             self.tw_young[layout].update(compress(keys, map(young, exp)))
+            if pids is not None:
+                self.tw_key_pids[layout].update(_attributed(keys, pids))
+
+    def _tw_pids(self, mv: memoryview, words: int, select: list[bool] | None) -> list[Any] | None:
+        """The pid that made each TIME_WAIT of a buffer (None where unknown), found by cookie in
+        the memory of sockets seen live; None when not one is known. Counts the attributed."""
+        made_by = self.made_by
+        assert made_by is not None
+        cookies = mv[_W_COOKIE::words].tolist()
+        hi = mv[_W_COOKIE + 1 :: words]
+        if hi.tobytes().count(0) != len(hi) * 4:  # cookies above 2**32: combine the words
+            his = map(operator.lshift, hi.tolist(), repeat(32, len(cookies)))
+            cookies = list(map(operator.or_, cookies, his))
+        pids = list(map(made_by.get, cookies if select is None else compress(cookies, select)))
+        found = len(pids) - pids.count(None)
+        self.counts.tw_attributed += found
+        return pids if found else None
 
     def _tw_src_ports(self, buf: bytes, length: int, select: list[bool] | None) -> None:
         """The local ports of outbound TIME_WAITs by source address (the bind() view), for
@@ -328,6 +371,10 @@ class Aggregator:
         self.tw_dsts_young.clear()
         self.src_ports.clear()
         self.src_port_bytes.clear()
+        self.tw_key_pids.clear()
+        self.tw_dst_pids.clear()
+        self.tuples_pids.clear()
+        self.counts.tw_counted = self.counts.states[TW]
         return self.counts
 
     def _canon(self, family: int, tag: str, addr: Any) -> tuple[int, bytes]:
@@ -362,19 +409,26 @@ class Aggregator:
             key = peer_keys.get(gk)
             if key is None:
                 key = peer_keys[gk] = self._peer_key(fam, tag, dst, pa, pb, pid)
-            counts.groups[(key, st, is_in)] += c
+            if st != LISTEN:  # listeners are not peers: they have their own view
+                counts.groups[(key, st, is_in)] += c
+                if pid is not None:
+                    counts.peer_pids[(key, pid)] += c
             if pid is not None:
-                counts.peer_pids[(key, pid)] += c
                 counts.procs[(pid, st)] += c
             if not is_in:
                 tkey = self._tuple_key(fam, tag, src, dst, wire.port(pa))
                 counts.tuples[tkey] += c
                 if st == TW:
                     counts.tuples_tw[tkey] += c
+                elif pid is not None:  # a tuple's live sockets name their processes
+                    counts.tuple_pids[(tkey, pid)] += c
         for (fam, tag, src, dst, pa), c in self.tuples_recent.items():
             counts.tuples_recent[self._tuple_key(fam, tag, src, dst, wire.port(pa))] += c
         for (fam, tag, src, dst, pa), c in self.tuples_young.items():
             counts.tuples_young[self._tuple_key(fam, tag, src, dst, wire.port(pa))] += c
+        for ((fam, tag, src, dst, pa), pid), c in self.tuples_pids.items():
+            tkey = self._tuple_key(fam, tag, src, dst, wire.port(pa))
+            counts.tuples_tw_pids[(tkey, pid)] += c
         for (fam, tag, src), raw_ports in self.src_ports.items():
             held = counts.src_ports.setdefault(self._canon(fam, tag, src), set())
             held.update(_ports_of(array("H", raw_ports)))
@@ -398,6 +452,25 @@ class Aggregator:
                 for dst_word, c in per_dst.items():
                     dst = dst_word.to_bytes(4, sys.byteorder)
                     self._add_tw_key(AF_INET, port, src, dst, c, False, kind)
+        self._fold_tw_pids()
+
+    def _fold_tw_pids(self) -> None:
+        """The attributed outbound TIME_WAITs of the fast path, per canonical tuple and pid."""
+        out = self.counts.tuples_tw_pids
+        for layout, per_key in self.tw_key_pids.items():
+            for (t, pid), c in per_key.items():
+                fam, port, src, dst = _tw_parts(layout, t)
+                out[(self._fast_tuple_key(fam, port, src, dst), pid)] += c
+        for head, per_dst in self.tw_dst_pids.items():
+            port, src = head[:2], head[2:] + _PAD_V4
+            for (dst_word, pid), c in per_dst.items():
+                dst = dst_word.to_bytes(4, sys.byteorder)
+                out[(self._fast_tuple_key(AF_INET, port, src, dst), pid)] += c
+
+    @staticmethod
+    def _fast_tuple_key(fam: int, port: bytes, src: bytes, dst: bytes) -> TupleKey:
+        family, d = canonical_addr(fam, dst + bytes(wire.ADDR_LEN - len(dst)))
+        return TupleKey(family, canonical_addr(fam, src)[1], d, int.from_bytes(port, "big"))
 
     def _add_tw_key(
         self, fam: int, port: bytes, src: bytes, dst: bytes, c: int, inbound: bool, kind: str
@@ -406,8 +479,8 @@ class Aggregator:
         16-byte source, destination (4 bytes for IPv4); ``kind``: all of them, or only those in
         the churn window ("recent") or younger than tcp_tw_reuse_delay ("young")."""
         counts = self.counts
-        family, d = canonical_addr(fam, dst + bytes(wire.ADDR_LEN - len(dst)))
-        tkey = TupleKey(family, canonical_addr(fam, src)[1], d, int.from_bytes(port, "big"))
+        tkey = self._fast_tuple_key(fam, port, src, dst)
+        family, d = tkey.family, tkey.dst
         if kind != "all":
             (counts.tuples_recent if kind == "recent" else counts.tuples_young)[tkey] += c
             return
@@ -476,6 +549,12 @@ def any_port(buf: bytes, length: int, ports: list[bytes]) -> bool:
                 return True
             i = firsts.find(p[0], i + 1)
     return False
+
+
+def _attributed(keys: Iterable[Any], pids: list[Any]) -> Iterator[tuple[Any, Any]]:
+    """(key, pid) of the messages whose pid is known (C-speed selection)."""
+    known = list(map(operator.truth, pids))
+    return zip(compress(keys, known), compress(pids, known), strict=False)
 
 
 def _src_struct(length: int) -> struct.Struct:

@@ -66,6 +66,12 @@ class Counts:
     cw_unread: int = 0  # CLOSE_WAITs with unread data in the receive queue
     unowned: set[int] = field(default_factory=set)  # inodes no known process holds
     unowned_cw: set[int] = field(default_factory=set)  # the CLOSE_WAITs among them
+    # Attribution: the owners of each outbound tuple's live sockets, and the processes that made
+    # its TIME_WAITs (found by cookie among the sockets twtop saw live; procs.CookieOwners).
+    tuple_pids: Counter[tuple[TupleKey, int]] = field(default_factory=Counter)
+    tuples_tw_pids: Counter[tuple[TupleKey, int]] = field(default_factory=Counter)
+    tw_attributed: int = 0  # TIME_WAITs (either direction) whose maker twtop saw live
+    tw_counted: int = 0  # TIME_WAITs this detail poll counted (the base of tw_attributed)
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,8 @@ class PollEnv:
     notes: tuple[str, ...] = ()
     malformed: int = 0
     owner: Callable[[int], Owner | None] = lambda pid: None
+    #: The owner of a pid that made a socket twtop saw live (it may have exited since).
+    made_by: Callable[[int], Owner | None] = lambda pid: None
     listeners: tuple[Listener, ...] = ()
     sockets: tuple[Socket, ...] = ()
     #: Sockets holding a port by bind(): listeners and bound-only sockets (None: not dumped).
@@ -241,6 +249,37 @@ def _port_rank(t: PortTuple) -> tuple[int, int, int]:
     return (rank, t.blocking, t.used)
 
 
+def _named(
+    per: Counter[tuple[TupleKey, int]], owner: Callable[[int], Owner | None]
+) -> dict[TupleKey, tuple[tuple[str, int], ...]]:
+    """Per tuple, (name[pid], count) most first (ties by name); pids without a name left out."""
+    out: dict[TupleKey, Counter[str]] = {}
+    for (tkey, pid), n in per.items():
+        o = owner(pid)
+        if o is not None:
+            out.setdefault(tkey, Counter())[o.display] += n
+    return {k: tuple((name, c[name]) for name in _by_weight(c)) for k, c in out.items()}
+
+
+def tuple_processes(
+    counts: Counts, env: PollEnv
+) -> tuple[
+    dict[TupleKey, tuple[str, ...]], dict[TupleKey, tuple[tuple[str, int], ...]], Counter[TupleKey]
+]:
+    """Per tuple: the processes of its live sockets, the processes that made its TIME_WAITs
+    (as twtop saw their sockets live, by cookie) and how many of its TIME_WAITs those made."""
+    live = {k: tuple(n for n, _c in v) for k, v in _named(counts.tuple_pids, env.owner).items()}
+
+    def maker(pid: int) -> Owner | None:
+        return env.made_by(pid) or env.owner(pid)
+
+    made = _named(counts.tuples_tw_pids, maker)
+    attributed: Counter[TupleKey] = Counter()
+    for (tkey, _pid), n in counts.tuples_tw_pids.items():
+        attributed[tkey] += n
+    return live, made, attributed
+
+
 def build_ports(
     counts: Counts,
     env: PollEnv,
@@ -253,10 +292,12 @@ def build_ports(
     policy = port_model.PortPolicy.from_sysctl(env.sysctl)
     bound = env.bound or ()
     budget = port_model.budget(policy, bound, env.bound_only_known and env.bound is not None)
+    owners, made_by, attributed = tuple_processes(counts, env)
     tcounts = [
         port_model.TupleCounts(
             *tkey.parts(), used, counts.tuples_tw.get(tkey, 0), counts.tuples_young.get(tkey, 0),
-            counts.tuples_recent.get(tkey, 0) / CHURN_WINDOW_S,
+            counts.tuples_recent.get(tkey, 0) / CHURN_WINDOW_S, owners.get(tkey, ()),
+            made_by.get(tkey, ()), attributed.get(tkey, 0),
         )
         for tkey, used in counts.tuples.items()
     ]  # fmt: skip
@@ -332,4 +373,6 @@ def build_snapshot(
         close_wait_oldest_s=oldest,
         close_wait_aged=aged,
         close_wait_unread=counts.cw_unread,
+        tw_attributed=counts.tw_attributed,
+        tw_counted=counts.tw_counted,
     )

@@ -124,7 +124,8 @@ class Collector:
         listeners = self._listeners()
         self.procs.refresh(r[wire.R_INODE] for _f, r in listeners.rows)
         young_ms = PortPolicy.from_sysctl(sysctl).young_threshold_ms()
-        agg = Aggregator(self.group, self.plan, listeners, self.procs.pid_of(), young_ms)
+        agg = Aggregator(self.group, self.plan, listeners, self.procs.pid_of(), young_ms,
+                         self.made_by.pids())  # fmt: skip
         if self.keep_sockets:
             agg.sockets = []
         budget, last = self.budget, self._detail
@@ -155,6 +156,7 @@ class Collector:
             ),
             malformed=sum(s.malformed for s in self.session.stats),
             owner=self.procs.owner,
+            made_by=self.made_by.owner,
             listeners=found,
             sockets=tuple(self.to_socket(f, r, listeners, addr) for f, r in agg.sockets or ()),
             bound=bound,

@@ -643,7 +643,7 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
             "title": "Ephemeral ports running out towards {dst}:{dport}",
             "evidence": "{blocking} of {available} ports blocked from {src} ({pct}%): {live} "
             "live + {tw_blocking} of {tw} TIME_WAIT that connect() cannot take over ({regime}); "
-            "{available} available = {budget}; ~{rate} new connections/s; {state}",
+            "{available} available = {budget}; {demand}; {state}; {who}",
             "why": "Each outbound connection to one (src, dst, dport) needs its own local port. "
             "A TIME_WAIT keeps it for 60 s unless tcp_tw_reuse applies (1, or 2 on loopback; "
             "timestamps on): then connect() takes it over once it is older than "
@@ -783,7 +783,7 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
             "title": "通往 {dst}:{dport} 的临时端口即将耗尽",
             "evidence": "从 {src} 出发已有 {blocking}/{available} 个端口被占用（{pct}%）：{live} 个活动连接 + "
             "{tw} 个 TIME_WAIT 中 connect() 无法接管的 {tw_blocking} 个（{regime}）；可用 {available} = "
-            "{budget}；每秒约 {rate} 个新连接；{state}",
+            "{budget}；{demand}；{state}；{who}",
             "why": "通往同一（源、目的、目的端口）元组的每个出站连接都需要一个独立的本地端口。TIME_WAIT 会占用它 "
             "60 秒，除非 tcp_tw_reuse 生效（1，或 2 且为环回地址；需开启时间戳）：此时 connect() 会接管存在时间"
             "超过 tcp_tw_reuse_delay 的 TIME_WAIT。限制是按元组计算的：此处约每秒 {sustain} 个新连接。",
@@ -911,6 +911,22 @@ PORT_WORDS = {
         "no_reuse": "no reuse ({why}): TIME_WAIT holds 60s",
         "budget": "{size} in range - {reserved} reserved - {bound} held by bind()",
         "budget_unknown": "{size} in range - {reserved} reserved (bound ports not known)",
+        # attribution (issue 8): the processes behind a tuple, by cookie memory
+        "made_by": "TIME_WAIT made by {who}: {n} of {tw} attributed",
+        "made_by_none": "{tw} TIME_WAIT unattributed: closed before twtop started or made by a "
+        "process twtop cannot see",
+        "live_owners": "live sockets held by {who}",
+        "who_unknown": "no process known for its sockets",
+        "attribution": "{n} of {tw} TIME_WAIT attributed (twtop saw their sockets live)",
+        "unattributed": "unattributed: closed before twtop started or made by a process twtop "
+        "cannot see",
+        # demand: at saturation the TIME_WAIT rate is how fast ports free up, not the demand
+        "demand": "~{rate} new connections/s",
+        "demand_full": "ports free up at ~{rate}/s; demand unknown while connect() fails",
+        "demand_short": "{rate}/s",
+        "demand_full_short": "frees {rate}/s",
+        "demand_unknown_cell": "unknown",
+        "sep": "; ",
     },
     "zh": {
         "full": "到此元组的新 connect() 现在就会失败:EADDRNOTAVAIL",
@@ -923,6 +939,18 @@ PORT_WORDS = {
         "no_reuse": "不复用({why}):TIME_WAIT 占用 60 秒",
         "budget": "范围内 {size} - 保留 {reserved} - bind() 占用 {bound}",
         "budget_unknown": "范围内 {size} - 保留 {reserved}(bind() 占用的端口未知)",
+        "made_by": "TIME_WAIT 由 {who} 创建：{tw} 个中已归属 {n} 个",
+        "made_by_none": "{tw} 个 TIME_WAIT 未归属：在 twtop 启动前已关闭，或由 twtop 看不到的进程创建",
+        "live_owners": "活动套接字属于 {who}",
+        "who_unknown": "不知道其套接字属于哪个进程",
+        "attribution": "{tw} 个 TIME_WAIT 中已归属 {n} 个（twtop 见过这些套接字处于活动状态）",
+        "unattributed": "未归属的：在 twtop 启动前已关闭，或由 twtop 看不到的进程创建",
+        "demand": "每秒约 {rate} 个新连接",
+        "demand_full": "端口每秒约释放 {rate} 个；connect() 失败期间需求未知",
+        "demand_short": "{rate}/秒",
+        "demand_full_short": "释放 {rate}/秒",
+        "demand_unknown_cell": "未知",
+        "sep": "；",
     },
 }
 

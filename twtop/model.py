@@ -400,6 +400,10 @@ class Snapshot:
     close_wait_unread: int = 0  # CLOSE_WAITs with unread bytes in the receive queue
     cpu_budget: float | None = None  # percent of one core the collector may use (None: no limit)
     detail_age_s: float = 0.0  # age of peers/processes/ports (budget.py); state counts are fresh
+    #: Of ``tw_counted`` TIME_WAITs (the detail poll's), how many twtop attributed to the process
+    #: that made them, having seen their sockets live (by cookie: procs.CookieOwners).
+    tw_attributed: int = 0
+    tw_counted: int = 0
 
     @property
     def total(self) -> int:
@@ -451,6 +455,10 @@ class Snapshot:
             },
             "notes": list(self.notes),
             "malformed": self.malformed,
+            "time_wait_attribution": {
+                "attributed": self.tw_attributed,
+                "time_wait": self.tw_counted,
+            },
             "cpu_budget_pct": self.cpu_budget,
             "detail_age_s": round(self.detail_age_s, 1),
         }

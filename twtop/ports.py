@@ -254,6 +254,9 @@ class TupleCounts:
     time_wait: int
     tw_young: int  # TIME_WAITs younger than tcp_tw_reuse_delay (from their timers)
     tw_per_s: float  # new TIME_WAITs per second over the timer window (from their timers)
+    owners: tuple[str, ...] = ()  # processes of its live sockets (name[pid]), most sockets first
+    tw_made_by: tuple[tuple[str, int], ...] = ()  # (name[pid], TIME_WAITs it made), most first
+    tw_attributed: int = 0  # of its TIME_WAITs, those whose maker twtop saw live (by cookie)
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -295,6 +298,11 @@ class PortTuple:
     state: TupleState = TupleState.STEADY  # set by judging unless judged=True
     seconds_to_full: float | None = None  # 0 when FULL; None when STEADY
     judged: bool = False
+    owners: tuple[str, ...] = ()  # processes of its live sockets (name[pid]), most sockets first
+    #: (name[pid], count) of the processes that made its TIME_WAITs, as twtop saw their sockets
+    #: live (a TIME_WAIT keeps its socket's cookie); most first.
+    tw_made_by: tuple[tuple[str, int], ...] = ()
+    tw_attributed: int = 0  # TIME_WAITs of the tuple attributed so (the rest: unattributed)
 
     def __post_init__(self) -> None:
         if self.judged:
@@ -340,6 +348,19 @@ class PortTuple:
         return self.state is TupleState.FULL
 
     @property
+    def demand_known(self) -> bool:
+        """Whether the TIME_WAIT rate measures the demand. Not when FULL: every connect() beyond
+        the freed ports fails and makes no TIME_WAIT, so the rate is capped by how fast ports
+        free up (kernel-facts 6), whatever the clients try."""
+        return self.state is not TupleState.FULL
+
+    @property
+    def frees_per_s(self) -> float:
+        """Ports freed per second as the blocking TIME_WAITs age out (each blocks hold_s): at
+        saturation, the most new connections the tuple can take."""
+        return self.tw_blocking / self.regime.hold_s
+
+    @property
     def sustainable_per_s(self) -> float:
         """New connections per second the tuple sustains: each blocks its port for hold_s."""
         return self.available / self.regime.hold_s
@@ -365,12 +386,17 @@ class PortTuple:
             "regime": self.regime.to_dict(),
             "sustainable_per_s": round(self.sustainable_per_s, 1),
             "tw_per_s": round(self.tw_per_s, 3),
-            "demand_per_s": round(self.demand_per_s, 3),
+            # null when FULL: the TIME_WAIT rate is then how fast ports free up, not the demand
+            "demand_per_s": round(self.demand_per_s, 3) if self.demand_known else None,
+            "frees_per_s": round(self.frees_per_s, 3),
             "steady_ratio": round(self.steady_ratio, 6),
             "state": str(self.state),
             "seconds_to_full": (
                 None if self.seconds_to_full is None else round(self.seconds_to_full, 1)
             ),
+            "processes": list(self.owners),
+            "time_wait_attributed": self.tw_attributed,
+            "time_wait_made_by": [{"process": n, "count": c} for n, c in self.tw_made_by],
         }
 
 
@@ -475,7 +501,8 @@ class PortTracker:
                 PortTuple(
                     c.src, c.dst, c.dport, c.used, c.time_wait, available, c.tw_per_s,
                     tw_young=c.tw_young, regime=regime, demand_per_s=demand, state=state,
-                    seconds_to_full=eta, judged=True,
+                    seconds_to_full=eta, judged=True, owners=c.owners, tw_made_by=c.tw_made_by,
+                    tw_attributed=c.tw_attributed,
                 )
             )  # fmt: skip
         self.tracks = tracks

@@ -52,6 +52,7 @@ class CookieOwners:
 
     def __init__(self) -> None:
         self._gens: list[dict[int, int]] = [{}, {}, {}]  # cookie -> pid, newest first
+        self._all: dict[int, int] = {}  # the generations merged (newest wins): one lookup
         self._owners: dict[int, Owner] = {}
         self._started = time.monotonic()
         self.dropped = 0
@@ -64,6 +65,7 @@ class CookieOwners:
         if now - self._started >= REMEMBER_S / 2:
             self._gens = [{}, *self._gens[:2]]
             self._started = now
+            self._all = {k: v for gen in reversed(self._gens) for k, v in gen.items()}
             kept = set().union(*(g.values() for g in self._gens))
             self._owners = {p: o for p, o in self._owners.items() if p in kept}
         cur = self._gens[0]
@@ -75,6 +77,7 @@ class CookieOwners:
             keep = [i for i in range(len(cookies)) if i not in drop]
             cookies, pids = [cookies[i] for i in keep], [pids[i] for i in keep]
         cur.update(zip(cookies, pids, strict=True))
+        self._all.update(zip(cookies, pids, strict=True))
         for pid in set(pids):
             o = owner(pid)
             if o is not None:
@@ -82,14 +85,19 @@ class CookieOwners:
 
     def get(self, cookie: int) -> Owner | None:
         """The owner remembered for a cookie, newest first."""
-        for gen in self._gens:
-            pid = gen.get(cookie)
-            if pid is not None:
-                return self._owners.get(pid)
-        return None
+        pid = self._all.get(cookie)
+        return None if pid is None else self._owners.get(pid)
+
+    def pids(self) -> dict[int, int]:
+        """cookie -> pid of every remembered socket (read-only; for bulk ``map(d.get, ...)``)."""
+        return self._all
+
+    def owner(self, pid: int) -> Owner | None:
+        """The Owner of a pid that made a remembered socket (it may have exited since)."""
+        return self._owners.get(pid)
 
     def __len__(self) -> int:
-        return sum(map(len, self._gens))
+        return len(self._all)
 
 
 class ProcessMap:

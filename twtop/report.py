@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from twtop.knowledge import PORT_WORDS
 from twtop.model import CLOSE_WAIT_AGED_S, GROUP_TITLES, Snapshot
 from twtop.states import ALL_STATES, KEY_STATES, PEER_STATES, TcpState
 from twtop.sysinfo import GLOBAL_SYSCTLS
@@ -12,10 +13,14 @@ from twtop.text import (
     duration,
     endpoint,
     hold,
+    per_s,
     port_budget,
+    port_demand,
     port_regime,
     port_state,
     port_state_short,
+    port_who,
+    tw_attribution,
     wrap,
 )
 
@@ -86,6 +91,8 @@ def _states(snap: Snapshot, w: Callable[[str], None]) -> None:
     if churn.tw_per_s_counter is not None:
         line += f", {churn.tw_per_s_counter:.1f} (TW counter)"
     w(line)
+    if snap.tw_counted:
+        w(wrap(tw_attribution(snap.tw_attributed, snap.tw_counted), 80))
     if snap.count(TcpState.CLOSE_WAIT):
         oldest = None if snap.interval_s is None else snap.close_wait_oldest_s
         aged = None if snap.interval_s is None else snap.close_wait_aged
@@ -122,11 +129,14 @@ def _ports(snap: Snapshot, top: int, w: Callable[[str], None]) -> None:
     for t in ports.tuples[:top]:
         name = f"{t.src} -> {t.dst}:{t.dport}"
         name = name if len(name) <= 31 else name[:30] + "…"
+        # FULL: the TIME_WAIT rate is how fast ports free up, not the demand (said below)
+        new = per_s(t.demand_per_s) if t.demand_known else PORT_WORDS["en"]["demand_unknown_cell"]
         w(f"{name:<31} {t.used:>6} {t.blocking:>6} {t.ratio * 100:>5.1f}% "
-          f"{t.demand_per_s:>7.1f} {hold(t.regime.hold_s):>5} {port_state_short(t)}")  # fmt: skip
+          f"{new:>7} {hold(t.regime.hold_s):>5} {port_state_short(t)}")  # fmt: skip
     worst = ports.tuples[0]
     w(wrap(f"{worst.src} -> {worst.dst}:{worst.dport}: {port_regime(worst.regime)}; "
-           f"{port_state(worst)}", 80))  # fmt: skip
+           f"{port_state(worst)}; {port_demand(worst)}", 80))  # fmt: skip
+    w(wrap(port_who(worst), 80))
     for v in ports.sources:
         if v.notable:
             w(wrap(f"bind() before connect() from {v.src}: {v.held} of {v.available} ports "

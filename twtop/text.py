@@ -132,6 +132,51 @@ def port_budget(ports: PortUsage, lang: str = "en") -> str:
     return words["budget"].format(size=b.size, reserved=b.reserved, bound=b.bound)
 
 
+def port_demand(t: PortTuple, lang: str = "en") -> str:
+    """``~12 new connections/s``; when FULL the TIME_WAIT rate is capped by how fast ports free
+    up, so: ``ports free up at ~N/s; demand unknown while connect() fails``."""
+    words = PORT_WORDS[lang]
+    if t.demand_known:
+        return words["demand"].format(rate=per_s(t.demand_per_s))
+    return words["demand_full"].format(rate=per_s(t.frees_per_s))
+
+
+def port_demand_short(t: PortTuple, lang: str = "en") -> str:
+    """The same for a narrow gauge: ``12/s`` or ``frees 10/s``."""
+    words = PORT_WORDS[lang]
+    if t.demand_known:
+        return words["demand_short"].format(rate=per_s(t.demand_per_s))
+    return words["demand_full_short"].format(rate=per_s(t.frees_per_s))
+
+
+def port_made_by(t: PortTuple, lang: str = "en", top: int = 3) -> str:
+    """Who made a tuple's TIME_WAITs, as twtop saw their sockets live: ``TIME_WAIT made by
+    client.py[42] (200): 200 of 300 attributed`` ("" when it has none)."""
+    words = PORT_WORDS[lang]
+    if not t.time_wait:
+        return ""
+    if not t.tw_made_by:
+        return words["made_by_none"].format(tw=f"{t.time_wait:,}")
+    who = ", ".join(f"{name} ({c:,})" for name, c in t.tw_made_by[:top])
+    return words["made_by"].format(who=who, n=f"{t.tw_attributed:,}", tw=f"{t.time_wait:,}")
+
+
+def port_who(t: PortTuple, lang: str = "en", top: int = 3) -> str:
+    """The processes behind a tuple: its live sockets' owners and its TIME_WAITs' makers."""
+    words = PORT_WORDS[lang]
+    parts = [words["live_owners"].format(who=", ".join(t.owners[:top]))] if t.owners else []
+    made = port_made_by(t, lang, top)
+    parts += [made] if made else []
+    return words["sep"].join(parts) or words["who_unknown"]
+
+
+def tw_attribution(attributed: int, counted: int, lang: str = "en") -> str:
+    """``1,200 of 3,000 TIME_WAIT attributed (...)``, and what the rest are when some are not."""
+    words = PORT_WORDS[lang]
+    text = words["attribution"].format(n=f"{attributed:,}", tw=f"{counted:,}")
+    return text + (words["sep"] + words["unattributed"] if attributed < counted else "")
+
+
 def cols(text: str) -> int:
     """Terminal columns ``text`` takes (CJK characters count double)."""
     return sum(2 if ord(ch) > _WIDE_FROM else 1 for ch in text)

@@ -1,0 +1,142 @@
+"""Attribution against the kernel (root, a namespace each test creates, loopback only): a TIME_WAIT
+keeps its socket's cookie, so twtop names the process that made it when it saw the socket live;
+TIME_WAITs it never saw live are counted unattributed, never guessed (issue 8)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import Population, TestNetns
+from twtop.advisor import advise
+from twtop.collector import Collector
+from twtop.model import Snapshot
+from twtop.ports import PortTuple
+from twtop.report import render_table
+
+DPORT = 6000
+#: A client that connects N times, holds the connections until told, then closes them first
+#: (so the TIME_WAITs are its own), and waits to be told to exit.
+CLIENT = """
+import socket, sys
+n = int(sys.argv[1])
+conns = [socket.create_connection(("127.0.0.1", %d)) for _ in range(n)]
+print("up", flush=True)
+sys.stdin.readline()
+for c in conns:
+    c.close()
+print("closed", flush=True)
+sys.stdin.readline()
+""" % DPORT
+
+
+class Client:
+    """The client process, run inside the namespace under a script name of its own."""
+
+    def __init__(self, netns: TestNetns, script: Path, n: int) -> None:
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", netns.name, sys.executable, str(script), str(n)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        self.out, self.into = self.proc.stdout, self.proc.stdin
+        assert self.out.readline().strip() == "up"
+
+    def close_connections(self) -> None:
+        """Tell it to close its connections (client side first: its TIME_WAITs)."""
+        self.into.write("\n")
+        self.into.flush()
+        assert self.out.readline().strip() == "closed"
+
+    def stop(self) -> None:
+        """Let it exit (bounded)."""
+        try:
+            self.into.write("\n")
+            self.into.flush()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def client_script(tmp_path: Path) -> Path:
+    """The client as a script named tw-client.py (twtop shows interpreters by script name)."""
+    path = tmp_path / "tw-client.py"
+    path.write_text(CLIENT)
+    return path
+
+
+def _tuple(snap: Snapshot) -> PortTuple:
+    (t,) = [t for t in snap.ports.tuples if t.dport == DPORT]
+    return t
+
+
+def _accept(lst: object, n: int, pop: Population) -> list[object]:
+    out = []
+    for _ in range(n):
+        s, _a = lst.accept()  # type: ignore[attr-defined]
+        pop.keep.append(s)
+        out.append(s)
+    return out
+
+
+def _poll_until_owned(col: Collector, pid: int) -> Snapshot:
+    """Poll until the client's live sockets are mapped to it (the /proc scan is rate-limited)."""
+    for _ in range(50):  # bounded: 50 polls, 0.1 s apart
+        snap = col.poll()
+        if any(p.pid == pid for p in snap.processes):
+            return snap
+        time.sleep(0.1)
+    raise AssertionError(f"pid {pid} never owned its sockets")
+
+
+def test_time_waits_attributed_by_cookie(
+    netns: TestNetns, pop: Population, client_script: Path
+) -> None:
+    """N connections seen live, closed by the client: the tuple's N TIME_WAITs are attributed to
+    tw-client.py[pid] (collector API, --once table, finding); M TIME_WAITs made before twtop
+    started are counted, unattributed."""
+    netns.sysctl("net.ipv4.tcp_tw_reuse", "0")  # every TIME_WAIT blocks: the finding fires
+    netns.sysctl("net.ipv4.ip_local_port_range", "40000 40011")  # 12 ports
+    n, m = 6, 4
+    with netns.inside():
+        lst = pop.listener("127.0.0.1", DPORT)
+        pop.time_wait(lst, m)  # before the collector: never seen live
+    client = Client(netns, client_script, n)
+    try:
+        with netns.inside():
+            servers = _accept(lst, n, pop)
+        with Collector(netns=netns.name, process_refresh_s=0.1) as col:
+            live = _poll_until_owned(col, client.proc.pid)
+            who = f"tw-client.py[{client.proc.pid}]"
+            t = _tuple(live)
+            assert t.owners == (who,) and t.time_wait == m and t.tw_attributed == 0
+            client.close_connections()
+            for s in servers:
+                s.close()  # type: ignore[attr-defined]
+            time.sleep(0.1)
+            snap = col.poll()
+        t = _tuple(snap)
+        assert (t.time_wait, t.tw_attributed, t.tw_made_by) == (n + m, n, ((who, n),))
+        assert (snap.tw_attributed, snap.tw_counted) == (n, n + m)
+        doc = snap.to_dict()
+        (jt,) = [x for x in doc["ports"]["tuples"] if x["dport"] == DPORT]
+        assert jt["time_wait_attributed"] == n
+        assert jt["time_wait_made_by"] == [{"process": who, "count": n}]
+        assert doc["time_wait_attribution"] == {"attributed": n, "time_wait": n + m}
+        table = " ".join(render_table(snap).split())  # lines wrap at 80 columns
+        assert f"TIME_WAIT made by {who} ({n}): {n} of {n + m} attributed" in table
+        assert f"{n} of {n + m} TIME_WAIT attributed (twtop saw their sockets live)" in table
+        assert "unattributed: closed before twtop started" in table
+        (f,) = [f for f in advise(snap) if f.id == "tw_port_pressure"]
+        assert f"TIME_WAIT made by {who} ({n})" in f.evidence
+    finally:
+        client.stop()
