@@ -89,9 +89,11 @@ class Aggregator:
         #: TIME_WAIT (which keeps its socket's cookie) names the process that made it. None or
         #: empty: no cookie is read on the TIME_WAIT path at all.
         self.made_by = made_by or None
-        # (path-shaped tuple key, pid) -> attributed outbound TIME_WAITs, per key shape
-        self.tw_key_pids: defaultdict[str, Counter[tuple[Any, ...]]] = defaultdict(Counter)
-        self.tw_dst_pids: defaultdict[bytes, Counter[tuple[int, int]]] = defaultdict(Counter)
+        # attributed outbound TIME_WAITs of the fast path, per (layout or head, pid)
+        self.tw_key_pids: defaultdict[tuple[str, int], Counter[tuple[Any, ...]]] = defaultdict(
+            Counter
+        )
+        self.tw_dst_pids: defaultdict[tuple[bytes, int], Counter[int]] = defaultdict(Counter)
         self.tuples_pids: Counter[tuple[Any, ...]] = Counter()  # ((fam, tag, src, dst, pa), pid)
 
     # -- the generic path: full rows ----------------------------------------------------------
@@ -317,7 +319,7 @@ class Aggregator:
             self.tw_dsts_young[head].update(compress(dsts, map(young, exp)))
             counts.recent_tw += len(recent_dsts)
             if pids is not None:
-                self.tw_dst_pids[head].update(_attributed(dsts, pids))
+                _count_by_pid(lambda pid: self.tw_dst_pids[(head, pid)], dsts, pids)
             return
         if not inbound:
             self._tw_src_ports(buf, length, select)
@@ -331,7 +333,7 @@ class Aggregator:
             self.tw_recent[layout].update(recent)
             self.tw_young[layout].update(compress(keys, map(young, exp)))
             if pids is not None:
-                self.tw_key_pids[layout].update(_attributed(keys, pids))
+                _count_by_pid(lambda pid: self.tw_key_pids[(layout, pid)], keys, pids)
 
     def _tw_pids(self, mv: memoryview, words: int, select: list[bool] | None) -> list[Any] | None:
         """The pid that made each TIME_WAIT of a buffer (None where unknown), found by cookie in
@@ -457,13 +459,13 @@ class Aggregator:
     def _fold_tw_pids(self) -> None:
         """The attributed outbound TIME_WAITs of the fast path, per canonical tuple and pid."""
         out = self.counts.tuples_tw_pids
-        for layout, per_key in self.tw_key_pids.items():
-            for (t, pid), c in per_key.items():
+        for (layout, pid), per_key in self.tw_key_pids.items():
+            for t, c in per_key.items():
                 fam, port, src, dst = _tw_parts(layout, t)
                 out[(self._fast_tuple_key(fam, port, src, dst), pid)] += c
-        for head, per_dst in self.tw_dst_pids.items():
+        for (head, pid), per_dst in self.tw_dst_pids.items():
             port, src = head[:2], head[2:] + _PAD_V4
-            for (dst_word, pid), c in per_dst.items():
+            for dst_word, c in per_dst.items():
                 dst = dst_word.to_bytes(4, sys.byteorder)
                 out[(self._fast_tuple_key(AF_INET, port, src, dst), pid)] += c
 
@@ -549,6 +551,29 @@ def any_port(buf: bytes, length: int, ports: list[bytes]) -> bool:
                 return True
             i = firsts.find(p[0], i + 1)
     return False
+
+
+#: Up to this many distinct makers in one buffer, each is counted at C speed (one pass each).
+_FEW_PIDS = 8
+
+
+def _count_by_pid(into: Callable[[int], Counter[Any]], keys: list[Any], pids: list[Any]) -> None:
+    """Count ``keys`` per known pid (``pids`` aligned, None: unknown) into ``into(pid)``.
+
+    Usually one process made a whole buffer: one C-speed Counter pass, no pairs built."""
+    first = pids[0]
+    if first is not None and pids.count(first) == len(pids):
+        into(first).update(keys)
+        return
+    distinct = set(pids)
+    distinct.discard(None)
+    if len(distinct) <= _FEW_PIDS:
+        for pid in distinct:
+            # operator.eq, not pid.__eq__: int.__eq__(None) is NotImplemented, which is truthy
+            into(pid).update(compress(keys, map(operator.eq, pids, repeat(pid))))
+        return
+    for key, pid in _attributed(keys, pids):
+        into(pid)[key] += 1
 
 
 def _attributed(keys: Iterable[Any], pids: list[Any]) -> Iterator[tuple[Any, Any]]:

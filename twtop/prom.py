@@ -118,7 +118,46 @@ def tuple_families(snap: Snapshot, top: int) -> list[Metric]:
         ratio.add_metric([OTHER] * 3, max(t.ratio for t in rest))
         full.add_metric([OTHER] * 3, min(_seconds_to_full(t) for t in rest))
         is_full.add_metric([OTHER] * 3, float(any(t.full for t in rest)))
-    return [ratio, full, is_full, *_budget_families(snap, top)]
+    return [
+        ratio,
+        full,
+        is_full,
+        *_attributed_families(snap, shown, rest),
+        *_budget_families(snap, top),
+    ]
+
+
+def _attributed_families(
+    snap: Snapshot, shown: list[PortTuple], rest: list[PortTuple]
+) -> list[Metric]:
+    """TIME_WAITs attributed to the process that made them (twtop saw their sockets live), per
+    shown tuple and overall: counts only, so no process label can grow the series count."""
+    labels = ["src", "dst", "dport"]
+    per = GaugeMetricFamily(
+        "twtop_port_tuple_time_wait_attributed",
+        "TIME_WAITs of the tuple whose maker twtop saw live (found by socket cookie); the rest "
+        "closed before twtop started or were made by a process it cannot see. The other series "
+        "sums the remaining tuples.",
+        labels=labels,
+    )
+    tw = GaugeMetricFamily(
+        "twtop_port_tuple_time_wait",
+        "TIME_WAITs of the tuple (outbound). The other series sums the remaining tuples.",
+        labels=labels,
+    )
+    for t in shown:
+        per.add_metric([t.src, t.dst, str(t.dport)], t.tw_attributed)
+        tw.add_metric([t.src, t.dst, str(t.dport)], t.time_wait)
+    if rest:
+        per.add_metric([OTHER] * 3, sum(t.tw_attributed for t in rest))
+        tw.add_metric([OTHER] * 3, sum(t.time_wait for t in rest))
+    total = GaugeMetricFamily(
+        "twtop_time_wait_attributed",
+        "TIME_WAITs (either direction) attributed to the process that made them, of "
+        'twtop_tcp_sockets{state="time_wait"} as counted by the same detail poll.',
+        value=snap.tw_attributed,
+    )
+    return [per, tw, total]
 
 
 def _budget_families(snap: Snapshot, top: int) -> list[Metric]:
@@ -163,6 +202,7 @@ def _sum_tuples(a: PortTuple, b: PortTuple) -> PortTuple:
         a.src, a.dst, a.dport, a.used + b.used, a.time_wait + b.time_wait, a.available,
         a.tw_per_s + b.tw_per_s, tw_young=a.tw_young + b.tw_young, regime=a.regime,
         demand_per_s=a.demand_per_s + b.demand_per_s,
+        tw_attributed=a.tw_attributed + b.tw_attributed,
     )  # fmt: skip
 
 

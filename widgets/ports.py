@@ -8,7 +8,14 @@ from textual.widget import Widget
 
 from twtop.model import Snapshot
 from twtop.ports import TupleState
-from twtop.text import hold, per_s, port_regime, port_state, port_state_short
+from twtop.text import (
+    hold,
+    port_demand_short,
+    port_regime,
+    port_state,
+    port_state_short,
+    port_who,
+)
 from widgets.format import count
 
 BAR = 20
@@ -59,6 +66,9 @@ class PortGauge(Widget):
             f"Ephemeral ports {ports.low}-{ports.high}: {count(ports.available)} per tuple"
             + (f" ({', '.join(taken)})" if taken else "")
         )
+        # who is behind the first tuple: live owners, and the makers of its TIME_WAITs
+        # (names are data: a Text, never parsed as markup)
+        self.border_subtitle = Text(port_who(ports.tuples[0])) if ports.tuples else ""
         if not ports.tuples:
             t.append("no outbound connections: no ephemeral ports in use")
             return t
@@ -74,9 +84,9 @@ class PortGauge(Widget):
             if wide:  # the state first: the regime may be cut at the pane's edge
                 t.append(f" {count(tup.blocking)}/{count(tup.available)} blocked; ")
                 t.append(port_state(tup), style="bold reverse" if alarm else "")
-                t.append(f"; {port_regime(tup.regime)}")
+                t.append(f"; {port_demand_short(tup)}; {port_regime(tup.regime)}")
             else:
-                t.append(f" {per_s(tup.demand_per_s)}/s hold {hold(tup.regime.hold_s)} ")
+                t.append(f" {port_demand_short(tup)} hold {hold(tup.regime.hold_s)} ")
                 t.append(port_state_short(tup), style="bold reverse" if alarm else "")
         for v in ports.sources[:1]:
             if v.notable:

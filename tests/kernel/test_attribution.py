@@ -24,14 +24,14 @@ DPORT = 6000
 CLIENT = """
 import socket, sys
 n = int(sys.argv[1])
-conns = [socket.create_connection(("127.0.0.1", %d)) for _ in range(n)]
+conns = [socket.create_connection(("127.0.0.1", int(sys.argv[2]))) for _ in range(n)]
 print("up", flush=True)
 sys.stdin.readline()
 for c in conns:
     c.close()
 print("closed", flush=True)
 sys.stdin.readline()
-""" % DPORT
+"""
 
 
 class Client:
@@ -39,7 +39,8 @@ class Client:
 
     def __init__(self, netns: TestNetns, script: Path, n: int) -> None:
         self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", netns.name, sys.executable, str(script), str(n)],
+            ["ip", "netns", "exec", netns.name, sys.executable, str(script), str(n),
+             str(DPORT)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert self.proc.stdout is not None and self.proc.stdin is not None

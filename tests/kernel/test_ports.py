@@ -165,3 +165,24 @@ def test_bound_sockets_in_range_shrink_available(netns: TestNetns, pop: Populati
     pop.keep += accepted
     t = _tuple(_json(netns))
     assert (t["blocking"], t["available"], t["state"]) == (5, 5, "full")
+
+
+def test_demand_at_saturation_is_unknown_not_a_live_rate(netns: TestNetns, pop: Population) -> None:
+    """FULL with tcp_tw_reuse=0: the recent TIME_WAIT rate (10 in the last seconds) is not the
+    demand -- every further connect() fails and makes none. twtop says how fast ports free up and
+    that the demand is unknown, in --json, the --once table and the finding."""
+    netns.sysctl("net.ipv4.tcp_tw_reuse", "0")
+    _ten_time_waits(netns, pop)
+    assert _connect_errno(netns, pop) == errno.EADDRNOTAVAIL  # saturated for real
+    doc = _json(netns)
+    t = _tuple(doc)
+    assert t["state"] == "full" and t["tw_per_s"] > 0  # the timers do see a rate ...
+    assert t["demand_per_s"] is None  # ... which is not the demand
+    assert t["frees_per_s"] == pytest.approx(10 / 60, abs=0.001)  # 10 blocking, 60 s each
+    (f,) = [f for f in doc["findings"] if f["id"] == "tw_port_pressure"]
+    said = "ports free up at ~0.2/s; demand unknown while connect() fails"
+    assert said in f["evidence"] and "new connections/s" not in f["evidence"]
+    table = " ".join(_once(netns).stdout.split())
+    assert said in table
+    row = next(ln for ln in _once(netns).stdout.splitlines() if ln.startswith("127.0.0.1 -> "))
+    assert row.split()[6] == "unknown", row  # NEW/s: not a number while connect() fails
