@@ -4,6 +4,7 @@ TIME_WAITs it never saw live are counted unattributed, never guessed (issue 8)."
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import Population, TestNetns
+from tests.tmuxpane import TWTOP, Pane
 from twtop.advisor import advise
 from twtop.collector import Collector
 from twtop.model import Snapshot
@@ -141,3 +143,34 @@ def test_time_waits_attributed_by_cookie(
         assert f"TIME_WAIT made by {who} ({n})" in f.evidence
     finally:
         client.stop()
+
+
+@pytest.mark.skipif(not TWTOP or not shutil.which("tmux"), reason="needs twtop and tmux")
+def test_the_gauge_names_who_made_the_time_waits(
+    netns: TestNetns, pop: Population, client_script: Path
+) -> None:
+    """At 80x24, the port gauge names the live sockets' owner while the client holds its
+    connections, then the process that made the TIME_WAITs and how many are attributed."""
+    n, m = 5, 3
+    with netns.inside():
+        lst = pop.listener("127.0.0.1", DPORT)
+        pop.time_wait(lst, m)  # before twtop starts: unattributed
+    pane = Pane(80, 24)
+    client = None
+    try:
+        pane.type(f"env TWTOP_CONFIG=/nonexistent {TWTOP} --netns {netns.name} --no-mouse")
+        pane.wait_for("Peers by", timeout=60)
+        client = Client(netns, client_script, n)
+        who = f"tw-client.py[{client.proc.pid}]"
+        with netns.inside():
+            servers = _accept(lst, n, pop)
+        pane.wait_for(f"live sockets held by {who}", timeout=60)
+        client.close_connections()
+        for s in servers:
+            s.close()  # type: ignore[attr-defined]
+        screen = pane.wait_for(f"TIME_WAIT made by {who} ({n}): {n} of {n + m} attributed", 60)
+        assert "Ephemeral ports" in screen
+    finally:
+        pane.close()
+        if client is not None:
+            client.stop()
