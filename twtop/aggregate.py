@@ -35,6 +35,7 @@ LISTEN = int(TcpState.LISTEN)
 # Strided-slice indices of inet_diag_msg fields in a buffer cast to u32 words / u16 halves.
 _W_SRC, _W_DST = wire.OFF_SRC // 4, wire.OFF_DST // 4
 _W_COOKIE, _W_EXPIRES = wire.OFF_COOKIE // 4, wire.OFF_EXPIRES // 4
+_W_IF = wire.OFF_IF // 4
 _W_RQUEUE, _W_INODE = wire.OFF_RQUEUE // 4, wire.OFF_INODE // 4
 _H_SPORT, _H_DPORT = wire.OFF_SPORT // 2, wire.OFF_DPORT // 2
 #: dport + the IPv4 source word: what a "one client address, one service" buffer shares.
@@ -304,6 +305,10 @@ class Aggregator:
         mv = memoryview(buf).cast("I")
         exp = mv[_W_EXPIRES :: length // 4].tolist()
         pids = None if self.made_by is None else self._tw_pids(mv, length // 4, select)
+        ifs = mv[_W_IF :: length // 4]
+        if ifs.tobytes().count(0) != len(ifs) * 4:  # bound to a device: see ports.py
+            devs = ifs.tolist() if select is None else list(compress(ifs.tolist(), select))
+            counts.tw_bound_dev += len(devs) - devs.count(0)
         if select is not None:
             exp = list(compress(exp, select))
         elif layout == "v4" and not inbound and _same_bytes(buf, length, n, _HEAD):

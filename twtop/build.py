@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from twtop import ports as port_model
 from twtop import sysinfo, wire
 from twtop.keys import AF_INET, AF_INET6, TupleKey, addr_text, label
+from twtop.knowledge import PORT_WORDS
 from twtop.model import (
     CLOSE_WAIT_AGED_S,
     Churn,
@@ -72,6 +73,7 @@ class Counts:
     tuples_tw_pids: Counter[tuple[TupleKey, int]] = field(default_factory=Counter)
     tw_attributed: int = 0  # TIME_WAITs (either direction) whose maker twtop saw live
     tw_counted: int = 0  # TIME_WAITs this detail poll counted (the base of tw_attributed)
+    tw_bound_dev: int = 0  # TIME_WAITs bound to a device (SO_BINDTODEVICE), fast path only
 
 
 @dataclass(frozen=True)
@@ -328,6 +330,12 @@ def build_processes(counts: Counts, owner: Callable[[int], Owner | None]) -> tup
     return tuple(rows)
 
 
+def _bound_dev_note(n: int) -> tuple[str, ...]:
+    """Say it when TIME_WAITs are bound to a device: the port model counts them as unbound
+    (ports.py says why that can overstate a tuple)."""
+    return (PORT_WORDS["en"]["bound_dev_note"].format(n=f"{n:,}"),) if n else ()
+
+
 def build_snapshot(
     counts: Counts,
     env: PollEnv,
@@ -366,7 +374,7 @@ def build_snapshot(
         state_rates=deltas.state_rates,
         processes=build_processes(counts, env.owner),
         listeners=tuple(listeners),
-        notes=env.notes,
+        notes=env.notes + _bound_dev_note(counts.tw_bound_dev),
         malformed=env.malformed,
         interval_s=deltas.interval,
         sockets=env.sockets,

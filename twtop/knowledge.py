@@ -927,6 +927,10 @@ PORT_WORDS = {
         "demand_full_short": "frees {rate}/s",
         "demand_unknown_cell": "unknown",
         "sep": "; ",
+        "bound_dev_note": "{n} TIME_WAIT are bound to a device (SO_BINDTODEVICE): twtop counts "
+        "them in their (src, dst, dport) tuple as if unbound, but they never block a connect() "
+        "not bound to that device, and with tcp_tw_reuse=2 those bound to lo are taken over like "
+        "loopback ones: such a tuple may be less full than shown",
     },
     "zh": {
         "full": "到此元组的新 connect() 现在就会失败:EADDRNOTAVAIL",
@@ -951,6 +955,9 @@ PORT_WORDS = {
         "demand_full_short": "释放 {rate}/秒",
         "demand_unknown_cell": "未知",
         "sep": "；",
+        "bound_dev_note": "{n} 个 TIME_WAIT 绑定了网络设备（SO_BINDTODEVICE）：twtop 把它们当作未绑定，计入其"
+        "（源、目的、目的端口）元组；但它们从不阻塞未绑定该设备的 connect()，而且在 tcp_tw_reuse=2 时，"
+        "绑定到 lo 的 TIME_WAIT 会像环回连接的一样被接管：这样的元组可能没有显示的那么满",
     },
 }
 

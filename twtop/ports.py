@@ -22,6 +22,21 @@ Pure: sysctl values and counts in, numbers out (kernel-facts 5 and 6).
 - Clients that bind(ip, 0) before connect() hold a port for every destination: their limit is
   per source IP, the range minus reserved minus every port held from that address
   (``SourceView``), reached with EADDRINUSE.
+
+Not modelled: sockets bound to a device (SO_BINDTODEVICE). The kernel keys a connection by
+4-tuple + bound device, and ``tcp_twsk_unique`` (net/ipv4/tcp_ipv4.c) treats a TIME_WAIT as
+loopback under tcp_tw_reuse=2 when ``tw_bound_dev_if == LOOPBACK_IFINDEX`` as well as when either
+address is loopback. Measured on 6.18 (a netns with 10.9.0.1/32 on lo, range of 10 ports, 10
+TIME_WAITs from sockets bound to "lo" to 10.9.0.1:6000): with tcp_tw_reuse=2 a connect() bound to
+lo takes one over (TWRecycled +1), and an unbound connect() succeeds without taking any over (a
+device-bound TIME_WAIT never matches an unbound socket: ``inet_bound_dev_eq``); with
+tcp_tw_reuse=0 the bound connect() fails with EADDRNOTAVAIL and the unbound one still succeeds.
+The reverse does not hold: an unbound socket blocks a device-bound connect() of the same 4-tuple.
+A faithful model needs the device in the tuple key (``TupleKey``), in every aggregation path
+(the decoded rows carry no ``idiag_if`` today) and in the regime, with a device-bound tuple's
+blocking set including its unbound twin's. Until then the TIME_WAIT fast path counts the
+TIME_WAITs bound to a device (``wire.OFF_IF``, a C-speed test per buffer) and the Snapshot says
+so in a note: such a tuple may be less full than shown (never more).
 """
 
 from __future__ import annotations

@@ -186,3 +186,38 @@ def test_demand_at_saturation_is_unknown_not_a_live_rate(netns: TestNetns, pop: 
     assert said in table
     row = next(ln for ln in _once(netns).stdout.splitlines() if ln.startswith("127.0.0.1 -> "))
     assert row.split()[6] == "unknown", row  # NEW/s: not a number while connect() fails
+
+
+def test_time_waits_bound_to_lo_are_noted(netns: TestNetns, pop: Population) -> None:
+    """10 TIME_WAITs from sockets bound to "lo" towards a non-loopback address (10.9.0.1 on lo):
+    with tcp_tw_reuse=2 the kernel takes them over like loopback ones (tw_bound_dev_if ==
+    LOOPBACK_IFINDEX in tcp_twsk_unique) and an unbound connect() never collides with them. The
+    port model keys tuples without the device (ports.py says why), so twtop says so in a note
+    instead of leaving its FULL unexplained."""
+    netns.ip("addr", "add", "10.9.0.1/32", "dev", "lo")
+    netns.sysctl("net.ipv4.tcp_tw_reuse", "2")
+    netns.sysctl("net.ipv4.ip_local_port_range", "40000 40009")
+    with netns.inside():
+        lst = pop.listener("10.9.0.1", DPORT)
+        for _ in range(10):
+            c = socket.socket()
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"lo")
+            c.connect(("10.9.0.1", DPORT))
+            s, _a = lst.accept()
+            c.close()
+            s.settimeout(2)
+            s.recv(1)
+            s.close()
+    time.sleep(1.3)  # older than tcp_tw_reuse_delay
+    doc = _json(netns)
+    (t,) = [t for t in doc["ports"]["tuples"] if t["dport"] == DPORT]
+    assert t["time_wait"] == 10 and t["regime"]["why"] == "tcp_tw_reuse=2, not loopback"
+    (note,) = [n for n in doc["notes"] if "bound to a device" in n]
+    assert note.startswith("10 TIME_WAIT are bound to a device (SO_BINDTODEVICE)")
+    with netns.inside():  # what the note says: both kinds of connect() still get a port
+        bound = socket.socket()
+        bound.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"lo")
+        pop.keep.append(bound)
+        bound.connect(("10.9.0.1", DPORT))
+        pop.keep.append(socket.create_connection(("10.9.0.1", DPORT)))
+    assert "bound to a device" in " ".join(_once(netns).stdout.split())
