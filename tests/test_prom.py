@@ -145,3 +145,22 @@ def test_promtool_check_metrics_on_the_textfile() -> None:
     snap = make_snapshot(1)
     out = promtool("check", "metrics", stdin=render_snapshot(snap, advise(snap)))
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_attributed_time_waits_are_counts_without_process_labels() -> None:
+    """Attribution in Prometheus: a count per shown tuple (+ other) and overall; no process label,
+    so the makers' names cannot grow the series count."""
+    made = tuple(
+        dataclasses.replace(t, tw_attributed=10 + i, tw_made_by=((f"p{i}.py[{i}]", 10 + i),))
+        for i, t in enumerate(tuples(8))
+    )
+    snap = with_(make_snapshot(1), ports=PortUsage(32768, 60999, 0, made, 8), tw_attributed=123)
+    text = render_snapshot(snap, top=5)
+    per = series(text, "twtop_port_tuple_time_wait_attributed")
+    assert len(per) == 6 and {k for labels in per for k, _v in labels} == {"src", "dst", "dport"}
+    worst = (("dport", "443"), ("dst", "10.9.0.7"), ("src", "10.0.0.1"))
+    assert per[worst] == 17
+    assert per[(("dport", "other"), ("dst", "other"), ("src", "other"))] == 10 + 11 + 12
+    assert series(text, "twtop_port_tuple_time_wait")[worst] == 50
+    assert series(text, "twtop_time_wait_attributed")[()] == 123
+    assert b"p7.py" not in text

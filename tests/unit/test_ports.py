@@ -305,3 +305,21 @@ def test_the_finding_says_what_the_gauge_says(
     (f,) = [f for f in advise(snap, ctx=Context()) if f.id == "tw_port_pressure"]
     assert f.severity == severity and port_state(t) in f.evidence
     assert "not at risk" not in f.evidence
+
+
+def test_demand_at_saturation_is_unknown() -> None:
+    """FULL: the TIME_WAIT rate is capped by how fast ports free up, so it is not shown as the
+    demand (text, gauge words, JSON); below saturation the demand is the smoothed rate."""
+    from twtop.text import port_demand, port_demand_short
+
+    (full,) = judge_once([counts(10, 10, rate=5.0)], policy(tcp_tw_reuse="0"), NO_BOUND)
+    assert full.state is TupleState.FULL and not full.demand_known
+    assert full.frees_per_s == pytest.approx(10 / 60)
+    assert port_demand(full) == "ports free up at ~0.2/s; demand unknown while connect() fails"
+    assert port_demand_short(full) == "frees 0.2/s"
+    assert "需求未知" in port_demand(full, "zh")
+    d = full.to_dict()
+    assert d["demand_per_s"] is None and d["frees_per_s"] == pytest.approx(0.167, abs=0.001)
+    (steady,) = judge_once([counts(3, 2, rate=0.5)], policy(tcp_tw_reuse="0"), NO_BOUND)
+    assert steady.demand_known and port_demand(steady) == "~0.5 new connections/s"
+    assert steady.to_dict()["demand_per_s"] == 0.5
