@@ -916,6 +916,7 @@ PORT_WORDS = {
         "made_by_none": "{tw} TIME_WAIT unattributed: closed before twtop started or made by a "
         "process twtop cannot see",
         "live_owners": "live sockets held by {who}",
+        "made_by_none_short": "{tw} TIME_WAIT: maker unknown (not seen live)",
         "who_unknown": "no process known for its sockets",
         "attribution": "{n} of {tw} TIME_WAIT attributed (twtop saw their sockets live)",
         "unattributed": "unattributed: closed before twtop started or made by a process twtop "
@@ -946,6 +947,7 @@ PORT_WORDS = {
         "made_by": "TIME_WAIT 由 {who} 创建：{tw} 个中已归属 {n} 个",
         "made_by_none": "{tw} 个 TIME_WAIT 未归属：在 twtop 启动前已关闭，或由 twtop 看不到的进程创建",
         "live_owners": "活动套接字属于 {who}",
+        "made_by_none_short": "{tw} 个 TIME_WAIT：创建者未知（未见过其活动状态）",
         "who_unknown": "不知道其套接字属于哪个进程",
         "attribution": "{tw} 个 TIME_WAIT 中已归属 {n} 个（twtop 见过这些套接字处于活动状态）",
         "unattributed": "未归属的：在 twtop 启动前已关闭，或由 twtop 看不到的进程创建",

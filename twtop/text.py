@@ -170,6 +170,17 @@ def port_who(t: PortTuple, lang: str = "en", top: int = 3) -> str:
     return words["sep"].join(parts) or words["who_unknown"]
 
 
+def port_who_short(t: PortTuple, lang: str = "en") -> str:
+    """One line for a narrow pane: who made the TIME_WAITs (the top maker), else who holds the
+    live sockets; "" when nothing is known."""
+    words = PORT_WORDS[lang]
+    if t.tw_made_by:
+        return port_made_by(t, lang, top=1)
+    if t.time_wait:
+        return words["made_by_none_short"].format(tw=f"{t.time_wait:,}")
+    return words["live_owners"].format(who=t.owners[0]) if t.owners else ""
+
+
 def tw_attribution(attributed: int, counted: int, lang: str = "en") -> str:
     """``1,200 of 3,000 TIME_WAIT attributed (...)``, and what the rest are when some are not."""
     words = PORT_WORDS[lang]

@@ -10,11 +10,12 @@ from twtop.model import Snapshot
 from twtop.ports import TupleState
 from twtop.text import (
     hold,
+    port_demand,
     port_demand_short,
     port_regime,
     port_state,
     port_state_short,
-    port_who,
+    port_who_short,
 )
 from widgets.format import count
 
@@ -46,6 +47,11 @@ class PortGauge(Widget):
         """Size the pane to the lines it will draw (borders included)."""
         if snap is None:
             return
+        # Who is behind the first tuple: who made its TIME_WAITs, else who holds its live
+        # sockets (names are data: a Text, never parsed as markup). Set here, not in render():
+        # a border changed while rendering is not redrawn until the next refresh.
+        first = snap.ports.tuples[0] if snap.ports.tuples else None
+        self.border_subtitle = Text(port_who_short(first)) if first is not None else ""
         rows = 3 if self.app.size.height >= 40 else 1
         extra = 1 if any(v.notable for v in snap.ports.sources[:1]) else 0
         height = max(1, min(rows, len(snap.ports.tuples))) + extra + 2
@@ -66,9 +72,6 @@ class PortGauge(Widget):
             f"Ephemeral ports {ports.low}-{ports.high}: {count(ports.available)} per tuple"
             + (f" ({', '.join(taken)})" if taken else "")
         )
-        # who is behind the first tuple: live owners, and the makers of its TIME_WAITs
-        # (names are data: a Text, never parsed as markup)
-        self.border_subtitle = Text(port_who(ports.tuples[0])) if ports.tuples else ""
         if not ports.tuples:
             t.append("no outbound connections: no ephemeral ports in use")
             return t
@@ -84,7 +87,7 @@ class PortGauge(Widget):
             if wide:  # the state first: the regime may be cut at the pane's edge
                 t.append(f" {count(tup.blocking)}/{count(tup.available)} blocked; ")
                 t.append(port_state(tup), style="bold reverse" if alarm else "")
-                t.append(f"; {port_demand_short(tup)}; {port_regime(tup.regime)}")
+                t.append(f"; {port_demand(tup)}; {port_regime(tup.regime)}")
             else:
                 t.append(f" {port_demand_short(tup)} hold {hold(tup.regime.hold_s)} ")
                 t.append(port_state_short(tup), style="bold reverse" if alarm else "")
