@@ -171,14 +171,15 @@ def port_who(t: PortTuple, lang: str = "en", top: int = 3) -> str:
 
 
 def port_who_short(t: PortTuple, lang: str = "en") -> str:
-    """One line for a narrow pane: who made the TIME_WAITs (the top maker), else who holds the
-    live sockets; "" when nothing is known."""
+    """One line for a narrow pane: who made the TIME_WAITs (the top maker); else who holds the
+    live sockets and how many TIME_WAITs have no known maker; "" when there is nothing to say."""
     words = PORT_WORDS[lang]
     if t.tw_made_by:
         return port_made_by(t, lang, top=1)
+    parts = [words["live_owners"].format(who=t.owners[0])] if t.owners else []
     if t.time_wait:
-        return words["made_by_none_short"].format(tw=f"{t.time_wait:,}")
-    return words["live_owners"].format(who=t.owners[0]) if t.owners else ""
+        parts.append(words["made_by_none_short"].format(tw=f"{t.time_wait:,}"))
+    return words["sep"].join(parts)
 
 
 def tw_attribution(attributed: int, counted: int, lang: str = "en") -> str:

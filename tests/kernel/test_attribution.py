@@ -150,7 +150,9 @@ def test_the_gauge_names_who_made_the_time_waits(
     netns: TestNetns, pop: Population, client_script: Path
 ) -> None:
     """At 80x24, the port gauge names the live sockets' owner while the client holds its
-    connections, then the process that made the TIME_WAITs and how many are attributed."""
+    connections, then the process that made the TIME_WAITs and how many are attributed.
+    --cpu-budget 0: every poll a detail poll (on a loaded host the default 10% refreshes the
+    detail, where owners are remembered, only every tens of seconds)."""
     n, m = 5, 3
     with netns.inside():
         lst = pop.listener("127.0.0.1", DPORT)
@@ -158,7 +160,9 @@ def test_the_gauge_names_who_made_the_time_waits(
     pane = Pane(80, 24)
     client = None
     try:
-        pane.type(f"env TWTOP_CONFIG=/nonexistent {TWTOP} --netns {netns.name} --no-mouse")
+        pane.type(
+            f"env TWTOP_CONFIG=/nonexistent {TWTOP} --netns {netns.name} --no-mouse --cpu-budget 0"
+        )
         pane.wait_for("Peers by", timeout=60)
         client = Client(netns, client_script, n)
         who = f"tw-client.py[{client.proc.pid}]"

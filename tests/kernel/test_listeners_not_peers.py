@@ -55,7 +55,9 @@ def test_no_listener_peer_on_the_80x24_screen(netns: TestNetns, pop: Population)
     _listeners(netns, pop)
     pane = Pane(80, 24)
     try:
-        pane.type(f"env TWTOP_CONFIG=/nonexistent {TWTOP} --netns {netns.name} --no-mouse")
+        pane.type(
+            f"env TWTOP_CONFIG=/nonexistent {TWTOP} --netns {netns.name} --no-mouse --cpu-budget 0"
+        )
         screen = pane.wait_for("1 group", timeout=60)
         peers = screen.split("Peers by", 1)[1]
         cells = [ln.strip("│ ").split(" ", 1)[0] for ln in peers.splitlines()[2:]]
