@@ -39,6 +39,7 @@ ATTENTION = (
     TcpState.ESTABLISHED, TcpState.LISTEN, TcpState.CLOSE,
 )  # fmt: skip
 _RANK = {int(s): i for i, s in enumerate(ATTENTION)}
+_NOT_LISTEN = MASK_ALL & ~(1 << TcpState.LISTEN)
 
 
 def row_urgency(r: wire.Row) -> tuple[int, int, bytes, int, bytes, int]:
@@ -104,15 +105,16 @@ class KernelFilter:
 
 
 def kernel_filter(key: PeerKey) -> KernelFilter:
-    """The kernel filter of a peer group's sockets (before the active filter is added)."""
+    """The kernel filter of a peer group's sockets (before the active filter is added).
+    Listeners are in no peer group (the aggregator leaves them out): never in the mask."""
     if key.group in ("ip", "ipport"):
         port = key.port if key.group == "ipport" else -1
         prog = bc.hostcond(bc.D_COND, key.family, key.addr, len(key.addr) * 8, port)
-        return KernelFilter(MASK_ALL, prog)
+        return KernelFilter(_NOT_LISTEN, prog)
     if key.group == "lport":
-        return KernelFilter(MASK_ALL, bc.port_only(bc.S_COND, key.port))
+        return KernelFilter(_NOT_LISTEN, bc.port_only(bc.S_COND, key.port))
     if key.pid == NO_OWNER:
-        return KernelFilter(MASK_ALL & ~(1 << TcpState.LISTEN), b"", NO_OWNER)
+        return KernelFilter(_NOT_LISTEN, b"", NO_OWNER)
     return KernelFilter(OWNABLE_MASK, b"", key.pid)
 
 

@@ -216,8 +216,8 @@ class PeerRow:
 
     @property
     def listed(self) -> int:
-        """How many sockets ``Collector.peer_sockets(row)`` lists: all of them, except that a
-        process's LISTEN sockets are counted in its row but not listed (listeners are not peers)."""
+        """How many sockets ``Collector.peer_sockets(row)`` lists: all of them (listeners are in
+        no peer group; a hand-built process row's LISTEN count is left out)."""
         if self.key is not None and self.key.group == "process":
             return self.total - self.count(TcpState.LISTEN)
         return self.total

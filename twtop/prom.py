@@ -153,8 +153,8 @@ def _attributed_families(
         tw.add_metric([OTHER] * 3, sum(t.time_wait for t in rest))
     total = GaugeMetricFamily(
         "twtop_time_wait_attributed",
-        "TIME_WAITs (either direction) attributed to the process that made them, of "
-        'twtop_tcp_sockets{state="time_wait"} as counted by the same detail poll.',
+        "TIME_WAITs (either direction) attributed to the process that made them, of all the "
+        "TIME_WAITs the same detail poll counted.",
         value=snap.tw_attributed,
     )
     return [per, tw, total]
