@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from tui import commands
-from tui.messages import PollFailed, SnapshotReady
+from tui.messages import FilterHint, PollFailed, SnapshotReady
 from tui.notes import write_note
 from tui.screens.counters import CountersScreen
 from tui.screens.findings import FindingsScreen
@@ -29,6 +29,7 @@ from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
 from twtop.model import GROUPS, PeerRow, Snapshot, Socket
 from twtop.tcpinfo import TcpInfo
+from widgets.filter_bar import FilterBar
 from widgets.header import StatusHeader
 from widgets.status import StatusBar
 
@@ -49,6 +50,7 @@ class Source(Protocol):
 
     def poll(self) -> Snapshot: ...
     def peer_sockets(self, row: PeerRow, limit: int | None = None) -> list[Socket]: ...
+    def sockets(self, filter: str | None = None, limit: int | None = None) -> list[Socket]: ...
     def tcp_info(self, sock: Socket) -> TcpInfo | None: ...
     def set_filter(self, expr: str | None) -> None: ...
     def set_group(self, group: str) -> None: ...
@@ -88,6 +90,7 @@ class TwtopApp(App[int]):
         self.lang = str(settings.get("lang", "en"))
         self.group = str(settings.get("group", "ip"))
         self.filter_text: str | None = settings.get("filter")
+        self._hinted: str | None = None  # the filter a "0 sockets match" hint was sought for
         self.latest: Snapshot | None = None
         self.latest_findings: tuple[Finding, ...] = ()
         self.paused = False
@@ -148,6 +151,22 @@ class TwtopApp(App[int]):
             self.post_message(PollFailed(f"{type(exc).__name__}: {exc}"))
             return
         self.post_message(SnapshotReady(snap, findings))
+        hint = self._filter_hint(snap)
+        if hint is not None and snap.filter:
+            self.post_message(FilterHint(snap.filter, hint))
+
+    def _filter_hint(self, snap: Snapshot) -> str | None:
+        """Once per filter that matches nothing: the sport hint (a dump with the swapped
+        filter, in this worker thread), or None."""
+        if not snap.filter or snap.total or snap.filter == self._hinted:
+            return None
+        self._hinted = snap.filter
+        from twtop.hints import port_hint
+
+        try:
+            return port_hint(snap.filter, lambda f: len(self.source.sockets(f)), self.lang)
+        except TwtopError:
+            return None
 
     def refresh_now(self) -> None:
         """Wake the poll loop for an immediate poll."""
@@ -169,6 +188,11 @@ class TwtopApp(App[int]):
                 header.snapshot = message.snapshot
                 header.interval = self.interval
         self.update_status()
+
+    def on_filter_hint(self, message: FilterHint) -> None:
+        """The active filter matched nothing: say what to try, in the filter bar."""
+        if message.filter == self.filter_text and self.started:
+            self.main.query_one(FilterBar).show_hint(message.hint)
 
     def on_poll_failed(self, message: PollFailed) -> None:
         """Keep the last good data; say what failed where it is never cut."""
@@ -210,6 +234,7 @@ class TwtopApp(App[int]):
         text = expr.strip() or None
         self.source.set_filter(text)
         self.filter_text = text
+        self._hinted = None  # a filter applied again is looked at again
         w = words(self.lang)
         self.notify(w["ntf_filter"].format(f=text) if text else w["ntf_filter_cleared"],
                     markup=False)  # fmt: skip
