@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
@@ -305,9 +306,15 @@ class TwtopApp(App[int]):
         commands.save_svg(self)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """twtop's actions in the command palette."""
-        yield from super().get_system_commands(screen)
+        """twtop's actions in the command palette, and Textual's own in the app's language."""
+        yield from commands.textual_commands(self, super().get_system_commands(screen))
         yield from commands.palette(self, screen)
+
+    def action_command_palette(self) -> None:
+        """The command palette, its prompt in the app's language."""
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            prompt = words(self.lang)["pal_search"]
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=prompt))
 
     def on_unmount(self) -> None:
         """Stop polling."""

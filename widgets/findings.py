@@ -10,7 +10,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from twtop.advisor import Finding
-from twtop.knowledge import LABELS, SEVERITY_WORDS
+from twtop.knowledge import LABELS, PHRASES, SEVERITY_WORDS
 from twtop.knowledge_ui import UI_WORDS
 
 _STYLE = {"critical": "bold reverse", "warning": "bold", "info": ""}
@@ -97,6 +97,6 @@ class FindingsView(Static):
             t.append(word, style=style)
             t.append(f" {f.title}\n", style="bold")
             for key, value in (("evidence", f.evidence), ("why", f.why), ("action", f.action)):
-                t.append(f"{words[key]}: ", style="bold")
+                t.append(f"{words[key]}{PHRASES[lang]['colon']}", style="bold")
                 t.append(f"{value}\n")
         self.update(t)
