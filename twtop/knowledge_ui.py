@@ -34,6 +34,7 @@ UI_WORDS: dict[str, dict[str, str]] = {
         "hdr_detail": "(detail {s}s old)",
         "hdr_every": "every {s}s",
         "hdr_filter": "filter: {f}",
+        "hdr_cpu": " cpu≤{p}%",
         # status line
         "st_paused": "‖ PAUSED",
         "st_paused_hint": " (space resumes; collection continues)  ",
@@ -178,6 +179,7 @@ UI_WORDS: dict[str, dict[str, str]] = {
         "hdr_detail": "（明细为 {s} 秒前）",
         "hdr_every": "每 {s} 秒",
         "hdr_filter": "过滤：{f}",
+        "hdr_cpu": " CPU≤{p}%",
         "st_paused": "‖ 已暂停",
         "st_paused_hint": "（按 space 继续；采集不停）  ",
         "st_age": "数据已 {age}未更新  ",

@@ -99,13 +99,16 @@ KEEP = {
     "h",
     "m",
     "HTTP",
+    "netns",
+    "CPU",
     "keep-alive",
     "w",  # sysctl -w
 }
 #: Kernel names: sysctls (tcp_*, ip_*, net.*) and TcpExt/Tcp/sockstat counters.
 KERNEL = re.compile(r"^(tcp_\w+|TCP\w+|ip_\w+|net\.[\w.]+|somaxconn|sockstat_\w+|Tcp\w+|Listen\w+|"
                     r"Syncookies\w+|TW\w*|Estab\w+|CurrEstab|ActiveOpens|PassiveOpens|"
-                    r"AttemptFails)$")  # fmt: skip
+                    r"AttemptFails|[A-Z][A-Z0-9]*(_[A-Z0-9]+)+)$")  # fmt: skip
+# (the last: kernel constants such as SO_KEEPALIVE, IP_BIND_ADDRESS_NO_PORT)
 #: Data of the fake source: host, kernel, process names, addresses.
 DATA = {"web-7", "api-server", "www"}
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
