@@ -172,7 +172,13 @@ def _explain(argv: list[str]) -> int:
         return 0
     state = parse_state(args.state)
     if state is None:
-        raise UsageError(f"unknown state '{args.state}' (try time-wait, close-wait, fin-wait-2)")
+        from twtop.filter import suggest_state
+        from twtop.knowledge_ui import UI_WORDS
+
+        near = suggest_state(args.state)
+        hint = UI_WORDS[lang]["did_you_mean"].format(word=near) if near else (
+            "try time-wait, close-wait, fin-wait-2")  # fmt: skip
+        raise UsageError(f"unknown state '{args.state}'; {hint}")
     sys.stdout.write(render_state_card(state, lang))
     return 0
 

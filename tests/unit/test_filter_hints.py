@@ -79,3 +79,10 @@ def test_port_hint_without_listener_and_none_when_swapped_matches_nothing() -> N
     assert port_hint("dport = :9000", nothing) is None  # type: ignore[arg-type]
     assert port_hint("state time-wait", nothing) is None  # type: ignore[arg-type]
     assert port_hint(None, nothing) is None  # type: ignore[arg-type]
+
+
+def test_explain_suggests_the_nearest_state(capsys: pytest.CaptureFixture[str]) -> None:
+    from twtop.cli import main
+
+    assert main(["explain", "timewait", "--lang", "en"]) == 2
+    assert "unknown state 'timewait'; did you mean time-wait?" in capsys.readouterr().err
