@@ -196,10 +196,12 @@ def _help_lines(text: str) -> list[str]:
     return lines
 
 
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
-async def test_help_fits_80x24_with_a_hanging_indent(lang: str) -> None:
+async def test_help_fits_80x24_with_a_hanging_indent(lang: str, size: tuple[int, int]) -> None:
+    """At 80x24 no description wraps; at 60x20 they wrap under their own column."""
     app = _app(lang)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await _start(app, pilot)
         await pilot.press("question_mark")
         await settle(pilot)
@@ -208,7 +210,7 @@ async def test_help_fits_80x24_with_a_hanging_indent(lang: str) -> None:
         keys = {k for _h, rows in HELP[lang] for k, _d in rows if k}
         heads = {h for h, _rows in HELP[lang] if h} | {HELP_TITLE[lang]}
         desc_col = INDENT + KEY_COLS
-        seen = 0
+        seen = continued = 0
         for line in _help_lines(text):
             if not line.strip() or line.strip() in heads:
                 continue
@@ -218,7 +220,12 @@ async def test_help_fits_80x24_with_a_hanging_indent(lang: str) -> None:
                 seen += 1
             else:  # a continuation: under the description, never at the key column
                 assert lead == desc_col, f"continuation at column {lead}: {line!r}"
+                continued += 1
         assert seen >= 5
+        if size == (80, 24):
+            assert continued == 0  # short sentences: nothing wraps at 80 columns
+        elif lang == "en":
+            assert continued > 0  # the hanging indent was exercised
 
 
 async def test_help_scrolls_at_60x20() -> None:
