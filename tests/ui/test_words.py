@@ -150,6 +150,8 @@ async def _start(app: TwtopApp, pilot: object) -> None:
         ("enter",),
         ("enter", "enter"),
         ("ctrl+p",),
+        ("space",),
+        ("g",),
     ],  # fmt: skip
     ids=[
         "main",
@@ -160,6 +162,8 @@ async def _start(app: TwtopApp, pilot: object) -> None:
         "drill-down",
         "explainer",
         "palette",
+        "paused",
+        "group-toast",
     ],  # fmt: skip
 )
 async def test_zh_screens_have_no_english_word(keys: tuple[str, ...]) -> None:
