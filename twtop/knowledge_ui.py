@@ -95,7 +95,6 @@ UI_WORDS: dict[str, dict[str, str]] = {
         "sock_sort_local": "local",
         # findings
         "findings_more": " +{n} more (f)",
-        "findings_title": "Findings ({n})",
         # filter bar and notifications
         "filter_placeholder": "filter: state time-wait and dport = :443",
         "did_you_mean": "did you mean {word}?",
@@ -233,7 +232,6 @@ UI_WORDS: dict[str, dict[str, str]] = {
         "sock_sort_remote": "对端",
         "sock_sort_local": "本地",
         "findings_more": " 另有 {n} 条（f）",
-        "findings_title": "诊断（{n}）",
         "filter_placeholder": "过滤：state time-wait and dport = :443",
         "did_you_mean": "你是不是想输入 {word}？",
         "hint_listens": "没有匹配的套接字；本机在 :{port} 上监听 — 试试 {expr}",
