@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from twtop.knowledge_ui import UI_WORDS
 from twtop.model import Snapshot
 from twtop.ports import TupleState
 from twtop.text import (
@@ -41,7 +42,7 @@ class PortGauge(Widget):
 
     def __init__(self) -> None:
         super().__init__(id="ports")
-        self.border_title = "Ephemeral ports"
+        self.border_title = ""
 
     def watch_snapshot(self, snap: Snapshot | None) -> None:
         """Size the pane to the lines it will draw (borders included)."""
@@ -51,12 +52,25 @@ class PortGauge(Widget):
         # sockets (names are data: a Text, never parsed as markup). Set here, not in render():
         # a border changed while rendering is not redrawn until the next refresh.
         first = snap.ports.tuples[0] if snap.ports.tuples else None
-        self.border_subtitle = Text(port_who_short(first)) if first is not None else ""
+        lang = str(getattr(self.app, "lang", "en"))
+        self.border_subtitle = Text(port_who_short(first, lang)) if first is not None else ""
         rows = 3 if self.app.size.height >= 40 else 1
         extra = 1 if any(v.notable for v in snap.ports.sources[:1]) else 0
         height = max(1, min(rows, len(snap.ports.tuples))) + extra + 2
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
+        self._title(snap)
+
+    def _title(self, snap: Snapshot) -> None:
+        """The range and what a tuple may use, set before the first frame draws the border."""
+        ports = snap.ports
+        w = UI_WORDS[str(getattr(self.app, "lang", "en"))]
+        taken = [w["ports_reserved"].format(n=ports.reserved)] if ports.reserved else []
+        if ports.bound:
+            taken.append(w["ports_bound"].format(n=ports.bound))
+        self.border_title = w["ports_title_n"].format(
+            low=ports.low, high=ports.high, n=count(ports.available)
+        ) + (w["ports_taken"].format(list=w["sep"].join(taken)) if taken else "")
 
     def render(self) -> Text:
         """Draw the gauge (one tuple; more when the pane is tall; details when it is wide)."""
@@ -65,15 +79,10 @@ class PortGauge(Widget):
         if snap is None:
             return t
         ports = snap.ports
-        taken = [f"{ports.reserved} reserved"] if ports.reserved else []
-        if ports.bound:
-            taken.append(f"{ports.bound} bound")
-        self.border_title = (
-            f"Ephemeral ports {ports.low}-{ports.high}: {count(ports.available)} per tuple"
-            + (f" ({', '.join(taken)})" if taken else "")
-        )
+        lang = str(getattr(self.app, "lang", "en"))
+        w = UI_WORDS[lang]
         if not ports.tuples:
-            t.append("no outbound connections: no ephemeral ports in use")
+            t.append(w["ports_none"])
             return t
         rows = 3 if self.app.size.height >= 40 else 1
         wide = self.app.size.width >= 100
@@ -85,18 +94,21 @@ class PortGauge(Widget):
             t.append(bar(tup.ratio, BAR if wide else 12), style="bold" if tup.ratio >= 0.5 else "")
             t.append(f" {tup.ratio * 100:4.1f}%")
             if wide:  # the state first: the regime may be cut at the pane's edge
-                t.append(f" {count(tup.blocking)}/{count(tup.available)} blocked; ")
-                t.append(port_state(tup), style="bold reverse" if alarm else "")
-                t.append(f"; {port_demand(tup)}; {port_regime(tup.regime)}")
+                t.append(w["ports_blocked"].format(blocking=count(tup.blocking),
+                                                   available=count(tup.available)))  # fmt: skip
+                t.append(port_state(tup, lang), style="bold reverse" if alarm else "")
+                t.append(w["ports_regime"].format(regime=port_demand(tup, lang)))
+                t.append(w["ports_regime"].format(regime=port_regime(tup.regime, lang)))
             else:
-                t.append(f" {port_demand_short(tup)} hold {hold(tup.regime.hold_s)} ")
-                t.append(port_state_short(tup), style="bold reverse" if alarm else "")
+                t.append(w["ports_narrow"].format(demand=port_demand_short(tup, lang),
+                                                  hold=hold(tup.regime.hold_s, lang)))  # fmt: skip
+                t.append(port_state_short(tup, lang), style="bold reverse" if alarm else "")
         for v in ports.sources[:1]:
             if v.notable:
                 t.append("\n")
                 t.append(
-                    f"bind() from {v.src}: {count(v.held)}/{count(v.available)} held, all "
-                    "destinations",
+                    w["ports_bind"].format(src=v.src, held=count(v.held),
+                                           available=count(v.available)),
                     style="bold" if v.full else "",
-                )
+                )  # fmt: skip
         return t
