@@ -123,3 +123,60 @@ def test_change_per_second_follows_a_steady_growth_and_reads_zero_when_steady(
     finally:
         stop.set()
         pane.close()
+
+
+def orphans(screen: str, width: int) -> list[str]:
+    """Lines holding one word that would have fitted on the line before, with text after them:
+    the mark of a paragraph wrapped twice (at one width, then again at a narrower one). The text
+    may use ``width - 3`` columns (a padding column each side, a scrollbar of two)."""
+    lines = [re.sub(r"[▁▂▃▄▅▆▇█]+\s*$", "", ln) for ln in screen.splitlines()]  # scrollbar
+    out = []
+    for prev, line, after in zip(lines, lines[1:], lines[2:], strict=False):
+        words = line.split()
+        fits = len(words) == 1 and len(prev.rstrip()) + 1 + len(words[0]) <= width - 3
+        if fits and prev.strip() and after.strip():
+            out.append(f"{prev.rstrip()} | {line.strip()}")
+    return out
+
+
+def _open_explainer(pane: Pane) -> str:
+    """Enter on the first peer, Enter on its first socket: the explainer's screen."""
+    pane.wait_for("Peers by", timeout=60)
+    pane.wait_for("3 CLOSE_WAIT", timeout=30)  # the strip under the peers, at any width
+    pane.tmux("send-keys", "-t", pane.session, "Enter")
+    pane.wait_for("Sockets", timeout=30)
+    pane.wait_re(r"CLOSE_WAIT\s+127\.0\.0\.1", timeout=30)
+    pane.tmux("send-keys", "-t", pane.session, "Enter")
+    return pane.wait_for("CLOSE_WAIT —", timeout=30)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (40, 20)])
+def test_explainer_is_wrapped_once_at_its_width_and_the_diagram_fits(
+    netns: TestNetns, pop: Population, size: tuple[int, int]
+) -> None:
+    """The socket explainer of a CLOSE_WAIT ("... the peer connected to a listening port
+    here"): no orphan word at 80, 60 or 40 columns (the last used to be wrapped at 40 columns
+    and again at 36); under 70 columns the handshake's ends are titled one per line, whole."""
+    width, height = size
+    with netns.inside():
+        lst = pop.listener("127.0.0.1", 8080)
+        pop.close_wait(lst, 3)
+    pane = Pane(width, height)
+    try:
+        pane.type(f"env TWTOP_CONFIG=/nonexistent {TWTOP} --netns {netns.name} --no-mouse")
+        screen = _open_explainer(pane)
+        time.sleep(1.5)  # the timer line redraws each second: a settled screen
+        screen = pane.screen()
+        assert orphans(screen, width) == [], screen
+        assert all(len(line) <= width for line in screen.splitlines())
+        steps = [ln for ln in screen.splitlines() if re.search(r"-{10,}>|<-{10,}", ln)]
+        assert len(steps) == 4 and all(re.search(r"FIN|ACK", ln) for ln in steps), screen
+        if width < 70:  # compact: each end on one line of its own, whole
+            assert re.search(r"this host 127\.0\.0\.1:8080 \(passive closer\)", screen) or (
+                width < 45
+            ), screen
+            assert re.search(r"peer 127\.0\.0\.1:\d+ \(active closer\)", screen), screen
+        else:
+            assert re.search(r"this host 127\.0\.0\.1:8080 +peer 127\.0\.0\.1:\d+", screen)
+    finally:
+        pane.close()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
-from twtop.explain import explain_peer, explain_socket
+from twtop.explain import Explanation, explain_peer, explain_socket
 from twtop.knowledge import PHRASES, STATE_TEXT
 from twtop.model import PeerRow, Snapshot, Socket
 from twtop.states import TcpState as S
@@ -73,8 +73,10 @@ class ExplanationView(Static):
     """The full explanation of one socket: handshake diagram, timer, reuse, what to do."""
 
     DEFAULT_CSS = """
-    ExplanationView { padding: 0 1; }
+    ExplanationView { padding: 0 1; text-wrap: nowrap; text-overflow: clip; }
     """
+
+    _text: Explanation | None = None
 
     def show(
         self,
@@ -86,6 +88,18 @@ class ExplanationView(Static):
     ) -> None:
         """Render the explanation; ``elapsed_ms`` counts the timer down since the socket was
         read (the explainer says when a minisocket's timer ran out: it is gone)."""
-        exp = explain_socket(sock, snap, lang, info, elapsed_ms)
-        # wrap to what is left of the screen after padding and the scrollbar (2 + 2 columns)
-        self.update(Text(exp.render(max(40, self.app.size.width - 4))))
+        self._text = explain_socket(sock, snap, lang, info, elapsed_ms)
+        self._draw()
+
+    def _draw(self) -> None:
+        # Wrapped once, here, at the columns this widget really has (after padding and a
+        # scrollbar, which come and go); Textual must not wrap it again (no_wrap), or a line one
+        # column too long leaves an orphan word on a line of its own.
+        if self._text is None:
+            return
+        width = self.size.width or max(20, self.app.size.width - 4)  # before the first layout
+        self.update(Text(self._text.render(width), no_wrap=True, overflow="crop"))
+
+    def on_resize(self) -> None:
+        """Wrap again at the new width (a terminal resize, a scrollbar appearing)."""
+        self._draw()
