@@ -9,8 +9,10 @@ from textual.widgets import Static
 
 from twtop.explain import Explanation, explain_peer, explain_socket
 from twtop.knowledge import PHRASES, STATE_TEXT
+from twtop.knowledge_screen import SCREEN_WORDS
 from twtop.model import PeerRow, Snapshot, Socket
 from twtop.states import TcpState as S
+from twtop.text import cols, wrap
 
 if TYPE_CHECKING:
     from twtop.tcpinfo import TcpInfo
@@ -20,20 +22,35 @@ class ExplainerStrip(Static):
     """One or two lines about the selected peer (what its states mean here, and Enter)."""
 
     DEFAULT_CSS = """
-    ExplainerStrip { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    ExplainerStrip { height: auto; max-height: 3; padding: 0 1; color: $text-muted;
+                     text-wrap: nowrap; text-overflow: ellipsis; }
     ExplainerStrip.-narrow { max-height: 2; }
     """
 
+    _shown: tuple[PeerRow | None, Snapshot | None, str] | None = None
+
     def show(self, row: PeerRow | None, snap: Snapshot | None, lang: str) -> None:
         """Explain ``row`` (or nothing)."""
+        self._shown = (row, snap, lang)
         if row is None or snap is None:
             self.update("")
             return
         shown = 2 if self.app.size.height >= 30 else 1
         lines = explain_peer(row, snap, lang)[:shown] or [f"{row.peer}: {row.total} sockets"]
-        text = Text("\n".join(lines), no_wrap=False)
-        text.append("  (Enter: its sockets)", style="dim")
+        # wrapped here, once, at the strip's own columns: the hint goes at the end of the last
+        # line only when it fits there, never onto a line of its own
+        width = self.size.width or max(20, self.app.size.width - 2)
+        body = wrap("\n".join(lines), width).split("\n")[: 3 if shown > 1 else 2]
+        text = Text("\n".join(body), no_wrap=True, overflow="ellipsis")
+        hint = f"  ({SCREEN_WORDS[lang]['strip_hint']})"
+        if cols(body[-1]) + cols(hint) <= width:
+            text.append(hint, style="dim")
         self.update(text)
+
+    def on_resize(self) -> None:
+        """Wrap again at the new width."""
+        if self._shown is not None:
+            self.show(*self._shown)
 
 
 class PeerPanel(Static):
