@@ -3,8 +3,12 @@ namespace the test creates, asserting on what the terminal shows (``capture-pane
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import shutil
+import subprocess
+import sys
 import threading
 import time
 
@@ -178,5 +182,56 @@ def test_explainer_is_wrapped_once_at_its_width_and_the_diagram_fits(
             assert re.search(r"peer 127\.0\.0\.1:\d+ \(active closer\)", screen), screen
         else:
             assert re.search(r"this host 127\.0\.0\.1:8080 +peer 127\.0\.0\.1:\d+", screen)
+    finally:
+        pane.close()
+
+
+def _unprivileged_python(netns: str) -> list[str] | None:
+    """A Python that uid 65534 can run with this checkout importable (the test's own may live
+    under a 0700 home), as ``[python, -c, code]`` running twtop's CLI; None when there is none."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    site = next((p for p in sys.path if p.endswith("site-packages") and os.path.isdir(p)), "")
+    code = "import sys; from twtop.cli import main; sys.exit(main(sys.argv[1:]))"
+    drop = ["ip", "netns", "exec", netns, "setpriv", "--reuid=65534", "--regid=65534",
+            "--clear-groups", "--"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": f"{here}:{site}"}
+    for python in ("/usr/bin/python3.11", sys.executable):  # probed as the test will run it
+        probe = subprocess.run([*drop, python, "-c", "import textual, twtop.cli"], env=env,
+                               capture_output=True, timeout=60, cwd="/")  # fmt: skip
+        if probe.returncode == 0:
+            return [f"PYTHONPATH={here}:{site}", python, "-c", shlex.quote(code)]
+    return None
+
+
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv")
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+def test_unprivileged_run_says_why_process_is_empty(
+    netns: TestNetns, pop: Population, size: tuple[int, int]
+) -> None:
+    """As uid 65534 the sockets of this (root) test have no owner: the status line says why, in
+    full, and the findings say why instead of naming no one."""
+    cmd = _unprivileged_python(netns.name)
+    if cmd is None:
+        pytest.skip("no Python that uid 65534 can run with this checkout")
+    with netns.inside():
+        lst = pop.listener("127.0.0.1", 8080)
+        pop.close_wait(lst, 60)
+    pane = Pane(*size)
+    try:
+        drop = "setpriv --reuid=65534 --regid=65534 --clear-groups --"
+        env = "TWTOP_CONFIG=/nonexistent HOME=/tmp LANG=C.UTF-8"
+        pane.type(f"ip netns exec {netns.name} {drop} env {env} {' '.join(cmd)} --no-mouse")
+        screen = pane.wait_for("not root", timeout=60)
+        note = " ".join(screen.split("not root", 1)[1].splitlines()[:3])
+        words = " ".join(note.split())
+        assert "PROCESS is empty for other users' sockets" in words, screen
+        assert "(reading their /proc/PID/fd needs root)" in words, screen  # never truncated
+        row = next(ln for ln in screen.splitlines() if "│127.0.0.1 " in ln)
+        assert "[" not in row, row  # no owner shown: PROCESS is empty
+        pane.tmux("send-keys", "-t", pane.session, "f")
+        screen = pane.wait_for("evidence", timeout=30)
+        text = " ".join(screen.split())
+        assert "owner unknown: reading other users' processes needs root" in text, screen
+        assert " ? " not in text and "owned by ?" not in text
     finally:
         pane.close()

@@ -16,6 +16,9 @@ SCREEN_WORDS: dict[str, dict[str, str]] = {
         # the findings bar's last line when more findings fired than it shows
         "bar_more": "+{n} more (f)",
         "bar_more_short": "+{n} (f)",
+        # the status line when not root (kernel-facts: other users' /proc/PID/fd need root)
+        "note_not_root": "not root: PROCESS is empty for other users' sockets (reading their "
+        "/proc/PID/fd needs root)",
         # CLOSE_WAIT leak evidence before twtop has watched long enough to know their age
         "cw_evidence_unwatched": "{count} CLOSE_WAIT sockets; {ownership}; how long they have "
         "been open: unknown until twtop has watched them {aged_s} s; {unread} with unread data",
@@ -26,6 +29,7 @@ SCREEN_WORDS: dict[str, dict[str, str]] = {
         "strip_hint": "Enter:查看套接字",
         "bar_more": "另有 {n} 条 (f)",
         "bar_more_short": "+{n} (f)",
+        "note_not_root": "非 root：其他用户的套接字没有进程信息（读取其 /proc/PID/fd 需要 root）",
         "cw_evidence_unwatched": "{count} 个 CLOSE_WAIT；{ownership}；已存在多久：twtop 观察满 "
         "{aged_s} 秒之前未知；{unread} 个有未读数据",
     },
