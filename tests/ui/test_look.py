@@ -102,3 +102,19 @@ async def test_unwatched_close_wait_age_reads_as_unknown_until_watched() -> None
         text = " ".join(ln.strip() for ln in screen_text(app).splitlines())
         assert "how long they have been open: unknown until twtop has watched them 30 s" in text
         assert "unknown open" not in text
+
+
+async def test_status_line_grows_instead_of_cutting_a_longer_message() -> None:
+    """A short message first (PAUSED), then a long error: the line wraps, the error is whole."""
+    from tui.messages import PollFailed
+
+    app = _app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await _show(app, pilot)
+        await pilot.press("space")
+        await settle(pilot)
+        error = "network namespace /run/netns/blue-staging-01 is gone (deleted while watched)"
+        app.post_message(PollFailed(error))
+        await settle(pilot)
+        text = " ".join(" ".join(screen_text(app).splitlines()).split())
+        assert "PAUSED" in text and error in text, screen_text(app)
