@@ -82,6 +82,9 @@ def test_change_per_second_follows_a_steady_growth_and_reads_zero_when_steady(
 ) -> None:
     """TIME_WAITs made in bursts (60 every 1.5 s, ~40/s): CHANGE/s reads the growth at every
     poll, never 0 between bursts (a rate from two polls did); once making stops it reads 0."""
+    # tcp_tw_reuse=2 lets connect() on loopback take over TIME_WAITs older than 1 s: the count
+    # would grow by less than was made; 0 keeps every one for its 60 s
+    netns.sysctl("net.ipv4.tcp_tw_reuse", "0")
     with netns.inside():
         lst = pop.listener("127.0.0.1", 8080)
         pop.established(lst, 20)
