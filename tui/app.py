@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -26,8 +27,10 @@ from tui.screens.main import MainScreen
 from tui.signals import TerminalGuard
 from tui.words import relabel, words
 from twtop.advisor import Finding, advise
+from twtop.build import NOT_ROOT_NOTE
 from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
+from twtop.knowledge_screen import SCREEN_WORDS
 from twtop.model import GROUPS, PeerRow, Snapshot, Socket
 from twtop.tcpinfo import TcpInfo
 from widgets.filter_bar import FilterBar
@@ -37,6 +40,11 @@ from widgets.status import StatusBar
 #: Poll intervals ``+`` and ``-`` step through: the whole range the CLI accepts (0.1-3600 s).
 INTERVALS = (0.1, 0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0,
              3600.0)  # fmt: skip
+
+
+def no_color() -> bool:
+    """NO_COLOR is set and not empty (https://no-color.org)."""
+    return bool(os.environ.get("NO_COLOR"))
 
 
 def step_interval(current: float, slower: bool) -> float:
@@ -84,7 +92,10 @@ class TwtopApp(App[int]):
 
     def __init__(self, source: Source, settings: dict[str, Any] | None = None,
                  poll: bool = True) -> None:  # fmt: skip
-        super().__init__()
+        # NO_COLOR (no-color.org): Textual's own answer is a grey "monochrome" palette (grey 235 on
+        # 233 made the sparklines invisible); as an ANSI app it drops every colour instead and
+        # the terminal's default colours stay (app.tcss gives the cursor and badges reverse/bold).
+        super().__init__(ansi_color=True if no_color() else None)
         settings = settings or {}
         self.source = source
         self.interval = float(settings.get("interval", 1.0))
@@ -209,8 +220,11 @@ class TwtopApp(App[int]):
         age: float | None = None
         if self.last_good and (late := self.clock() - self.last_good) > 2 * self.interval + 1:
             age = late
+        note = None
+        if self.latest is not None and any(n.startswith(NOT_ROOT_NOTE) for n in self.latest.notes):
+            note = SCREEN_WORDS[self.lang]["note_not_root"]
         for bar in self._all(StatusBar):
-            bar.paused, bar.error, bar.age_s = self.paused, self.error, age
+            bar.paused, bar.error, bar.age_s, bar.note = self.paused, self.error, age, note
 
     def init_chrome(self, screen: Screen[Any]) -> None:
         """Give a newly mounted screen the header and status line the others show."""

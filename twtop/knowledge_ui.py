@@ -73,7 +73,6 @@ UI_WORDS: dict[str, dict[str, str]] = {
         "sort_outbound": "outbound",
         "sort_peer": "peer",
         # the strip under the peers table
-        "strip_enter": "  (Enter: its sockets)",
         "strip_fallback": "{peer}: {n} sockets",
         # drill-down: one peer group's sockets
         "peer_title": ": {n} sockets   Enter: explain  s: sort  Esc: back",
@@ -94,7 +93,6 @@ UI_WORDS: dict[str, dict[str, str]] = {
         "sock_sort_remote": "remote",
         "sock_sort_local": "local",
         # findings
-        "findings_more": " +{n} more (f)",
         # filter bar and notifications
         "filter_placeholder": "filter: state time-wait and dport = :443",
         "did_you_mean": "did you mean {word}?",
@@ -212,7 +210,6 @@ UI_WORDS: dict[str, dict[str, str]] = {
         "sort_inbound": "入站",
         "sort_outbound": "出站",
         "sort_peer": "对端",
-        "strip_enter": "  （Enter：查看其套接字）",
         "strip_fallback": "{peer}：{n} 个套接字",
         "peer_title": "：{n} 个套接字   Enter：说明  s：排序  Esc：返回",
         "sock_title": "套接字 — 按 {column} 排序 {arrow}",
@@ -231,7 +228,6 @@ UI_WORDS: dict[str, dict[str, str]] = {
         "sock_sort_wq": "wqueue",
         "sock_sort_remote": "对端",
         "sock_sort_local": "本地",
-        "findings_more": " 另有 {n} 条（f）",
         "filter_placeholder": "过滤：state time-wait and dport = :443",
         "did_you_mean": "你是不是想输入 {word}？",
         "hint_listens": "没有匹配的套接字；本机在 :{port} 上监听 — 试试 {expr}",
