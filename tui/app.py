@@ -27,6 +27,7 @@ from twtop.advisor import Finding, advise
 from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
 from twtop.model import GROUPS, PeerRow, Snapshot, Socket
+from twtop.pages import Page, PageQuery, Seen
 from twtop.tcpinfo import TcpInfo
 from widgets.header import StatusHeader
 from widgets.status import StatusBar
@@ -48,6 +49,10 @@ class Source(Protocol):
 
     def poll(self) -> Snapshot: ...
     def peer_sockets(self, row: PeerRow, limit: int | None = None) -> list[Socket]: ...
+    def peer_page(
+        self, row: PeerRow, query: PageQuery, seen: Seen,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Page: ...  # fmt: skip
     def tcp_info(self, sock: Socket) -> TcpInfo | None: ...
     def set_filter(self, expr: str | None) -> None: ...
     def set_group(self, group: str) -> None: ...

@@ -82,6 +82,23 @@ VIEW_WORDS: dict[str, dict[str, str]] = {
         "palette_counters_help": "Kernel TCP counters with rates and meanings",
         "palette_note": "Write incident note",
         "palette_note_help": "A Markdown note for a ticket, in a new private file",
+        # the drill-down (a peer's sockets, a page at a time)
+        "drill_head": "{peer}: {total} sockets",
+        "drill_keys": "Enter: explain  s/r: sort  PgDn/PgUp: page",
+        "drill_title": "Sockets, sorted by {column} {arrow}",
+        "drill_sort_timer": "timer",
+        "drill_sort_state": "state",
+        "drill_sort_age": "seen for",
+        "drill_sort_rq": "receive queue",
+        "drill_sort_wq": "send queue",
+        "drill_range": "{first}-{last} of {total}",
+        "drill_none": "no sockets",
+        "drill_old": "{age} old",
+        "drill_sorting": "sorting…",
+        "drill_col_seen": "SEEN",
+        "drill_unknown": "unknown",
+        "drill_seen_legend": "SEEN: since twtop first saw the socket (it may be older); unknown: "
+        "first seen in this fetch",
     },
     "zh": {
         "listeners_title": "监听套接字({n})",
@@ -152,6 +169,23 @@ VIEW_WORDS: dict[str, dict[str, str]] = {
         "palette_counters_help": "内核 TCP 计数器,含速率和含义",
         "palette_note": "写故障记录",
         "palette_note_help": "用于工单的 Markdown 记录,写入新的私有文件",
+        # 下钻（一个对端的套接字，按页）
+        "drill_head": "{peer}：{total} 个套接字",
+        "drill_keys": "Enter：解释  s/r：排序  PgDn/PgUp：翻页",
+        "drill_title": "套接字，按{column}排序 {arrow}",
+        "drill_sort_timer": "计时器",
+        "drill_sort_state": "状态",
+        "drill_sort_age": "已见时长",
+        "drill_sort_rq": "接收队列",
+        "drill_sort_wq": "发送队列",
+        "drill_range": "第 {first}-{last} 个，共 {total} 个",
+        "drill_none": "没有套接字",
+        "drill_old": "{age} 前的数据",
+        "drill_sorting": "排序中…",
+        "drill_col_seen": "已见",
+        "drill_unknown": "未知",
+        "drill_seen_legend": "已见：twtop 首次看到该套接字至今（实际可能更久）；"
+        "未知：本次读取才首次看到",
     },
 }
 
