@@ -374,7 +374,9 @@ def _columns(
         rows = wire.unpack_rows(buf, length)
     kept = [r for r in rows or () if accept is None or accept(r)]
     idx = [_ROW_INDEX[off] for off, _c in layout]
-    return [tuple(r[j] for j in idx) for r in kept], kept.__getitem__
+    if len(idx) == 1:
+        return [(r[idx[0]],) for r in kept], kept.__getitem__
+    return list(map(itemgetter(*idx), kept)), kept.__getitem__
 
 
 _structs: dict[tuple[tuple[tuple[int, str], ...], int], struct.Struct] = {}
