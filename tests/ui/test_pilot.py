@@ -321,10 +321,12 @@ async def test_socket_table_is_diffed_and_sorted_by_the_engine(monkeypatch: Any)
         monkeypatch.setattr(table, "update_cell", update_cell)
         monkeypatch.setattr(table, "sort", sort)
         socks = [table.by_key[f"{c:x}"] for c in order()]
-        table.update_sockets(socks, 3)  # nothing changed: nothing redrawn, no re-order
+        app.screen.fetched_at = 0.0  # no tick counts the timers down meanwhile
+        at = table.elapsed_ms
+        table.update_sockets(socks, 3, at)  # nothing changed: nothing redrawn, no re-order
         assert updates == [] and sorts == []
         grown = replace(socks[2], rqueue=7)
-        table.update_sockets([socks[0], socks[1], grown], 3)
+        table.update_sockets([socks[0], socks[1], grown], 3, at)
         assert updates == [(grown.key, "rq")] and sorts == []  # same place: no re-order
         await pilot.press("s")  # state: TIME_WAIT before ESTABLISHED (attention order)
         await settle(pilot)
