@@ -10,9 +10,10 @@ buffer, the heap, and the first-seen memory (``Seen``, at most MAX_SEEN cookies)
 Pages are anchored by keys (keyset paging), not by offsets: the next page is the ``size``
 smallest keys above the last one shown, so paging through a steady group meets every socket
 exactly once, and the offset shown ("501-1,000 of 1,995") is counted in the same pass. Timer keys
-are deadlines (receive time + ``idiag_expires``), which the kernel rounds to jiffies and each
-dump reads at a slightly different moment: timer-ordered pages overlap by JITTER_MS and the
-cookies already shown are left out, so a socket on a page boundary is neither lost nor repeated.
+are deadlines (receive time + ``idiag_expires``, the ms left), which each dump reads at a slightly
+different moment: timer-ordered pages overlap by JITTER_MS and the cookies already shown near the
+boundary are left out, so a socket on a page boundary is neither lost nor repeated (unless its
+deadline really moved: a TIME_WAIT re-armed by an incoming segment, kernel-facts 4).
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ SORTS = ("timer", "state", "age", "rq", "wq")
 PAGE_SIZE = 500
 #: Cookies whose first sighting a drill-down remembers (~80 bytes each); beyond, ages are unknown.
 MAX_SEEN = 200_000
-#: How far two dumps may disagree about one socket's deadline: the kernel rounds to jiffies and
-#: each buffer is read a little after it was written (tens of ms on a loaded machine, measured).
+#: How far two dumps may disagree about one socket's deadline: each buffer is read a little after
+#: the kernel wrote it (up to ~250 ms on a loaded machine, measured).
 JITTER_MS = 250
 COOKIE_BITS = 64
 COOKIE_MASK = (1 << COOKIE_BITS) - 1

@@ -53,7 +53,7 @@ def test_paging_meets_every_socket_exactly_once(crowd: TestNetns, sort: str) -> 
     assert len(every) >= TW
     assert set(cookies) == every  # none missed
     # none twice, unless its sort value moved between the dumps by more than the margin (a
-    # TIME_WAIT that got a retransmitted FIN re-arms its timer: kernel-facts 3)
+    # TIME_WAIT re-armed to 60 s by an incoming segment: kernel-facts 4)
     twice = {c: v for c, v in keys.items() if len(v) > 1}
     assert all(max(v) - min(v) > JITTER_MS for v in twice.values()), twice
     assert len(twice) <= len(every) // 100
@@ -69,7 +69,7 @@ def test_timer_sort_is_non_decreasing_across_pages(crowd: TestNetns) -> None:
         shown = [s.expires_ms for s in p.sockets if s.timer]
         assert shown == sorted(shown)
     deadlines = [k >> pages.COOKIE_BITS for p in walked for k in p.keys]
-    # across pages: deadlines from different dumps agree within the jiffy/receive jitter
+    # across pages: deadlines from different dumps agree within the margin (JITTER_MS)
     assert all(b >= a - JITTER_MS for a, b in zip(deadlines, deadlines[1:], strict=False))
     timers = [s for p in walked for s in p.sockets]
     no_timer = [i for i, s in enumerate(timers) if not s.timer]

@@ -80,8 +80,12 @@ class PeerScreen(Screen[None]):
         self.set_interval(1.0, self.tick)
 
     def on_unmount(self) -> None:
-        """Stop a fetch still reading the kernel (it stops between receive buffers)."""
+        """Stop a fetch still reading the kernel (it stops between receive buffers) and let go
+        of the first sightings (up to MAX_SEEN cookies) and the page now, not when the screen
+        object is collected."""
         self.workers.cancel_group(self, "peer")
+        self.seen.first.clear()
+        self.page = None
 
     def _head(self) -> None:
         words = self.words()
