@@ -138,3 +138,13 @@ def test_a_cancelled_page_leaves_the_session_usable(crowd: TestNetns) -> None:
             c.peer_page(row, PageQuery(size=SIZE), Seen(), cancelled)
         again = c.peer_page(row, PageQuery(size=SIZE), Seen())
     assert len(again.sockets) == SIZE and again.total >= TW
+
+
+def test_pages_honour_the_active_filter(crowd: TestNetns) -> None:
+    with crowd.inside(), Collector() as c:
+        row = _row(c)
+        c.set_filter("state time-wait")
+        page = c.peer_page(row, PageQuery(size=SIZE), Seen())
+        every = c.peer_page(row, PageQuery(size=5000), Seen())
+    assert page.total == every.total == TW
+    assert {s.state for s in every.sockets} == {TcpState.TIME_WAIT}
