@@ -97,8 +97,8 @@ VIEW_WORDS: dict[str, dict[str, str]] = {
         "drill_sorting": "sorting…",
         "drill_col_seen": "SEEN",
         "drill_unknown": "unknown",
-        "drill_seen_legend": "SEEN: since twtop first saw the socket (it may be older); unknown: "
-        "first seen in this fetch",
+        "drill_seen_legend": "SEEN: since twtop first saw it (may be older); "
+        "unknown: first seen now",
     },
     "zh": {
         "listeners_title": "监听套接字({n})",
@@ -184,8 +184,7 @@ VIEW_WORDS: dict[str, dict[str, str]] = {
         "drill_sorting": "排序中…",
         "drill_col_seen": "已见",
         "drill_unknown": "未知",
-        "drill_seen_legend": "已见：twtop 首次看到该套接字至今（实际可能更久）；"
-        "未知：本次读取才首次看到",
+        "drill_seen_legend": "已见：twtop 首次看到至今（可能更久）；未知：本次才首次看到",
     },
 }
 

@@ -96,3 +96,11 @@ def test_the_sort_column_stays_on_screen_at_80_columns() -> None:
         assert sum(widths.values()) <= 77
     assert "seen" not in layout(80, "timer") and "rq" not in layout(80, "timer")
     assert {"seen", "rq", "wq"} <= set(layout(120, "timer"))
+
+
+def test_a_costly_group_refreshes_less_often() -> None:
+    """The drill-down's refresh keeps within the CPU budget: max(interval, pass CPU / budget)."""
+    from tui.screens.peer import refresh_after
+
+    assert refresh_after(1.0, 0.45, 10.0) == 4.5  # 0.45 s a pass at 10% of a core
+    assert refresh_after(2.0, 0.01, 10.0) == 2.0

@@ -91,8 +91,10 @@ class PeerScreen(Screen[None]):
         words = self.words()
         head = words["drill_head"].format(peer=self.row.peer, total=f"{self.row.total:,}")
         title = Text(" " + head, style="bold")
-        legend = "drill_seen_legend" if self.query_now.sort == "age" else "drill_keys"
-        title.append("   " + words[legend])
+        if self.query_now.sort == "age":  # what SEEN means, on a line of its own
+            title.append("\n " + words["drill_seen_legend"])
+        else:
+            title.append("   " + words["drill_keys"])
         self.query_one("#peer-title", Static).update(title)
 
     @work(thread=True, exclusive=True, group="peer", exit_on_error=False)
