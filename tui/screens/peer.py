@@ -107,9 +107,10 @@ class PeerScreen(Screen[None]):
             )
         except pages.Cancelled:
             return
-        except TwtopError as exc:
+        except Exception as exc:  # a TwtopError, or a bug: said on screen, never a dead worker
             if not worker.is_cancelled:
-                self.app.call_from_thread(self._failed, str(exc))
+                text = str(exc) if isinstance(exc, TwtopError) else f"{type(exc).__name__}: {exc}"
+                self.app.call_from_thread(self._failed, text)
             return
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show, page)
