@@ -171,7 +171,7 @@ def tui(twtop: str, name: str, seconds: float, warmup: float) -> dict[str, Any]:
             screen = _capture(session)
             if (
                 screen != before
-                and "Esc: back" in screen
+                and re.search(r"[\d,]+-[\d,]+ of [\d,]+", screen)  # the drill-down's range
                 and re.search(r"(TIME_WAIT|ESTABLISHED)", screen)
             ):
                 shown = time.monotonic() - t0
@@ -184,7 +184,7 @@ def tui(twtop: str, name: str, seconds: float, warmup: float) -> dict[str, Any]:
             peak = max(peak, proc.memory_info().rss)
         out["drill_rss_mb"] = peak / 2**20
         out["drill_screen_title"] = next(
-            (ln.strip() for ln in _capture(session).splitlines() if "Esc: back" in ln), ""
+            (ln.strip() for ln in _capture(session).splitlines() if "PgDn/PgUp" in ln), ""
         )
         subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], check=True)
         time.sleep(3)

@@ -82,7 +82,8 @@ def test_twtop_in_tmux(netns: TestNetns, pop: Population, term_env: str) -> None
         assert [p.split()[0].strip("│") for p in peers] == ["127.0.0.2"]
         # drill down and explain
         subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
-        screen = _wait_for(session, "sorted by attention")
+        screen = _wait_for(session, "1-7 of 7")  # the page, once fetched (title: sort by timer)
+        assert "sorted by timer" in screen
         assert " 127.0.0.2: 7 sockets" in screen and screen.count("127.0.0.2:9090") == 7
         subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
         screen = _wait_for(session, "ACTIVE closer")

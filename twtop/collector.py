@@ -15,17 +15,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from twtop import bytecode as bc
 from twtop import keys, sysinfo, wire
 from twtop import netns as netns_mod
 from twtop.aggregate import Aggregator
 from twtop.budget import Budget, counts_only
 from twtop.build import CloseWaitAges, PollEnv, Rates, build_snapshot, poll_notes, socket_of
 from twtop.errors import UsageError
-from twtop.filter import Plan, compile_filter
+from twtop.filter import compile_filter
 from twtop.held import HeldPorts
 from twtop.keys import AddrCache, Listeners
-from twtop.model import GROUPS, Listener, PeerRow, Snapshot, Socket
+from twtop.listing import SocketLists
+from twtop.model import GROUPS, Listener, Snapshot, Socket
 from twtop.ports import PortPolicy, PortTracker
 from twtop.procs import CookieOwners, ProcessMap
 from twtop.queues import listener_queues, queue_filters
@@ -34,14 +34,13 @@ from twtop.states import MASK_ALL, TcpState
 
 if TYPE_CHECKING:
     from twtop.build import Counts
-    from twtop.tcpinfo import TcpInfo
 
 LISTEN = int(TcpState.LISTEN)
 TW_BIT = 1 << TcpState.TIME_WAIT
 LISTEN_BIT = 1 << TcpState.LISTEN
 
 
-class Collector:
+class Collector(SocketLists):
     """Polls one network namespace; keeps what deltas and caches need between polls."""
 
     def __init__(
@@ -69,6 +68,8 @@ class Collector:
         self.held = HeldPorts(sysinfo.kernel_release())
         self._generation = 0
         self._lock = threading.RLock()  # one netlink conversation at a time
+        self._pages = Session(self.netns_path)  # the drill-down's, apart from the polls'
+        self._page_lock = threading.Lock()
 
     # -- configuration -------------------------------------------------------------------------
     def set_filter(self, expr: str | None) -> None:
@@ -84,8 +85,9 @@ class Collector:
         self._detail = None
 
     def close(self) -> None:
-        """Close the netlink socket."""
+        """Close the netlink sockets."""
         self.session.close()
+        self._pages.close()
 
     def __enter__(self) -> Collector:
         return self
@@ -230,52 +232,6 @@ class Collector:
         owner = self.procs.owner(pid) if pid is not None else None
         made_by = None if pid is not None else self.made_by.get(r[wire.R_COOKIE])
         return socket_of(family, r, addr or AddrCache(), inbound, owner, made_by)
-
-    # -- single sockets and socket lists -----------------------------------------------------------
-    def tcp_info(self, sock: Socket) -> TcpInfo | None:
-        """tcp_info of one socket by exact lookup (None: gone, or a TIME_WAIT/request socket,
-        which carry no tcp_info)."""
-        from twtop.tcpinfo import decode_reply, lookup_request
-
-        with self._lock:
-            data = self.session.lookup(lookup_request(sock, self.session.next_seq()))
-        if data is None:
-            return None
-        err, info = decode_reply(data)
-        return info if err == 0 else None
-
-    def sockets(self, filter: str | None = None, limit: int | None = None) -> list[Socket]:
-        """Sockets matching a filter (default: the active one), straight from a filtered kernel
-        dump (no full poll); at most ``limit``, most urgent first (keys.ATTENTION)."""
-        plan = compile_filter(filter) if filter is not None else self.plan
-        with self._lock:  # the UI asks for sockets while the poll thread dumps
-            return self._select(plan.mask, plan.bytecode, plan, None, limit)
-
-    def peer_sockets(self, row: PeerRow, limit: int | None = None) -> list[Socket]:
-        """The sockets of one peer group under the active filter, selected in the kernel (state
-        mask + bytecode; process groups by owner after a state mask); at most ``limit``, most
-        urgent first. Listeners are not peers: a process's list leaves its LISTEN sockets out."""
-        if row.key is None:
-            raise ValueError(f"peer row {row.peer!r} has no key (not made by the engine)")
-        kf = keys.kernel_filter(row.key)
-        plan = self.plan
-        with self._lock:
-            keep = None if kf.pid is None else keys.owner_test(kf.pid, self.procs.pid_of())
-            prog = bc.all_of(plan.bytecode, kf.bytecode)
-            return self._select(plan.mask & kf.mask, prog, plan, keep, limit)
-
-    def _select(
-        self, mask: int, prog: bytes, plan: Plan, keep: keys.RowTest | None, limit: int | None
-    ) -> list[Socket]:
-        """Dump with ``mask``/``prog``, keep what ``plan``'s Python part and ``keep`` accept, and
-        decode the ``limit`` most urgent into Sockets."""
-        self.session.reset_stats()
-        listeners = self._listeners()
-        chunks = self.session.rows(mask & MASK_ALL, prog) if mask & MASK_ALL else iter(())
-        rows = keys.most_urgent(chunks, plan.node, keep, limit)
-        self.procs.refresh(r[wire.R_INODE] for r in rows)
-        addr = AddrCache()
-        return [self.to_socket(r[wire.R_FAMILY], r, listeners, addr) for r in rows]
 
 
 def take_snapshot(

@@ -130,13 +130,29 @@ def tuples_of(key: PeerKey, tuples: tuple[PortTuple, ...]) -> tuple[PortTuple, .
 RowTest = Callable[[wire.Row], bool]
 
 
-def owner_test(pid: int, pid_of: dict[int, int]) -> RowTest:
-    """The process part of a process group's filter, on decoded rows: held by ``pid``
-    (NO_OWNER: by no known process, inode 0 included)."""
+def owner_inode_test(pid: int, pid_of: dict[int, int]) -> Callable[[int], bool]:
+    """The process part of a process group's filter, on inodes: held by ``pid`` (NO_OWNER: by no
+    known process, inode 0 included)."""
     if pid == NO_OWNER:
-        return lambda r: r[wire.R_INODE] not in pid_of
+        return lambda inode: inode not in pid_of
     mine = {i for i, p in pid_of.items() if p == pid}
-    return lambda r: r[wire.R_INODE] in mine
+    return mine.__contains__
+
+
+def owner_test(pid: int, pid_of: dict[int, int]) -> RowTest:
+    """The same on decoded rows."""
+    test = owner_inode_test(pid, pid_of)
+    return lambda r: test(r[wire.R_INODE])
+
+
+def group_selection(
+    key: PeerKey, plan: Plan, pid_of: dict[int, int]
+) -> tuple[int, bytes, Callable[[int], bool] | None]:
+    """What selects a peer group's sockets under the active filter: (state mask, INET_DIAG
+    program, the owner test on inodes of a process group or None)."""
+    kf = kernel_filter(key)
+    keep = None if kf.pid is None else owner_inode_test(kf.pid, pid_of)
+    return plan.mask & kf.mask, bc.all_of(plan.bytecode, kf.bytecode), keep
 
 
 def python_accepts(node: Node, r: wire.Row) -> bool:

@@ -124,6 +124,9 @@ class Session:
         except OSError as exc:
             self.close()
             raise UnavailableError(f"sock_diag dump failed: {exc.strerror}") from None
+        finally:
+            if not stats.done:  # abandoned mid-dump (a cancelled page): the rest is unread
+                self.close()
 
     def lookup(self, request: bytes) -> bytes | None:
         """Send an exact-lookup request (built with ``next_seq()``); the reply, or None when the

@@ -190,6 +190,11 @@ def unpack_rows(buf: bytes, length: int) -> list[Row]:
     return list(_fast_struct(length).iter_unpack(buf))
 
 
+def unpack_row(buf: bytes, offset: int) -> Row:
+    """The row of the one message at ``offset`` of ``buf`` (its fixed part)."""
+    return _ROW.unpack_from(buf, offset)
+
+
 def _same_seq(buf: bytes, length: int, k: int, seq: int) -> bool:
     want = seq.to_bytes(4, sys.byteorder)
     return all(buf[OFF_SEQ + i :: length] == want[i : i + 1] * k for i in range(4))

@@ -16,6 +16,7 @@ from twtop.text import cols
 from widgets.cells import Cell
 from widgets.format import compact
 from widgets.sockets import endpoint_fit
+from widgets.sorting import SortCycle, arrow
 
 #: Rows drawn at most; the engine keeps the full population.
 MAX_ROWS = 200
@@ -133,7 +134,7 @@ def peer_order(row: PeerRow) -> tuple[object, ...]:
     return (0, row.key) if row.key is not None else (1, row.peer)
 
 
-class PeerTable(DataTable[object]):
+class PeerTable(SortCycle, DataTable[object]):
     """Peers of the current snapshot; the selected row survives refreshes and re-sorts."""
 
     DEFAULT_CSS = """
@@ -246,11 +247,10 @@ class PeerTable(DataTable[object]):
 
     def _title(self) -> None:
         words = UI_LABELS[self.lang]
-        arrow = "▼" if self.sort_reverse else "▲"
         self.border_title = words["peers_title"].format(
             by=words[f"group_{self.group}"],
             column=UI_WORDS[self.lang].get(f"sort_{self.sort_column}", self.sort_column),
-            arrow=arrow,
+            arrow=arrow(self.sort_reverse),
         )
 
     def apply_sort(self) -> None:
@@ -258,19 +258,13 @@ class PeerTable(DataTable[object]):
         if self.row_count:
             self.sort(self.sort_column, reverse=self.sort_reverse)
 
-    def cycle_sort(self) -> str:
-        """Next sort column (of those on screen); returns its key."""
-        order = [k for k in SORTABLE if k in self.widths]
-        i = order.index(self.sort_column) if self.sort_column in order else -1
-        self.sort_column = order[(i + 1) % len(order)]
-        self.sort_reverse = self.sort_column != "peer"
-        self._resort()
-        return self.sort_column
+    def sort_choices(self) -> list[str]:
+        """The sortable columns on screen."""
+        return [k for k in SORTABLE if k in self.widths]
 
-    def reverse_sort(self) -> None:
-        """Flip the sort order."""
-        self.sort_reverse = not self.sort_reverse
-        self._resort()
+    def default_reverse(self, column: str) -> bool:
+        """Counts largest first, peers in address order."""
+        return column != "peer"
 
     def _resort(self) -> None:
         selected = self.selected_key()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 from twtop.filter import compile_filter
 from twtop.model import (
@@ -160,6 +161,12 @@ class FakeSource:
                     and kf.pid in (None, pid)):  # fmt: skip
                 out.append(s)
         return out[:limit] if limit is not None else out
+
+    def peer_page(self, row: PeerRow, query: Any, seen: Any, cancelled: Any = None) -> Any:
+        """A page of the fixed sockets of a group, by the engine's paging over a list."""
+        from twtop.pages import list_page
+
+        return list_page(self.peer_sockets(row), query, seen, 1_000_000.0)
 
     def tcp_info(self, sock: Socket) -> None:
         """The fake has no tcp_info (as for a TIME_WAIT)."""

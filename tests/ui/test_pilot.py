@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.ui.fakes import OWNER, SOCKETS, FakeSource, make_snapshot
+from tests.ui.fakes import OWNER, FakeSource, make_snapshot
 from tests.ui.screen import screen_text, settle
 from tui.app import INTERVALS, TwtopApp, step_interval
 from tui.messages import PollFailed, SnapshotReady
@@ -263,7 +263,7 @@ async def test_drill_down_on_the_fake_source_and_back() -> None:
         assert set(src.peer_calls) == {"10.4.14.24"}
         text = screen_text(app)
         assert text.count("10.4.14.24:80") == 3  # two TIME_WAIT and one ESTABLISHED
-        assert "3 of 21,420 shown" in text
+        assert "1-3 of 3" in text  # the group as the engine read it
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, SocketScreen)
@@ -289,7 +289,9 @@ async def test_drill_down_honours_the_active_filter() -> None:
         assert text.count("10.4.14.24:80") == 2 and "ESTABLISHED" not in text
 
 
-async def test_socket_table_is_diffed_and_resorted(monkeypatch: Any) -> None:
+async def test_socket_table_is_diffed_and_sorted_by_the_engine(monkeypatch: Any) -> None:
+    """Rows come in the engine's order (it sorts the whole group); s and r ask it for a new
+    first page; a refresh with nothing changed redraws nothing."""
     app, _ = app_with()
     async with app.run_test(size=(100, 24)) as pilot:
         feed(app)
@@ -297,8 +299,13 @@ async def test_socket_table_is_diffed_and_resorted(monkeypatch: Any) -> None:
         await pilot.press("enter")
         await settle(pilot)
         table = app.screen.query_one(SocketTable)
-        order = [table.by_key[k.value or ""].state for k in table.rows]
-        assert table.border_title == "Sockets — sorted by attention ▲"
+
+        def order() -> list[int]:  # as displayed
+            keys = [table.coordinate_to_cell_key((i, 0)).row_key for i in range(table.row_count)]
+            return [table.by_key[k.value or ""].cookie for k in keys]
+
+        assert table.border_title == "Sockets, sorted by timer ▲"
+        assert order() == [0xBEEF02, 0xBEEF01, 0xBEEF03]  # 12.5 s, 42.1 s, no timer
         updates: list[tuple[str, str]] = []
         sorts: list[object] = []
         real_update, real_sort = table.update_cell, table.sort
@@ -313,21 +320,23 @@ async def test_socket_table_is_diffed_and_resorted(monkeypatch: Any) -> None:
 
         monkeypatch.setattr(table, "update_cell", update_cell)
         monkeypatch.setattr(table, "sort", sort)
-        socks = [s for s in SOCKETS if s.remote == "10.4.14.24"]
-        table.update_sockets(socks, 3)  # nothing changed: nothing redrawn, no re-sort
+        socks = [table.by_key[f"{c:x}"] for c in order()]
+        app.screen.fetched_at = 0.0  # no tick counts the timers down meanwhile
+        at = table.elapsed_ms
+        table.update_sockets(socks, 3, at)  # nothing changed: nothing redrawn, no re-order
         assert updates == [] and sorts == []
         grown = replace(socks[2], rqueue=7)
-        table.update_sockets([socks[0], socks[1], grown], 3)
-        assert updates == [(grown.key, "rq")] and sorts == []  # rq is not the sort column
-        await pilot.press("s")  # timer
-        await pilot.pause()
-        first = table.coordinate_to_cell_key((0, 0)).row_key.value
-        assert first == socks[1].key  # 12.5 s left comes before 42.1 s
-        updates.clear(), sorts.clear()
-        table.update_sockets([socks[0], replace(socks[1], expires_ms=50_000), grown], 3)
-        assert sorts  # its sort value changed: re-sorted
-        assert table.coordinate_to_cell_key((0, 0)).row_key.value == socks[0].key
-        assert order[0] == TcpState.TIME_WAIT
+        table.update_sockets([socks[0], socks[1], grown], 3, at)
+        assert updates == [(grown.key, "rq")] and sorts == []  # same place: no re-order
+        await pilot.press("s")  # state: TIME_WAIT before ESTABLISHED (attention order)
+        await settle(pilot)
+        assert table.border_title == "Sockets, sorted by state ▲"
+        assert order() == [0xBEEF02, 0xBEEF01, 0xBEEF03]
+        await pilot.press("r")
+        await settle(pilot)
+        assert table.border_title == "Sockets, sorted by state ▼"
+        assert order() == [0xBEEF03, 0xBEEF01, 0xBEEF02]
+        assert "1-3 of 3" in screen_text(app)
 
 
 async def test_export_and_screenshot(tmp_path: object) -> None:

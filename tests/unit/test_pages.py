@@ -1,0 +1,106 @@
+"""Paging and sorting a group without root (pages.list_page: the same keys, anchors and offsets
+as a kernel pass), the first-sighting memory, and the drill-down's column layout."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import replace
+
+from twtop import pages
+from twtop.model import Socket
+from twtop.pages import AFTER, BEFORE, FIRST, LAST, PageQuery, Seen, list_page, next_query
+from twtop.states import TcpState
+from widgets.sockets import layout
+
+BASE = Socket(socket.AF_INET, TcpState.TIME_WAIT, "10.0.0.1", 1, "10.0.0.2", 80, 3, 0, 0, 0, 0,
+              0, 0, 0)  # fmt: skip
+
+
+def _group(n: int) -> list[Socket]:
+    """n sockets: TIME_WAITs with distinct timers, every 7th ESTABLISHED (no timer) with a queue."""
+    out = []
+    for i in range(n):
+        s = replace(BASE, lport=1000 + i, cookie=10_000 + i, expires_ms=(i * 37) % 60_000)
+        if i % 7 == 0:
+            s = replace(s, state=TcpState.ESTABLISHED, timer=0, expires_ms=0, rqueue=i)
+        out.append(s)
+    return out
+
+
+def _walk(socks: list[Socket], sort: str, reverse: bool = False, size: int = 10) -> list[Socket]:
+    seen, q, shown = Seen(), PageQuery(sort, reverse, size=size), []
+    while True:
+        page = list_page(socks, q, seen, 1000.0)
+        shown += page.sockets
+        assert page.offset == len(shown) - len(page.sockets)  # "11-20 of N"
+        if page.offset + len(page.sockets) >= page.total:
+            return shown
+        q = next_query(page, AFTER)
+
+
+def test_every_sort_pages_through_all_exactly_once_in_order() -> None:
+    socks = _group(95)
+    for sort in pages.SORTS:
+        for reverse in (False, True):
+            shown = _walk(socks, sort, reverse)
+            assert sorted(s.cookie for s in shown) == [s.cookie for s in socks], (sort, reverse)
+    timers = [s.expires_ms for s in _walk(socks, "timer") if s.timer]
+    assert timers == sorted(timers)
+    by_timer = _walk(socks, "timer")
+    assert all(not s.timer for s in by_timer[-14:])  # no timer: last
+    rq = [s.rqueue for s in _walk(socks, "rq")]
+    assert rq == sorted(rq, reverse=True)  # the fullest first
+    reversed_rq = [s.rqueue for s in _walk(socks, "rq", True)]
+    assert reversed_rq == sorted(reversed_rq)  # r: the emptiest first
+    state = [s.state for s in _walk(socks, "state")]
+    assert state.index(TcpState.ESTABLISHED) > state.index(TcpState.TIME_WAIT)
+
+
+def test_before_last_and_first_pages() -> None:
+    socks, seen = _group(95), Seen()
+    first = list_page(socks, PageQuery("rq", size=10), seen, 1.0)
+    second = list_page(socks, next_query(first, AFTER), seen, 1.0)
+    third = list_page(socks, next_query(second, AFTER), seen, 1.0)
+    back = list_page(socks, next_query(third, BEFORE), seen, 1.0)
+    assert back.sockets == second.sockets and back.offset == 10
+    last = list_page(socks, next_query(third, LAST), seen, 1.0)
+    assert last.offset == 85 and len(last.sockets) == 10
+    assert next_query(third, FIRST).direction == FIRST
+
+
+def test_seen_keeps_first_sightings_forgets_the_gone_and_stops_at_its_cap() -> None:
+    seen = Seen(cap=3)
+    seen.begin(10.0)
+    seen.observe([1, 2])
+    seen.end()
+    assert seen.since(1) is None  # seen only in the latest pass: unknown
+    seen.begin(20.0)
+    seen.observe([1, 3, 4, 5])  # 2 is gone; 4 and 5 do not fit under the cap of 3 with 1, 3
+    seen.end()
+    assert seen.since(1) == 10.0 and seen.since(2) is None
+    assert set(seen.first) == {1, 3, 4} or set(seen.first) == {1, 3, 5}
+
+
+def test_age_sort_puts_the_first_seen_first_and_unknown_last() -> None:
+    socks, seen = _group(20), Seen()
+    list_page(socks[:10], PageQuery("age", size=50), seen, 100.0)
+    page = list_page(socks, PageQuery("age", size=50), seen, 200.0)
+    assert {s.cookie for s in page.sockets[:10]} == {s.cookie for s in socks[:10]}
+    assert page.seen[:10] == (100.0,) * 10 and page.seen[10:] == (None,) * 10
+
+
+def test_the_sort_column_stays_on_screen_at_80_columns() -> None:
+    for sort, column in (("age", "seen"), ("rq", "rq"), ("wq", "wq")):
+        widths = layout(80, sort)
+        assert column in widths and "process" in widths, sort
+        assert sum(widths.values()) <= 77
+    assert "seen" not in layout(80, "timer") and "rq" not in layout(80, "timer")
+    assert {"seen", "rq", "wq"} <= set(layout(120, "timer"))
+
+
+def test_a_costly_group_refreshes_less_often() -> None:
+    """The drill-down's refresh keeps within the CPU budget: max(interval, pass CPU / budget)."""
+    from tui.screens.peer import refresh_after
+
+    assert refresh_after(1.0, 0.45, 10.0) == 4.5  # 0.45 s a pass at 10% of a core
+    assert refresh_after(2.0, 0.01, 10.0) == 2.0
