@@ -32,7 +32,7 @@ def _bar(text: str) -> list[str]:
     """The findings bar's lines: from the severity badge to the ports pane."""
     lines = text.splitlines()
     start = next(i for i, ln in enumerate(lines) if ln.startswith((" CRITICAL", " 严重")))
-    end = next(i for i, ln in enumerate(lines) if "Ephemeral ports" in ln)
+    end = next(i for i, ln in enumerate(lines) if "Ephemeral ports" in ln or "临时端口" in ln)
     return lines[start:end]
 
 

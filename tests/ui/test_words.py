@@ -43,6 +43,8 @@ KEEP = {
     "e",
     "p",
     "Enter",
+    "PgDn",
+    "PgUp",
     "Esc",
     "esc",
     "enter",
