@@ -19,7 +19,7 @@ from twtop import bytecode as bc
 from twtop import keys, sysinfo, wire
 from twtop import netns as netns_mod
 from twtop.aggregate import Aggregator
-from twtop.budget import Budget, counts_only
+from twtop.budget import Budget, counts_only, wants_full
 from twtop.build import CloseWaitAges, PollEnv, Rates, build_snapshot, poll_notes, socket_of
 from twtop.errors import UsageError
 from twtop.filter import Plan, compile_filter
@@ -28,7 +28,7 @@ from twtop.keys import AddrCache, Listeners
 from twtop.model import GROUPS, Listener, PeerRow, Snapshot, Socket
 from twtop.ports import PortPolicy, PortTracker
 from twtop.procs import CookieOwners, ProcessMap
-from twtop.queues import listener_queues, queue_filters
+from twtop.queues import listener_queues, queue_filters, queue_rows
 from twtop.session import Session
 from twtop.states import MASK_ALL, TcpState
 
@@ -108,12 +108,12 @@ class Collector:
         return listeners
 
     # -- polling ---------------------------------------------------------------------------------
-    def poll(self) -> Snapshot:
-        """Take one Snapshot (thread-safe; polls never overlap)."""
+    def poll(self, detail: bool = True) -> Snapshot:
+        """One Snapshot (thread-safe, never overlapping); detail=False: counts only (budget.py)."""
         with self._lock:
-            return self._poll()
+            return self._poll(detail)
 
-    def _poll(self) -> Snapshot:
+    def _poll(self, detail: bool) -> Snapshot:
         t0, cpu0 = time.perf_counter(), time.thread_time()
         now = time.time()
         self.session.reset_stats()
@@ -122,24 +122,27 @@ class Collector:
             proc_notes: list[str] = []  # what of /proc could not be read
             counters = sysinfo.read_counters(proc_notes)
         listeners = self._listeners()
-        self.procs.refresh(r[wire.R_INODE] for _f, r in listeners.rows)
+        if detail:
+            self.procs.refresh(r[wire.R_INODE] for _f, r in listeners.rows)
         young_ms = PortPolicy.from_sysctl(sysctl).young_threshold_ms()
         agg = Aggregator(self.group, self.plan, listeners, self.procs.pid_of(), young_ms)
         if self.keep_sockets:
             agg.sockets = []
         budget, last = self.budget, self._detail
-        if budget is None or last is None or budget.wants_detail(self.plan, agg, counters):
+        if wants_full(detail, budget, last, self.plan, agg, counters):
+            small: list[wire.Row] | None = None  # a counts-only poll's small states' rows
             self._walk(agg, listeners)
             counts = self._detail = agg.finish()
             # Name the owners of new unowned sockets (procs.py: when, and how it stays bounded).
             self.procs.after_poll(counts.unowned, counts.unowned_cw)
             self.made_by.remember(agg.owned_cookies, agg.owned_pids, self.procs.owner)
         else:  # counts only (budget.py): the small states and the kernel's counters
-            counts = counts_only(self.session.rows, agg, listeners, counters, last)
+            counts, small = counts_only(self.session.rows, agg, listeners, counters, last)
         addr = AddrCache()
         # A dump too: before its stats and time are read.
         bound = self.held.read(self.session.rows, listeners, addr, self._generation)
-        found = self._queues(tuple(self._listener(f, r, addr) for f, r in listeners.rows), addr)
+        found = self._queues(tuple(self._listener(f, r, addr) for f, r in listeners.rows),
+                             addr, small)  # fmt: skip
         env = PollEnv(
             now=now,
             collect_ms=(time.perf_counter() - t0) * 1000,
@@ -168,12 +171,13 @@ class Collector:
         age = 0.0 if fresh else budget.detail_age()
         return replace(snap, cpu_budget=budget.fraction * 100, detail_age_s=age)
 
-    def _queues(self, found: tuple[Listener, ...], addr: AddrCache) -> tuple[Listener, ...]:
-        """The listeners with their SYN_RECV and not-yet-accepted CLOSE_WAIT counted, whatever
-        the active filter, from dumps the kernel filters (queues.queue_filters: every request
-        socket, and CLOSE_WAITs only on ports whose accept queue is not empty)."""
-        socks: list[Socket] = []
-        for expr in queue_filters(found):
+    def _queues(
+        self, found: tuple[Listener, ...], addr: AddrCache, small: list[wire.Row] | None
+    ) -> tuple[Listener, ...]:
+        """Listeners with SYN_RECV, unaccepted CLOSE_WAIT: dumps, or a counts-only poll's rows."""
+        socks = [self.to_socket(r[wire.R_FAMILY], r, None, addr)
+                 for r in queue_rows(found, small or ())]  # fmt: skip
+        for expr in queue_filters(found) if small is None else ():
             plan = compile_filter(expr)
             for chunk in self.session.rows(plan.mask & MASK_ALL, plan.bytecode):
                 socks += [self.to_socket(r[wire.R_FAMILY], r, None, addr) for r in chunk

@@ -14,12 +14,14 @@ from dataclasses import replace
 
 from twtop.model import Listener, Socket
 from twtop.states import TcpState
+from twtop.wire import R_INODE, R_SPORT, R_STATE, Row, port
 
 #: The wildcard addresses a listener may be bound to ("::" also takes IPv4 on dual-stack).
 _WILD_V4, _WILD_V6 = "0.0.0.0", "::"
 #: Listening ports above this many are not spelled out in the kernel filter (a state filter
 #: alone is still applied in the kernel).
 MAX_FILTER_PORTS = 64
+_SYN_RECV, _CLOSE_WAIT = int(TcpState.SYN_RECV), int(TcpState.CLOSE_WAIT)
 
 
 def queue_filters(listeners: Iterable[Listener]) -> list[str]:
@@ -36,6 +38,18 @@ def queue_filters(listeners: Iterable[Listener]) -> list[str]:
             expr += " and (" + " or ".join(f"sport = :{p}" for p in ports) + ")"
         exprs.append(expr)
     return exprs
+
+
+def queue_rows(listeners: Iterable[Listener], rows: Iterable[Row]) -> list[Row]:
+    """What ``queue_filters`` would select, picked from rows of an unfiltered dump that holds
+    every SYN_RECV and CLOSE_WAIT (a counts-only poll's): not-yet-accepted sockets (inode 0),
+    every SYN_RECV and the CLOSE_WAITs of ports whose accept queue is not empty."""
+    ports = {x.lport for x in listeners if x.queued}
+    return [
+        r for r in rows
+        if not r[R_INODE] and (r[R_STATE] == _SYN_RECV
+                               or (r[R_STATE] == _CLOSE_WAIT and port(r[R_SPORT]) in ports))
+    ]  # fmt: skip
 
 
 def _listener_of(sock: Socket, by_addr: set[tuple[str, int]]) -> tuple[str, int] | None:

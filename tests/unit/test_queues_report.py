@@ -11,7 +11,7 @@ from tests.unit.builders import listener, snapshot
 from twtop.advisor import Context, advise
 from twtop.filter import compile_filter
 from twtop.model import Listener, Socket
-from twtop.queues import listener_queues, queue_filters
+from twtop.queues import listener_queues, queue_filters, queue_rows
 from twtop.report import document, render_table
 from twtop.states import TcpState as S
 
@@ -51,6 +51,32 @@ def test_queue_filters_run_in_the_kernel_and_skip_empty_queues() -> None:
         assert compile_filter(expr).node is None
     many = tuple(listener(port=p, queued=1) for p in range(1000, 1100))
     assert queue_filters(many)[1] == "state close-wait"
+
+
+def _row(state: S, sport: int, inode: int = 0) -> tuple[int, ...]:
+    """A decoded row (twtop.wire's field order) with what queue_rows reads."""
+    r = [0] * 16
+    r[2], r[3], r[6], r[15] = (
+        socket.AF_INET,
+        int(state),
+        ((sport & 0xFF) << 8) | (sport >> 8),
+        inode,
+    )
+    return tuple(r)
+
+
+def test_queue_rows_pick_what_the_queue_filters_would_from_a_counts_only_dump() -> None:
+    """A counts-only poll counts the listen queues from its own dump of the small states instead
+    of two more walks: the same selection as queue_filters, in Python."""
+    busy = (listener(port=80, queued=3), listener(port=8080))
+    rows = [
+        _row(S.SYN_RECV, 8080),  # every request socket
+        _row(S.CLOSE_WAIT, 80),  # unaccepted, on a port with a queue
+        _row(S.CLOSE_WAIT, 8080),  # 8080's queue is empty: an accepted socket's port
+        _row(S.CLOSE_WAIT, 80, inode=77),  # accepted (it has a file): the leak, not the queue
+        _row(S.FIN_WAIT1, 80),
+    ]
+    assert queue_rows(busy, rows) == rows[:2]
 
 
 def test_document_with_one_sample_says_null_not_zero() -> None:
