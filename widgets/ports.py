@@ -58,6 +58,8 @@ class PortGauge(Widget):
         self.border_title = (
             f"Ephemeral ports {ports.low}-{ports.high}: {count(ports.available)} per tuple"
             + (f" ({', '.join(taken)})" if taken else "")
+            # a counts-only poll (budget.py): the tuples are the last detail poll's
+            + (f" — tuples {snap.detail_age_s:.0f}s old" if snap.detail_age_s >= 1 else "")
         )
         if not ports.tuples:
             t.append("no outbound connections: no ephemeral ports in use")

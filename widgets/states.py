@@ -89,6 +89,7 @@ class StateCounts(Widget):
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
         total = sum(snap.states.values())
-        self.border_title = (
-            f"TCP states — {count(total)} (IPv4 {count(snap.ipv4)}, IPv6 {count(snap.ipv6)})"
-        )
+        split = f"IPv4 {count(snap.ipv4)}, IPv6 {count(snap.ipv6)}"
+        if snap.detail_age_s >= 1:  # a counts-only poll (budget.py): the split is the detail's
+            split += f", {snap.detail_age_s:.0f}s old"
+        self.border_title = f"TCP states — {count(total)} ({split})"
