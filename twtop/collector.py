@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from twtop import bytecode as bc
-from twtop import keys, sysinfo, wire
+from twtop import keys, queues, sysinfo, wire
 from twtop import netns as netns_mod
 from twtop.aggregate import Aggregator
 from twtop.budget import Budget, counts_only, wants_full
@@ -28,7 +28,7 @@ from twtop.keys import AddrCache, Listeners
 from twtop.model import GROUPS, Listener, PeerRow, Snapshot, Socket
 from twtop.ports import PortPolicy, PortTracker
 from twtop.procs import CookieOwners, ProcessMap
-from twtop.queues import listener_queues, queue_filters, queue_rows
+from twtop.queues import Keep
 from twtop.session import Session
 from twtop.states import MASK_ALL, TcpState
 
@@ -130,8 +130,7 @@ class Collector:
             agg.sockets = []
         budget, last = self.budget, self._detail
         if wants_full(detail, budget, last, self.plan, agg, counters):
-            small: list[wire.Row] | None = None  # a counts-only poll's small states' rows
-            self._walk(agg, listeners)
+            small = self._walk(agg, listeners)  # and the rows the listen queues need
             counts = self._detail = agg.finish()
             # Name the owners of new unowned sockets (procs.py: when, and how it stays bounded).
             self.procs.after_poll(counts.unowned, counts.unowned_cw)
@@ -174,19 +173,17 @@ class Collector:
     def _queues(
         self, found: tuple[Listener, ...], addr: AddrCache, small: list[wire.Row] | None
     ) -> tuple[Listener, ...]:
-        """Listeners with SYN_RECV, unaccepted CLOSE_WAIT: dumps, or a counts-only poll's rows."""
-        socks = [self.to_socket(r[wire.R_FAMILY], r, None, addr)
-                 for r in queue_rows(found, small or ())]  # fmt: skip
-        for expr in queue_filters(found) if small is None else ():
-            plan = compile_filter(expr)
-            for chunk in self.session.rows(plan.mask & MASK_ALL, plan.bytecode):
-                socks += [self.to_socket(r[wire.R_FAMILY], r, None, addr) for r in chunk
-                          if not r[wire.R_INODE]
-                          and (plan.node is None or keys.python_accepts(plan.node, r))]  # fmt: skip
-        return listener_queues(found, socks)
+        """Listeners with SYN_RECV, unaccepted CLOSE_WAIT: from the poll's own unfiltered walk
+        (``small``: no more walks of the tables), else from kernel-filtered dumps."""
+        rows = queues.dumped_queue_rows(self.session.rows, found) if small is None else small
+        return queues.listener_queues(found, [self.to_socket(r[wire.R_FAMILY], r, None, addr)
+                                       for r in queues.queue_rows(found, rows)])  # fmt: skip
 
-    def _walk(self, agg: Aggregator, listeners: Listeners) -> None:
+    def _walk(self, agg: Aggregator, listeners: Listeners) -> Keep:
+        """Aggregate every socket the filter takes; unfiltered, also return the rows the listen
+        queues need (queues.candidates), so they cost no walk of their own."""
         plan = self.plan
+        keep: Keep = [] if queues.unfiltered(plan) else None
         # Listeners count like any socket when the filter lets them through.
         if plan.accepts_state(TcpState.LISTEN):
             agg.add_rows(
@@ -197,13 +194,14 @@ class Collector:
             # TIME_WAITs -- the bulk of an incident -- in their own walk: uniform messages,
             # aggregated from key bytes without building a row per socket.
             if mask & TW_BIT:
-                self._dump_into(TW_BIT, agg.add_tw_any, agg)
+                self._dump_into(TW_BIT, agg.add_tw_any, agg, None)
             mask &= ~TW_BIT
         if mask:
-            self._dump_into(mask, agg.add_full, agg)
+            self._dump_into(mask, agg.add_full, agg, keep)
+        return keep
 
     def _dump_into(
-        self, states: int, uniform: Callable[[bytes, int], None], agg: Aggregator
+        self, states: int, uniform: Callable[[bytes, int], None], agg: Aggregator, keep: Keep
     ) -> None:
         """One dump: uniform buffers go to ``uniform``, others (already decoded) to rows."""
         for buf, length, rows in self.session.chunks(states, self.plan.bytecode):
@@ -211,6 +209,8 @@ class Collector:
                 uniform(buf, length)
             elif rows:
                 agg.add_rows(rows)
+            if keep is not None:  # the listen queues' candidates (queues.py)
+                keep += queues.pick(buf, length, rows)
 
     def _listener(self, family: int, r: wire.Row, addr: AddrCache) -> Listener:
         pid = self.procs.pid_of().get(r[wire.R_INODE])
