@@ -173,15 +173,13 @@ class Collector:
     def _queues(
         self, found: tuple[Listener, ...], addr: AddrCache, small: list[wire.Row] | None
     ) -> tuple[Listener, ...]:
-        """Listeners with SYN_RECV, unaccepted CLOSE_WAIT: from the poll's own unfiltered walk
-        (``small``: no more walks of the tables), else from kernel-filtered dumps."""
+        """Listeners with SYN_RECV, unaccepted CLOSE_WAIT: ``small`` (the poll's rows), or dumps."""
         rows = queues.dumped_queue_rows(self.session.rows, found) if small is None else small
         return queues.listener_queues(found, [self.to_socket(r[wire.R_FAMILY], r, None, addr)
                                        for r in queues.queue_rows(found, rows)])  # fmt: skip
 
     def _walk(self, agg: Aggregator, listeners: Listeners) -> Keep:
-        """Aggregate every socket the filter takes; unfiltered, also return the rows the listen
-        queues need (queues.candidates), so they cost no walk of their own."""
+        """Aggregate what the filter takes; unfiltered, return the listen queues' rows too."""
         plan = self.plan
         keep: Keep = [] if queues.unfiltered(plan) else None
         # Listeners count like any socket when the filter lets them through.
