@@ -58,12 +58,14 @@ def _cost(
     killed after ``timeout`` seconds when given (then wall is inf)."""
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)
-    if timeout:
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    _pid, status, usage = os.wait4(proc.pid, 0)
+    pid, status, usage = os.wait4(proc.pid, os.WNOHANG if timeout else 0)
+    while not pid and time.monotonic() - t0 < timeout:  # not reaped by Popen: wait4 has the CPU
+        time.sleep(0.2)
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+    if not pid:
+        proc.kill()
+        _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
     wall = time.monotonic() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         wall = float("inf")
