@@ -104,6 +104,58 @@ def make_time_wait(count: int, dst_base: str = "127.0.1.", port: int = SERVICE_P
         maker.close()
 
 
+def build_twgen() -> str:
+    """Compile bench/twgen.c (the C TIME_WAIT maker) with cc into a temporary directory."""
+    import tempfile
+
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "twgen.c")
+    exe = os.path.join(tempfile.mkdtemp(prefix="twgen-"), "twgen")
+    subprocess.run(["cc", "-O2", "-o", exe, src], check=True)
+    return exe
+
+
+def sockstat_tw() -> int:
+    """TIME_WAIT sockets of the current namespace (/proc/net/sockstat ``tw``)."""
+    with open("/proc/net/sockstat") as f:
+        for line in f:
+            if line.startswith("TCP:"):
+                words = line.split()
+                return int(words[words.index("tw") + 1])
+    return 0
+
+
+def _fast_tw(level: int, seconds: float, workers: int) -> list[subprocess.Popen[bytes]]:
+    """Start ``workers`` twgen processes sustaining ``level`` TIME_WAITs between them (level/60
+    new a second; disjoint destination addresses) for ``seconds``; return once each has run
+    60 s (the level is up if they kept the pace) or died. Their logs: /tmp/twgen-PID-N.log."""
+    exe = build_twgen()
+    per = -(-level // workers)
+    ndst = min(250 // workers, max(1, -(-per // PER_TUPLE)))
+    procs, ready = [], []
+    for i in range(workers):
+        ready.append(f"/tmp/twgen-{os.getpid()}-{i}")
+        with open(ready[-1] + ".log", "w") as log:
+            cmd = [exe, str(per), str(seconds), str(ndst), str(1 + i * ndst), ready[-1]]
+            procs.append(subprocess.Popen(cmd, stdout=log))
+    for p, r in zip(procs, ready, strict=True):
+        while not os.path.exists(r) and p.poll() is None:
+            time.sleep(0.5)
+    return procs
+
+
+def _sustain(maker: TimeWaitMaker, tw: int, end: float) -> None:
+    """Each TIME_WAIT lasts 60 s: making tw/60 per second until ``end`` keeps the level."""
+    rate = tw / 60.0
+    start = time.monotonic()
+    made = 0
+    while (now := time.monotonic()) < end:
+        due = int((now - start) * rate) - made
+        if due > 0:
+            made += maker.make(min(due, BATCH))
+        else:
+            time.sleep(0.05)
+
+
 def _hold_worker(kind: str, count: int, port: int, ready: mp.Queue, stop_at: float) -> None:
     _raise_nofile()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -153,9 +205,11 @@ def running(
     hold: float = 120.0,
     sustain: bool = True,
     prefix: str = "twtop-pop",
+    fast_workers: int = 0,
 ) -> Iterator[str]:
     """Run this script in the background in a fresh namespace; yield the namespace's name once
-    the population is up; stop the script (which deletes the namespace) on exit."""
+    the population is up; stop the script (which deletes the namespace) on exit.
+    ``fast_workers``: make the TIME_WAITs with that many twgen processes (--fast)."""
     name = f"{prefix}-{os.getpid()}"
     ready = f"/tmp/{name}.ready"
     cmd = [
@@ -163,6 +217,8 @@ def running(
         "--close-wait", str(close_wait), "--netns", name, "--hold", str(hold),
         "--ready-file", ready,
     ] + (["--sustain"] if sustain else [])  # fmt: skip
+    if fast_workers:
+        cmd += ["--fast", "--workers", str(fast_workers)]
     proc = subprocess.Popen(cmd)
     try:
         deadline = time.monotonic() + 600
@@ -189,6 +245,11 @@ def main(argv: list[str] | None = None) -> int:
         "--sustain", action="store_true", help="keep the TIME_WAIT count level (tw/60 new per s)"
     )
     ap.add_argument("--ready-file", help="write the summary line here when the population is up")
+    ap.add_argument(
+        "--fast", action="store_true",
+        help="TIME_WAIT by a small C program (bench/twgen.c, built with cc): ~1M sustained",
+    )  # fmt: skip
+    ap.add_argument("--workers", type=int, default=1, help="--fast: twgen processes (max 8)")
     args = ap.parse_args(argv)
     total = args.tw + 2 * args.estab + 2 * args.close_wait
     if total > MAX_SOCKETS:
@@ -196,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     hold = min(max(args.hold, 0.0), MAX_HOLD_S)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below
     workers: list[mp.Process] = []
+    twgen: list[subprocess.Popen[bytes]] = []
     created = False
     try:
         if args.netns:
@@ -224,8 +286,10 @@ def main(argv: list[str] | None = None) -> int:
                 count -= n
                 port += 1
         held = sum(ready.get(timeout=300) for _ in workers)
-        maker = TimeWaitMaker(args.tw) if args.tw else None
-        tw = maker.make(args.tw) if maker else 0
+        if args.fast and args.tw:
+            twgen = _fast_tw(args.tw, hold + 60, min(max(args.workers, 1), 8))
+        maker = TimeWaitMaker(args.tw) if args.tw and not args.fast else None
+        tw = maker.make(args.tw) if maker else sockstat_tw()
         line = (
             f"loadgen: {tw} TIME_WAIT, {held} held connections in {time.monotonic() - t0:.1f}s"
             f" (netns {args.netns or 'current'}); holding {hold:.0f}s"
@@ -237,21 +301,16 @@ def main(argv: list[str] | None = None) -> int:
                 f.write(line + "\n")
         end = time.monotonic() + hold
         if maker and args.sustain:
-            # Each TIME_WAIT lasts 60 s: making tw/60 per second keeps the population level.
-            rate = tw / 60.0
-            start = time.monotonic()
-            made = 0
-            while (now := time.monotonic()) < end:
-                due = int((now - start) * rate) - made
-                if due > 0:
-                    made += maker.make(min(due, BATCH))
-                else:
-                    time.sleep(0.05)
+            _sustain(maker, tw, end)
         else:
             time.sleep(hold)
         if maker:
             maker.close()
     finally:
+        for p in twgen:
+            p.terminate()
+        for p in twgen:
+            p.wait(10)
         for p in workers:
             p.terminate()
         for p in workers:

@@ -51,6 +51,37 @@ def _median(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(times)
 
 
+def _cost(
+    cmd: list[str], env: dict[str, str] | None = None, timeout: float = 0
+) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system, from wait4) of one run of ``cmd``, output discarded;
+    killed after ``timeout`` seconds when given (then wall is inf)."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)
+    pid, status, usage = os.wait4(proc.pid, os.WNOHANG if timeout else 0)
+    while not pid and time.monotonic() - t0 < timeout:  # not reaped by Popen: wait4 has the CPU
+        time.sleep(0.2)
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+    if not pid:
+        proc.kill()
+        _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    wall = time.monotonic() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        wall = float("inf")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def _costs(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> dict[str, float]:
+    """Median wall and CPU seconds of ``runs`` runs, and the 1-minute load average meanwhile."""
+    got = [_cost(cmd, env) for _ in range(runs)]
+    return {
+        "wall": statistics.median(w for w, _ in got),
+        "cpu": statistics.median(c for _, c in got),
+        "load": os.getloadavg()[0],
+    }
+
+
 def _status_kb(field: str, pid: str = "self") -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -78,6 +109,7 @@ def inner(name: str, runs: int, limit: int) -> dict[str, Any]:
         snap = c.poll()
         out["states"] = {s.name: n for s, n in snap.states.items() if n}
         out["total"] = snap.total
+        out["load"] = os.getloadavg()[0]
         out["poll_s"] = _median(c.poll, runs)
         t0 = time.thread_time()
         c.poll()
@@ -157,6 +189,7 @@ def tui(twtop: str, name: str, seconds: float, warmup: float) -> dict[str, Any]:
         c1 = proc.cpu_times()
         wall = time.monotonic() - t0
         out["cpu_pct"] = (c1.user + c1.system - c0.user - c0.system) / wall * 100
+        out["load"] = os.getloadavg()[0]
         out["wall_s"] = wall
         out["header_lag_max_s"] = max(lags) if lags else None
         out["detail_age_max_s"] = max(details)
@@ -204,6 +237,12 @@ def tui(twtop: str, name: str, seconds: float, warmup: float) -> dict[str, Any]:
     return out
 
 
+def _fmt(c: dict[str, float]) -> str:
+    """'1234 ms / 567 ms CPU (load 7.1)'."""
+    wall = "killed" if c["wall"] == float("inf") else f"{c['wall'] * 1000:.0f} ms"
+    return f"{wall} / {c['cpu'] * 1000:.0f} ms CPU (load {c['load']:.1f})"
+
+
 def outer(args: argparse.Namespace, name: str) -> int:
     twtop = os.path.join(os.path.dirname(sys.executable), "twtop")
     twtop = twtop if os.path.exists(twtop) else (shutil.which("twtop") or "twtop")
@@ -213,17 +252,25 @@ def outer(args: argparse.Namespace, name: str) -> int:
     )  # fmt: skip
     eng = json.loads(got.stdout)
     print(f"engine: {got.stdout.strip()}", file=sys.stderr, flush=True)
-    dn = subprocess.DEVNULL
     ns = ["ip", "netns", "exec", name]
-    ss = _median(lambda: subprocess.run([*ns, "ss", "-tan"], stdout=dn, check=True), args.runs)
-    print(f"ss -tan: {ss:.3f} s", file=sys.stderr, flush=True)
     once = [twtop, "--netns", name, "--once", "--json"]
     env = {**os.environ, "TWTOP_CONFIG": "/nonexistent"}
-    once_t = _median(lambda: subprocess.run(once, stdout=dn, env=env, check=True), args.runs)
-    once0 = _median(
-        lambda: subprocess.run([*once, "--sample", "0"], stdout=dn, env=env, check=True), args.runs
+    # Interleaved, so a change in the machine's load hits both alike.
+    ssr, o1, o0 = [], [], []
+    for _ in range(args.runs):
+        ssr.append(_costs([*ns, "ss", "-tan"], 1))
+        o1.append(_costs(once, 1, env))
+        o0.append(_costs([*once, "--sample", "0"], 1, env))
+    ss, once_t, once0 = (
+        {k: statistics.median(x[k] for x in xs) for k in ("wall", "cpu", "load")}
+        for xs in (ssr, o1, o0)
     )
-    print(f"--once --json: {once_t:.3f} s, --sample 0: {once0:.3f} s", file=sys.stderr, flush=True)
+    print(f"ss -tan {ss}, --once --json {once_t}, --sample 0 {once0}", file=sys.stderr, flush=True)
+    ssp = None
+    if args.ssp_timeout:
+        w, c = _cost([*ns, "ss", "-tanp"], timeout=args.ssp_timeout)
+        ssp = {"wall": w, "cpu": c, "load": os.getloadavg()[0]}
+        print(f"ss -tanp {ssp}", file=sys.stderr, flush=True)
     ui = tui(twtop, name, args.seconds, args.warmup) if args.seconds > 0 else {}
     print(f"population: {eng['total']} sockets {eng['states']} in netns {name}")
     print(
@@ -233,6 +280,7 @@ def outer(args: argparse.Namespace, name: str) -> int:
     print()
     print("| what | value | target |\n|---|---:|---|")
     rows = [
+        ("engine figures below measured at load", f"{eng['load']:.1f}", ""),
         ("kernel raw dump (one walk, no decode)", f"{eng['raw_dump_s'] * 1000:.0f} ms", ""),
         (
             "Collector.poll(), full",
@@ -246,13 +294,20 @@ def outer(args: argparse.Namespace, name: str) -> int:
             f"{eng['counts_poll_s'] * 1000:.0f} ms (CPU {eng['counts_poll_cpu_s'] * 1000:.0f} ms)",
             "",
         ),
-        ("ss -tan", f"{ss * 1000:.0f} ms", ""),
+        ("ss -tan: wall / CPU (load)", _fmt(ss), ""),
         (
-            "twtop --once --json (2 polls 1 s apart)",
-            f"{once_t * 1000:.0f} ms ({once_t / ss:.2f}x ss)",
-            "faster than ss -tan",
+            "twtop --once --json (2 samples 1 s apart): wall / CPU (load)",
+            f"{_fmt(once_t)}; {once_t['wall'] / ss['wall']:.2f}x / "
+            f"{once_t['cpu'] / ss['cpu']:.2f}x ss",
+            "faster than ss -tan (~1M TW); <= 1.5x (300k ESTABLISHED)",
         ),
-        ("twtop --once --json --sample 0", f"{once0 * 1000:.0f} ms ({once0 / ss:.2f}x ss)", ""),
+        (
+            "twtop --once --json --sample 0: wall / CPU (load)",
+            f"{_fmt(once0)}; {once0['wall'] / ss['wall']:.2f}x / "
+            f"{once0['cpu'] / ss['cpu']:.2f}x ss",
+            "",
+        ),
+        *([("ss -tanp: wall / CPU (load)", _fmt(ssp), "")] if ssp else []),
         (
             f"peer_sockets(limit=500), {eng['drill_group']}",
             f"{eng['drill_s'] * 1000:.0f} ms (CPU {eng['drill_cpu_s'] * 1000:.0f} ms)",
@@ -269,7 +324,7 @@ def outer(args: argparse.Namespace, name: str) -> int:
         rows += [
             (
                 f"TUI CPU over {ui['wall_s']:.0f} s (1 s interval, default budget)",
-                f"{ui['cpu_pct']:.1f}% of one core",
+                f"{ui['cpu_pct']:.1f}% of one core (load {ui['load']:.1f})",
                 "<= 15%",
             ),
             (
@@ -313,6 +368,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=60.0, help="TUI CPU window (0: no TUI)")
     ap.add_argument("--warmup", type=float, default=15.0, help="TUI seconds before measuring")
     ap.add_argument("--settle", type=float, default=5.0, help="seconds after the population is up")
+    ap.add_argument(
+        "--fast",
+        type=int,
+        default=0,
+        metavar="N",
+        help="make the TIME_WAITs with N twgen processes (loadgen --fast)",
+    )
+    ap.add_argument(
+        "--ssp-timeout",
+        type=float,
+        default=0,
+        help="also time ss -tanp once, killed after this many seconds",
+    )
     ap.add_argument("--inner", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.inner:
@@ -321,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.netns:
         return outer(args, args.netns)
     hold = 880  # loadgen's limit is 900 s; the measurements stop the population when done
-    with running(args.tw, args.estab, args.close_wait, hold, True, "twtop-scale") as name:
+    with running(args.tw, args.estab, args.close_wait, hold, True, "perf-scale", args.fast) as name:
         time.sleep(args.settle)
         return outer(args, name)
 

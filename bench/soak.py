@@ -80,8 +80,8 @@ def soak(twtop: str, name: str, churn: Churn, minutes: float, every: float) -> i
         end = start + minutes * 60
         prev_cpu, prev_t = proc.cpu_times(), start
         rss, cpu, onces, fails = [], [], [], 0
-        print("| t s | TUI RSS MB | TUI CPU % | --once s | --once rc | --once peak RSS MB |")
-        print("|---:|---:|---:|---:|---:|---:|")
+        print("| t s | TUI RSS MB | TUI CPU % | --once s | --once rc | --once peak RSS MB | load |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
         while time.monotonic() < end:
             churn.keep_going()
             wall, rc, peak = _once(twtop, name)
@@ -94,8 +94,9 @@ def soak(twtop: str, name: str, churn: Churn, minutes: float, every: float) -> i
             mb = proc.memory_info().rss / 2**20
             rss.append(mb)
             cpu.append(pct)
-            print(f"| {now - start:.0f} | {mb:.1f} | {pct:.1f} | {wall:.2f} | {rc} | {peak:.0f} |",
-                  flush=True)  # fmt: skip
+            load = os.getloadavg()[0]  # the machine may be shared: say how busy it was
+            print(f"| {now - start:.0f} | {mb:.1f} | {pct:.1f} | {wall:.2f} | {rc} | {peak:.0f} "
+                  f"| {load:.1f} |", flush=True)  # fmt: skip
         alive = proc.is_running()
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
@@ -119,10 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tw", type=int, default=50_000, help="TIME_WAIT level (churning)")
     ap.add_argument("--estab", type=int, default=2_000)
     ap.add_argument("--close-wait", type=int, default=500)
+    ap.add_argument("--prefix", default="twtop-soak", help="namespace name prefix")
     args = ap.parse_args(argv)
     twtop = os.path.join(os.path.dirname(sys.executable), "twtop")
     twtop = twtop if os.path.exists(twtop) else (shutil.which("twtop") or "twtop")
-    name = f"twtop-soak-{os.getpid()}"
+    name = f"{args.prefix}-{os.getpid()}"
     subprocess.run(["ip", "netns", "add", name], check=True)
     churn = Churn(name, args)
     try:

@@ -67,17 +67,9 @@ class Budget:
         return now
 
     def wants_detail(self, plan: Plan, agg: Aggregator, counters: dict[str, int]) -> bool:
-        """Whether this poll must be a full one: always under a filter or when sockets are kept
-        (the counters are not filtered), or without the counters, else when the budget allows."""
-        return (
-            plan.node is not None
-            or bool(plan.bytecode)
-            or plan.mask & MASK_ALL != MASK_ALL
-            or agg.sockets is not None
-            or "sockstat_tw" not in counters
-            or "CurrEstab" not in counters
-            or self.detail_due()
-        )
+        """Whether this poll must be a full one: whenever the counts alone cannot stand in for
+        it (``counts_suffice``), else when the budget allows."""
+        return not counts_suffice(plan, agg, counters) or self.detail_due()
 
     def detail_due(self) -> bool:
         """True when the next poll should be a full one."""
@@ -101,6 +93,19 @@ class Budget:
         return 0.0 if self.detail_at is None else max(0.0, self.clock() - self.detail_at)
 
 
+def counts_suffice(plan: Plan, agg: Aggregator, counters: dict[str, int]) -> bool:
+    """Whether a counts-only poll gives right state counts: not under a filter (the kernel's
+    counters are not filtered), not when sockets are kept, and only with both counters read."""
+    return (
+        plan.node is None
+        and not plan.bytecode
+        and plan.mask & MASK_ALL == MASK_ALL
+        and agg.sockets is None
+        and "sockstat_tw" in counters
+        and "CurrEstab" in counters
+    )
+
+
 def minisockets(rows: Iterable[wire.Row]) -> int:
     """FIN_WAIT2 minisockets among ``rows`` (state FIN_WAIT2 with the TIME_WAIT timer)."""
     return sum(1 for r in rows if r[wire.R_STATE] == FW2 and r[wire.R_TIMER] == Timer.TIMEWAIT)
@@ -114,23 +119,41 @@ def fresh_states(small: Counter[int], counters: dict[str, int], fw2_mini: int) -
     return out
 
 
+def wants_full(
+    detail: bool,
+    budget: Budget | None,
+    last: Counts | None,
+    plan: Plan,
+    agg: Aggregator,
+    counters: dict[str, int],
+) -> bool:
+    """Whether a poll must be a full one: when the caller asks for the detail, unless the
+    budget (if any) says it can wait; when it does not, only if the counts cannot stand alone."""
+    if not detail:
+        return not counts_suffice(plan, agg, counters)
+    return budget is None or last is None or budget.wants_detail(plan, agg, counters)
+
+
 def counts_only(
     dump: Callable[[int], Iterable[list[wire.Row]]],
     agg: Aggregator,
     listeners: Listeners,
     counters: dict[str, int],
-    detail: Counts,
-) -> Counts:
-    """The Counts of a counts-only poll: fresh state totals and CLOSE_WAIT cookies (their ages)
-    from a dump of the small states (``dump(mask)``) and the counters, everything per peer,
-    process and port from the last detail poll."""
+    detail: Counts | None,
+) -> tuple[Counts, list[wire.Row]]:
+    """The Counts of a counts-only poll, and the rows of its one dump (the small states:
+    ``dump(SMALL_MASK)``; the listen queues are counted from them too). Fresh: the state totals
+    and CLOSE_WAIT cookies (their ages), from that dump and the counters. From the last detail
+    poll (``detail``; None: nothing yet), whose age the Snapshot's ``detail_age_s`` gives:
+    everything per peer, process and port, and the IPv4/IPv6 split."""
     agg.add_rows([r for _f, r in listeners.rows], all_inbound=True)
     rows = [r for chunk in dump(SMALL_MASK) for r in chunk]
     agg.add_rows(rows)
     small = agg.finish()
-    return replace(
-        detail,
+    counts = replace(
+        detail or Counts(agg.group),
         states=fresh_states(small.states, counters, minisockets(rows)),
         cw_cookies=small.cw_cookies,
         cw_unread=small.cw_unread,
     )
+    return counts, rows

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -90,14 +91,23 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _sample(collector: Collector, sample_s: float) -> Snapshot:
-    """One poll, or two ``sample_s`` apart so rates and ages exist. /proc is rescanned right
-    before the last poll, so an owner still unknown then is not in this PID namespace."""
-    snap = collector.poll()
-    if sample_s > 0:
-        time.sleep(sample_s)
-        collector.procs.refresh(force=True)
-        snap = collector.poll()
-    return snap  # an aged count is unknown until watched CLOSE_WAIT_AGED_S (build.py)
+    """One full poll, or a counts-only sample then a full poll ``sample_s`` later, so rates and
+    ages exist. The first sample only starts the rates and ages (budget.counts_only: a dump of
+    the small states and the kernel's counters), so the whole walk of the socket tables is made
+    once; /proc is scanned once, during the wait (os.readlink runs without the GIL), so the
+    full poll names owners as of then: an owner still unknown is not in this PID namespace."""
+    procs = collector.procs
+    procs.rescan_after_poll = False  # nothing polls after the report's last poll
+    if sample_s <= 0:
+        procs.refresh(force=True)
+        return collector.poll()
+    t0 = time.monotonic()
+    collector.poll(detail=False)
+    scan = threading.Thread(target=procs.refresh, kwargs={"force": True}, name="proc-scan")
+    scan.start()
+    time.sleep(max(0.0, sample_s - (time.monotonic() - t0)))
+    scan.join()
+    return collector.poll()  # an aged count is unknown until watched CLOSE_WAIT_AGED_S (build.py)
 
 
 def _once(

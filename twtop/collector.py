@@ -15,10 +15,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from twtop import keys, sysinfo, wire
+from twtop import bytecode as bc
+from twtop import keys, queues, sysinfo, wire
 from twtop import netns as netns_mod
 from twtop.aggregate import Aggregator
-from twtop.budget import Budget, counts_only
+from twtop.budget import Budget, counts_only, wants_full
 from twtop.build import CloseWaitAges, PollEnv, Rates, build_snapshot, poll_notes, socket_of
 from twtop.errors import UsageError
 from twtop.filter import compile_filter
@@ -28,7 +29,7 @@ from twtop.listing import SocketLists
 from twtop.model import GROUPS, Listener, Snapshot, Socket
 from twtop.ports import PortPolicy, PortTracker
 from twtop.procs import CookieOwners, ProcessMap
-from twtop.queues import listener_queues, queue_filters
+from twtop.queues import Keep
 from twtop.session import Session
 from twtop.states import MASK_ALL, TcpState
 
@@ -110,12 +111,12 @@ class Collector(SocketLists):
         return listeners
 
     # -- polling ---------------------------------------------------------------------------------
-    def poll(self) -> Snapshot:
-        """Take one Snapshot (thread-safe; polls never overlap)."""
+    def poll(self, detail: bool = True) -> Snapshot:
+        """One Snapshot (thread-safe, never overlapping); detail=False: counts only (budget.py)."""
         with self._lock:
-            return self._poll()
+            return self._poll(detail)
 
-    def _poll(self) -> Snapshot:
+    def _poll(self, detail: bool) -> Snapshot:
         t0, cpu0 = time.perf_counter(), time.thread_time()
         now = time.time()
         self.session.reset_stats()
@@ -124,25 +125,27 @@ class Collector(SocketLists):
             proc_notes: list[str] = []  # what of /proc could not be read
             counters = sysinfo.read_counters(proc_notes)
         listeners = self._listeners()
-        self.procs.refresh(r[wire.R_INODE] for _f, r in listeners.rows)
+        if detail:
+            self.procs.refresh(r[wire.R_INODE] for _f, r in listeners.rows)
         young_ms = PortPolicy.from_sysctl(sysctl).young_threshold_ms()
         agg = Aggregator(self.group, self.plan, listeners, self.procs.pid_of(), young_ms,
                          self.made_by.pids())  # fmt: skip
         if self.keep_sockets:
             agg.sockets = []
         budget, last = self.budget, self._detail
-        if budget is None or last is None or budget.wants_detail(self.plan, agg, counters):
-            self._walk(agg, listeners)
+        if wants_full(detail, budget, last, self.plan, agg, counters):
+            small = self._walk(agg, listeners)  # and the rows the listen queues need
             counts = self._detail = agg.finish()
             # Name the owners of new unowned sockets (procs.py: when, and how it stays bounded).
             self.procs.after_poll(counts.unowned, counts.unowned_cw)
             self.made_by.remember(agg.owned_cookies, agg.owned_pids, self.procs.owner)
         else:  # counts only (budget.py): the small states and the kernel's counters
-            counts = counts_only(self.session.rows, agg, listeners, counters, last)
+            counts, small = counts_only(self.session.rows, agg, listeners, counters, last)
         addr = AddrCache()
         # A dump too: before its stats and time are read.
         bound = self.held.read(self.session.rows, listeners, addr, self._generation)
-        found = self._queues(tuple(self._listener(f, r, addr) for f, r in listeners.rows), addr)
+        found = self._queues(tuple(self._listener(f, r, addr) for f, r in listeners.rows),
+                             addr, small)  # fmt: skip
         env = PollEnv(
             now=now,
             collect_ms=(time.perf_counter() - t0) * 1000,
@@ -172,21 +175,18 @@ class Collector(SocketLists):
         age = 0.0 if fresh else budget.detail_age()
         return replace(snap, cpu_budget=budget.fraction * 100, detail_age_s=age)
 
-    def _queues(self, found: tuple[Listener, ...], addr: AddrCache) -> tuple[Listener, ...]:
-        """The listeners with their SYN_RECV and not-yet-accepted CLOSE_WAIT counted, whatever
-        the active filter, from dumps the kernel filters (queues.queue_filters: every request
-        socket, and CLOSE_WAITs only on ports whose accept queue is not empty)."""
-        socks: list[Socket] = []
-        for expr in queue_filters(found):
-            plan = compile_filter(expr)
-            for chunk in self.session.rows(plan.mask & MASK_ALL, plan.bytecode):
-                socks += [self.to_socket(r[wire.R_FAMILY], r, None, addr) for r in chunk
-                          if not r[wire.R_INODE]
-                          and (plan.node is None or keys.python_accepts(plan.node, r))]  # fmt: skip
-        return listener_queues(found, socks)
+    def _queues(
+        self, found: tuple[Listener, ...], addr: AddrCache, small: list[wire.Row] | None
+    ) -> tuple[Listener, ...]:
+        """Listeners with SYN_RECV, unaccepted CLOSE_WAIT: ``small`` (the poll's rows), or dumps."""
+        rows = queues.dumped_queue_rows(self.session.rows, found) if small is None else small
+        return queues.listener_queues(found, [self.to_socket(r[wire.R_FAMILY], r, None, addr)
+                                       for r in queues.queue_rows(found, rows)])  # fmt: skip
 
-    def _walk(self, agg: Aggregator, listeners: Listeners) -> None:
+    def _walk(self, agg: Aggregator, listeners: Listeners) -> Keep:
+        """Aggregate what the filter takes; unfiltered, return the listen queues' rows too."""
         plan = self.plan
+        keep: Keep = [] if queues.unfiltered(plan) else None
         # Listeners count like any socket when the filter lets them through.
         if plan.accepts_state(TcpState.LISTEN):
             agg.add_rows(
@@ -197,13 +197,14 @@ class Collector(SocketLists):
             # TIME_WAITs -- the bulk of an incident -- in their own walk: uniform messages,
             # aggregated from key bytes without building a row per socket.
             if mask & TW_BIT:
-                self._dump_into(TW_BIT, agg.add_tw_any, agg)
+                self._dump_into(TW_BIT, agg.add_tw_any, agg, None)
             mask &= ~TW_BIT
         if mask:
-            self._dump_into(mask, agg.add_full, agg)
+            self._dump_into(mask, agg.add_full, agg, keep)
+        return keep
 
     def _dump_into(
-        self, states: int, uniform: Callable[[bytes, int], None], agg: Aggregator
+        self, states: int, uniform: Callable[[bytes, int], None], agg: Aggregator, keep: Keep
     ) -> None:
         """One dump: uniform buffers go to ``uniform``, others (already decoded) to rows."""
         for buf, length, rows in self.session.chunks(states, self.plan.bytecode):
@@ -211,6 +212,8 @@ class Collector(SocketLists):
                 uniform(buf, length)
             elif rows:
                 agg.add_rows(rows)
+            if keep is not None:  # the listen queues' candidates (queues.py)
+                keep += queues.pick(buf, length, rows)
 
     def _listener(self, family: int, r: wire.Row, addr: AddrCache) -> Listener:
         pid = self.procs.pid_of().get(r[wire.R_INODE])

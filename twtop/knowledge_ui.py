@@ -41,7 +41,9 @@ UI_WORDS: dict[str, dict[str, str]] = {
         "st_age": "data is {age} old  ",
         "st_failed": "poll failed: ",
         # states pane
-        "states_title": "TCP states — {total} (IPv4 {v4}, IPv6 {v6})",
+        "states_title": "TCP states — {total} (IPv4 {v4}, IPv6 {v6}{age})",
+        "split_age": ", {s}s old",
+        "tuples_age": " — tuples {s}s old",
         # port gauge
         "ports_title": "Ephemeral ports",
         "ports_title_n": "Ephemeral ports {low}-{high}: {n} per tuple",
@@ -171,7 +173,9 @@ UI_WORDS: dict[str, dict[str, str]] = {
         "st_paused_hint": "（按 space 继续；采集不停）  ",
         "st_age": "数据已 {age}未更新  ",
         "st_failed": "采集失败：",
-        "states_title": "TCP 状态 — {total}（IPv4 {v4}，IPv6 {v6}）",
+        "states_title": "TCP 状态 — {total}（IPv4 {v4}，IPv6 {v6}{age}）",
+        "split_age": "，{s} 秒前的数据",
+        "tuples_age": " — 元组为 {s} 秒前的数据",
         "ports_title": "临时端口",
         "ports_title_n": "临时端口 {low}-{high}：每个元组 {n} 个",
         "ports_taken": "（{list}）",

@@ -399,7 +399,7 @@ class Snapshot:
     close_wait_aged: int | None = 0  # seen for CLOSE_WAIT_AGED_S or longer (None: not known)
     close_wait_unread: int = 0  # CLOSE_WAITs with unread bytes in the receive queue
     cpu_budget: float | None = None  # percent of one core the collector may use (None: no limit)
-    detail_age_s: float = 0.0  # age of peers/processes/ports (budget.py); state counts are fresh
+    detail_age_s: float = 0.0  # age of peers, processes, port tuples, IPv4/IPv6 split (budget.py)
     #: Of ``tw_counted`` TIME_WAITs (the detail poll's), how many twtop attributed to the process
     #: that made them, having seen their sockets live (by cookie: procs.CookieOwners).
     tw_attributed: int = 0

@@ -17,9 +17,11 @@ Reading other users' /proc/PID/fd needs root; unprivileged, only one's own proce
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 
 import psutil
 
@@ -100,6 +102,28 @@ class CookieOwners:
         return len(self._all)
 
 
+def socket_inodes(fd_dir: str) -> list[int]:
+    """The socket inodes among a process's open files (``fd_dir``: its /proc/PID/fd).
+
+    One readlink per file descriptor is the whole cost of a scan (most of it in the kernel), so
+    the directory is opened once and each link read relative to it (no path walk from /proc per
+    descriptor), and the Python work per descriptor is one C-level call. Raises OSError when the
+    directory cannot be read (PermissionError: another user's process, when not root)."""
+    dfd = os.open(fd_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        names = os.listdir(dfd)
+        try:
+            targets = list(map(partial(os.readlink, dir_fd=dfd), names))
+        except OSError:  # a descriptor closed meanwhile: read the rest one by one
+            targets = []
+            for fd in names:
+                with contextlib.suppress(OSError):
+                    targets.append(os.readlink(fd, dir_fd=dfd))
+    finally:
+        os.close(dfd)
+    return [int(t[8:-1]) for t in targets if t.startswith("socket:[")]
+
+
 class ProcessMap:
     """A cached inode -> Owner map."""
 
@@ -116,10 +140,15 @@ class ProcessMap:
         self._unowned_before: set[int] = set()
         self._cw_looked_for: set[int] = set()  # unowned CLOSE_WAIT inodes a scan already sought
         self._cw_scan_at = -1e9
+        #: False for a one-shot report: nothing polls after the last poll, so a rescan it would
+        #: trigger is wasted (the report scans once, right before its full poll).
+        self.rescan_after_poll = True
 
     def after_poll(self, unowned: set[int], unowned_cw: set[int]) -> bool:
         """Apply the rescan policy to a poll's unowned inodes (and the CLOSE_WAITs among them);
         return whether the map was rescanned."""
+        if not self.rescan_after_poll:
+            return False
         persistent = unowned & self._unowned_before
         self._unowned_before = unowned
         self._cw_looked_for &= unowned_cw  # forget the ones that are gone or now owned
@@ -158,7 +187,6 @@ class ProcessMap:
     def _scan(self) -> None:
         t0 = time.perf_counter()
         by_inode: dict[int, int] = {}
-        pids: set[int] = set()
         unreadable = 0
         try:
             entries = os.listdir(self.proc)
@@ -167,24 +195,16 @@ class ProcessMap:
         for name in entries:
             if not name.isdigit():
                 continue
-            pid = int(name)
-            fd_dir = f"{self.proc}/{name}/fd"
             try:
-                fds = os.scandir(fd_dir)
+                inodes = socket_inodes(f"{self.proc}/{name}/fd")
             except PermissionError:
                 unreadable += 1
                 continue
             except OSError:
                 continue
-            with fds:
-                for entry in fds:
-                    try:
-                        target = os.readlink(entry.path)
-                    except OSError:
-                        continue
-                    if target.startswith("socket:["):
-                        by_inode[int(target[8:-1])] = pid
-                        pids.add(pid)
+            if inodes:
+                by_inode.update(dict.fromkeys(inodes, int(name)))
+        pids = set(by_inode.values())
         owners = {}
         for pid in pids:
             try:

@@ -71,6 +71,8 @@ class PortGauge(Widget):
         self.border_title = w["ports_title_n"].format(
             low=ports.low, high=ports.high, n=count(ports.available)
         ) + (w["ports_taken"].format(list=w["sep"].join(taken)) if taken else "")
+        if snap.detail_age_s >= 1:  # a counts-only poll (budget.py): the tuples are the detail's
+            self.border_title += w["tuples_age"].format(s=f"{snap.detail_age_s:.0f}")
 
     def render(self) -> Text:
         """Draw the gauge (one tuple; more when the pane is tall; details when it is wide)."""

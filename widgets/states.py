@@ -131,7 +131,10 @@ class StateCounts(Widget):
         window = (
             words["rate_first"] if span is None else words["rate_window"].format(s=f"{span:.0f}")
         )
-        title = UI_WORDS[lang]["states_title"].format(
-            total=count(total), v4=count(snap.ipv4), v6=count(snap.ipv6)
+        ui = UI_WORDS[lang]
+        # a counts-only poll (budget.py): the split is the last detail poll's, and says so
+        age = ui["split_age"].format(s=f"{snap.detail_age_s:.0f}") if snap.detail_age_s >= 1 else ""
+        title = ui["states_title"].format(
+            total=count(total), v4=count(snap.ipv4), v6=count(snap.ipv6), age=age
         )
         return f"{title} · {window}"

@@ -107,6 +107,20 @@ async def test_stale_data_age_is_on_screen() -> None:
         assert "data is 2m05s old" in screen_text(app)
 
 
+async def test_a_counts_only_poll_says_how_old_the_split_and_tuples_are() -> None:
+    """Under the CPU budget (budget.py) the state counts are fresh but the IPv4/IPv6 split and the
+    port tuples are the last detail poll's: each says how old it is; a fresh poll says nothing."""
+    app, _src = app_with()
+    async with app.run_test(size=(120, 36)) as pilot:
+        for age, marked in ((0.0, False), (12.4, True)):
+            snap = replace(make_snapshot(1), cpu_budget=10.0, detail_age_s=age)
+            app.post_message(SnapshotReady(snap, tuple(advise(snap, "en"))))
+            await settle(pilot)
+            text = screen_text(app)
+            assert (f"IPv6 {snap.ipv6}, 12s old)" in text) is marked, text
+            assert ("tuples 12s old" in text) is marked, text
+
+
 @pytest.mark.parametrize("key", ["q", "f10", "ctrl+c"])
 async def test_quit_keys(key: str) -> None:
     app, _ = app_with()

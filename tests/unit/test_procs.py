@@ -28,6 +28,25 @@ def test_scan_maps_inodes_to_pids(tmp_path: Path) -> None:
     assert pm.pid_of() == {11: 100, 12: 100, 21: 200}
 
 
+def test_scan_survives_an_unreadable_descriptor(tmp_path: Path) -> None:
+    """A descriptor that cannot be read (closed between listing and reading: here not a link)
+    costs only itself; the process's other sockets are still mapped."""
+    proc = _proc(tmp_path, {100: [11, 12]})
+    (tmp_path / "100" / "fd" / "9").write_text("")  # readlink: EINVAL
+    os.symlink("pipe:[5]", tmp_path / "100" / "fd" / "10")  # not a socket
+    pm = ProcessMap(proc=proc)
+    assert pm.refresh()
+    assert pm.pid_of() == {11: 100, 12: 100}
+
+
+def test_a_one_shot_report_never_rescans_after_its_poll(tmp_path: Path) -> None:
+    pm = ProcessMap(refresh_s=0.0, proc=_proc(tmp_path, {100: [11]}))
+    pm.refresh()
+    pm.rescan_after_poll = False
+    assert not pm.after_poll({12}, {12})  # an unowned CLOSE_WAIT: the TUI would rescan at once
+    assert pm.scans == 1
+
+
 def test_unowned_close_wait_rescans_at_once_but_bounded(tmp_path: Path) -> None:
     pm = ProcessMap(refresh_s=3600, proc=_proc(tmp_path, {100: [11]}))
     pm.refresh()

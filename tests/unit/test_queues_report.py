@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import socket
+import struct
 from dataclasses import replace
 
 from tests.unit.builders import listener, snapshot
+from twtop import wire
 from twtop.advisor import Context, advise
 from twtop.filter import compile_filter
 from twtop.model import Listener, Socket
-from twtop.queues import listener_queues, queue_filters
+from twtop.queues import candidates, listener_queues, pick, queue_filters, queue_rows
 from twtop.report import document, render_table
 from twtop.states import TcpState as S
 
@@ -51,6 +53,58 @@ def test_queue_filters_run_in_the_kernel_and_skip_empty_queues() -> None:
         assert compile_filter(expr).node is None
     many = tuple(listener(port=p, queued=1) for p in range(1000, 1100))
     assert queue_filters(many)[1] == "state close-wait"
+
+
+def _row(state: S, sport: int, inode: int = 0) -> tuple[int, ...]:
+    """A decoded row (twtop.wire's field order) with what queue_rows reads."""
+    r = [0] * 16
+    r[2], r[3], r[6], r[15] = (
+        socket.AF_INET,
+        int(state),
+        ((sport & 0xFF) << 8) | (sport >> 8),
+        inode,
+    )
+    return tuple(r)
+
+
+def test_queue_rows_pick_what_the_queue_filters_would_from_a_counts_only_dump() -> None:
+    """A counts-only poll counts the listen queues from its own dump of the small states instead
+    of two more walks: the same selection as queue_filters, in Python."""
+    busy = (listener(port=80, queued=3), listener(port=8080))
+    rows = [
+        _row(S.SYN_RECV, 8080),  # every request socket
+        _row(S.CLOSE_WAIT, 80),  # unaccepted, on a port with a queue
+        _row(S.CLOSE_WAIT, 8080),  # 8080's queue is empty: an accepted socket's port
+        _row(S.CLOSE_WAIT, 80, inode=77),  # accepted (it has a file): the leak, not the queue
+        _row(S.FIN_WAIT1, 80),
+    ]
+    assert queue_rows(busy, rows) == rows[:2]
+
+
+def _msg(state: S, sport: int, inode: int) -> bytes:
+    """One inet_diag_msg as the kernel sends it (header, body, a 4-byte attribute)."""
+    body = struct.pack(
+        "=BBBBHH16s16sIQIIIII", socket.AF_INET, int(state), 0, 0, socket.htons(sport),
+        socket.htons(40000), bytes(16), bytes(16), 0, 7, 0, 0, 0, 0, inode,
+    )  # fmt: skip
+    payload = body + struct.pack("=HH", 8, wire.INET_DIAG_MARK) + bytes(4)
+    return struct.pack("=IHHII", 16 + len(payload), 20, 2, 1, 0) + payload
+
+
+def test_queue_candidates_come_from_a_uniform_buffer_by_strided_slices() -> None:
+    """The walk of a full poll hands uniform buffers over undecoded: the candidates are found in
+    the bytes (state and inode), an inode whose low byte is 0 is not mistaken for none."""
+    msgs = [_msg(S.ESTABLISHED, 80, 5), _msg(S.CLOSE_WAIT, 80, 0), _msg(S.CLOSE_WAIT, 80, 256),
+            _msg(S.SYN_RECV, 443, 0), _msg(S.CLOSE_WAIT, 443, 9)]  # fmt: skip
+    length = len(msgs[0])
+    got = candidates(b"".join(msgs), length)
+    assert [(r[wire.R_STATE], wire.port(r[wire.R_SPORT])) for r in got] == [
+        (S.CLOSE_WAIT, 80), (S.SYN_RECV, 443)
+    ]  # fmt: skip
+    (cw,) = candidates(b"".join(msgs[:3]), length)  # CLOSE_WAITs, no SYN_RECV
+    assert (cw[wire.R_STATE], cw[wire.R_INODE]) == (S.CLOSE_WAIT, 0)
+    assert candidates(b"".join(msgs[:1] * 50), length) == []  # an ESTABLISHED crowd
+    assert pick(b"", 0, [_row(S.SYN_RECV, 1), _row(S.LISTEN, 2)]) == [_row(S.SYN_RECV, 1)]
 
 
 def test_document_with_one_sample_says_null_not_zero() -> None:
