@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from twtop import bytecode as bc
 from twtop import keys, queues, sysinfo, wire
 from twtop import netns as netns_mod
 from twtop.aggregate import Aggregator
