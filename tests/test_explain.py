@@ -19,6 +19,7 @@ from twtop.explain import explain_peer, explain_socket, render_state_card
 from twtop.knowledge import FINDINGS, LANGS, PHRASES, STATE_TEXT
 from twtop.model import Socket
 from twtop.states import TcpState as S
+from twtop.text import per_s
 
 
 def _one(c: Collector, expr: str) -> Socket:
@@ -161,7 +162,9 @@ def test_peer_summary(netns: TestNetns, pop: Population) -> None:
     row = next(p for p in snap.peers if p.peer == "127.0.0.2")
     (line,) = explain_peer(row, snap)
     assert line.startswith("15 TIME_WAIT to 127.0.0.2, this host closed first")
-    assert "~2/s" in line and "15% of that tuple's ports" in line
+    # the rate is the gauge's (PortTuple.demand_per_s), formatted as the gauge does
+    rate = sum(t.demand_per_s for t in snap.ports.tuples if t.dst == "127.0.0.2")
+    assert f"~{per_s(rate)}/s" in line and "15% of that tuple's ports" in line
 
 
 # --- findings on populations built to trigger them ---------------------------------------------

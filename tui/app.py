@@ -23,6 +23,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.listeners import ListenersScreen
 from tui.screens.main import MainScreen
 from tui.signals import TerminalGuard
+from tui.words import relabel, words
 from twtop.advisor import Finding, advise
 from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
@@ -100,6 +101,8 @@ class TwtopApp(App[int]):
         #: Monotonic clock for timers and data age (tests freeze it for stable screenshots).
         self.clock: Callable[[], float] = settings.get("clock") or time.monotonic
         self.main = MainScreen()
+        relabel(self, self.lang)  # the footer's words in the app's language
+        relabel(self.main, self.lang)
 
     def get_default_screen(self) -> Screen[Any]:
         """The overview is the bottom of the screen stack."""
@@ -186,6 +189,8 @@ class TwtopApp(App[int]):
 
     def init_chrome(self, screen: Screen[Any]) -> None:
         """Give a newly mounted screen the header and status line the others show."""
+        relabel(screen, self.lang)
+        screen.refresh_bindings()
         header = screen.query_one(StatusHeader)
         header.snapshot = self.snapshot
         header.interval = self.interval
@@ -205,7 +210,9 @@ class TwtopApp(App[int]):
         text = expr.strip() or None
         self.source.set_filter(text)
         self.filter_text = text
-        self.notify(f"filter: {text}" if text else "filter cleared", markup=False)
+        w = words(self.lang)
+        self.notify(w["ntf_filter"].format(f=text) if text else w["ntf_filter_cleared"],
+                    markup=False)  # fmt: skip
         for note in plan.notes:  # how an and/or mix was read
             self.notify(note, severity="warning", markup=False)
         self.refresh_now()
@@ -215,7 +222,8 @@ class TwtopApp(App[int]):
         """Group peers by the next key."""
         self.group = GROUPS[(GROUPS.index(self.group) + 1) % len(GROUPS)]
         self.source.set_group(self.group)
-        self.notify(f"grouping by {self.group}", timeout=1.5)
+        w = words(self.lang)
+        self.notify(w["ntf_grouping"].format(group=w[f"group_{self.group}"]), timeout=1.5)
         self.refresh_now()
 
     def action_pause(self) -> None:
@@ -237,7 +245,7 @@ class TwtopApp(App[int]):
         self.interval = value
         for header in self._all(StatusHeader):
             header.interval = value
-        self.notify(f"polling every {value:g}s", timeout=1.5)
+        self.notify(words(self.lang)["ntf_polling"].format(s=f"{value:g}"), timeout=1.5)
         self.refresh_now()
 
     def action_help(self) -> None:

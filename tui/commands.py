@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
 from textual.screen import Screen
 
+from tui.words import words as ui_words
 from twtop import files
 from twtop.errors import TwtopError
-from twtop.knowledge_views import VIEW_WORDS
 from twtop.report import document
 
 if TYPE_CHECKING:
@@ -23,16 +23,17 @@ def export_json(app: TwtopApp) -> None:
     """Write the snapshot on display and its findings as JSON (a new private file); say where."""
     snap = app.snapshot
     if snap is None:
-        app.notify("nothing collected yet", severity="warning")
+        app.notify(ui_words(app.lang)["nothing_yet"], severity="warning")
         return
     stem = f"twtop-{snap.host}-{time.strftime('%Y%m%d-%H%M%S')}"
     text = json.dumps(document(snap, app.main.findings), indent=2, ensure_ascii=False)
     try:
         path = files.write_new(stem, ".json", text, app.state_dir)
     except TwtopError as exc:
-        app.notify(f"export failed: {exc}", severity="error", markup=False)
+        app.notify(ui_words(app.lang)["ntf_export_failed"].format(error=exc), severity="error",
+                   markup=False)  # fmt: skip
         return
-    app.notify(f"snapshot written to {path}", markup=False)
+    app.notify(ui_words(app.lang)["ntf_exported"].format(path=path), markup=False)
 
 
 def save_svg(app: TwtopApp) -> None:
@@ -41,31 +42,32 @@ def save_svg(app: TwtopApp) -> None:
     try:
         path = files.write_new(stem, ".svg", app.export_screenshot(), app.state_dir)
     except TwtopError as exc:
-        app.notify(f"screenshot failed: {exc}", severity="error", markup=False)
+        app.notify(ui_words(app.lang)["ntf_shot_failed"].format(error=exc), severity="error",
+                   markup=False)  # fmt: skip
         return
-    app.notify(f"screenshot saved to {path}", markup=False)
+    app.notify(ui_words(app.lang)["ntf_shot"].format(path=path), markup=False)
 
 
 def palette(app: TwtopApp, screen: Screen[Any]) -> Iterable[SystemCommand]:
     """twtop's actions in the command palette (the overview's only on the overview)."""
     main = app.main
+    w = ui_words(app.lang)
+
+    def cmd(name: str, action: Callable[[], object]) -> SystemCommand:
+        return SystemCommand(w[name], w[f"{name}_help"], action)
+
     if screen is main:
-        yield SystemCommand("Filter sockets", "Filter with the ss-like language",
-                            main.action_filter)  # fmt: skip
-        yield SystemCommand("Sort by next column", "Cycle the peer table's sort", main.action_sort)
-        yield SystemCommand("Reverse sort", "Flip the sort order", main.action_reverse)
-        yield SystemCommand("Group peers", "IP → IP:port → local port → process",
-                            app.action_cycle_group)  # fmt: skip
-        yield SystemCommand("Pause / resume", "Freeze the display", app.action_pause)
-    yield SystemCommand("Findings", "Evidence, why and what to do", app.action_findings)
-    words = VIEW_WORDS[app.lang]
-    yield SystemCommand(words["palette_listeners"], words["palette_listeners_help"],
-                        app.action_listeners)  # fmt: skip
-    yield SystemCommand(words["palette_counters"], words["palette_counters_help"],
-                        app.action_counters)  # fmt: skip
-    yield SystemCommand(words["palette_note"], words["palette_note_help"], app.action_note)
-    yield SystemCommand("Poll slower", "Longer interval", app.action_slower)
-    yield SystemCommand("Poll faster", "Shorter interval", app.action_faster)
-    yield SystemCommand("Export JSON", "Write the snapshot to a file", app.action_export)
-    yield SystemCommand("Screenshot", "Save an SVG of the screen", app.action_save_svg)
-    yield SystemCommand("Help", "Keys and filter language", app.action_help)
+        yield cmd("pal_filter", main.action_filter)
+        yield cmd("pal_sort", main.action_sort)
+        yield cmd("pal_reverse", main.action_reverse)
+        yield cmd("pal_group", app.action_cycle_group)
+        yield cmd("pal_pause", app.action_pause)
+    yield cmd("pal_findings", app.action_findings)
+    yield cmd("palette_listeners", app.action_listeners)
+    yield cmd("palette_counters", app.action_counters)
+    yield cmd("palette_note", app.action_note)
+    yield cmd("pal_slower", app.action_slower)
+    yield cmd("pal_faster", app.action_faster)
+    yield cmd("pal_export", app.action_export)
+    yield cmd("pal_shot", app.action_save_svg)
+    yield cmd("pal_help", app.action_help)

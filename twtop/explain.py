@@ -20,6 +20,7 @@ from twtop.states import TcpState as S
 from twtop.text import cols as _cols
 from twtop.text import endpoint as fmt_endpoint
 from twtop.text import ms as fmt_ms
+from twtop.text import per_s
 from twtop.text import wrap as _wrap
 
 if TYPE_CHECKING:
@@ -459,8 +460,10 @@ def explain_peer(row: PeerRow, snapshot: Snapshot, lang: str = "en") -> list[str
         )
         if state == S.TIME_WAIT and tuples:
             worst = max(tuples, key=lambda t: t.ratio)
-            text += ", " + p["per_s"].format(rate=f"{sum(t.tw_per_s for t in tuples):.0f}")
-            text += ", " + p["tuple_share"].format(pct=f"{worst.ratio * 100:.0f}")
+            # the gauge's number: new connections per second, smoothed and scaled for sampling
+            rate = per_s(sum(t.demand_per_s for t in tuples))
+            text += p["clause_sep"] + p["per_s"].format(rate=rate)
+            text += p["clause_sep"] + p["tuple_share"].format(pct=f"{worst.ratio * 100:.0f}")
         lines.append(text)
     return lines
 

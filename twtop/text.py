@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from twtop.knowledge import PHRASES, PORT_WORDS
+from twtop.knowledge_ui import UI_WORDS
 from twtop.ports import TupleState
 
 if TYPE_CHECKING:
@@ -61,16 +62,18 @@ def per_s(r: float | None, unknown: str = "unknown") -> str:
     return f"{r:.0f}" if r >= 10 or r == 0 else f"{r:.1f}"
 
 
-def duration(seconds: float | None, unknown: str = "-") -> str:
-    """``42s``, ``3m10s``, ``2h05m``; ``unknown`` (default ``-``) for None."""
+def duration(seconds: float | None, unknown: str = "-", lang: str = "en") -> str:
+    """``42s``, ``3m10s``, ``2h05m`` (zh: ``42 秒``, ``3 分 10 秒``); ``unknown`` (default ``-``)
+    for None."""
     if seconds is None:
         return unknown
+    w = UI_WORDS[lang]
     s = int(round(seconds))
     if s < 60:
-        return f"{s}s"
+        return w["dur_s"].format(s=s)
     if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+        return w["dur_m"].format(m=s // 60, s=s % 60)
+    return w["dur_h"].format(h=s // 3600, m=(s % 3600) // 60)
 
 
 def ms(value: int, lang: str = "en") -> str:
@@ -90,17 +93,18 @@ def endpoint(addr: str, port: int) -> str:
     return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 
-def hold(seconds: float) -> str:
-    """How long a TIME_WAIT blocks connect(): ``1s``, ``0.25s``, ``60s``."""
-    return f"{seconds:g}s"
+def hold(seconds: float, lang: str = "en") -> str:
+    """How long a TIME_WAIT blocks connect(): ``1s``, ``0.25s``, ``60s`` (zh: ``60 秒``)."""
+    return UI_WORDS[lang]["hold"].format(s=seconds)
 
 
 def port_regime(regime: Regime, lang: str = "en") -> str:
     """``reuse after 1s`` or ``no reuse (tcp_tw_reuse=0): TIME_WAIT holds 60s``."""
     words = PORT_WORDS[lang]
     if regime.reuse:
-        return words["reuse"].format(t=hold(regime.hold_s))
-    return words["no_reuse"].format(why=regime.why)
+        return words["reuse"].format(t=hold(regime.hold_s, lang))
+    why = UI_WORDS[lang].get(f"why_{regime.why.name}", regime.why.value)
+    return words["no_reuse"].format(why=why)
 
 
 def port_state(t: PortTuple, lang: str = "en") -> str:
@@ -109,7 +113,7 @@ def port_state(t: PortTuple, lang: str = "en") -> str:
     if t.state is TupleState.FULL:
         return words["full"]
     if t.state is TupleState.FILLING and t.seconds_to_full is not None:
-        return words["filling"].format(t=duration(t.seconds_to_full))
+        return words["filling"].format(t=duration(t.seconds_to_full, lang=lang))
     return words["steady"].format(pct=f"{min(t.steady_ratio, 1.0) * 100:.0f}")
 
 
@@ -119,7 +123,7 @@ def port_state_short(t: PortTuple, lang: str = "en") -> str:
     if t.state is TupleState.FULL:
         return words["full_short"]
     if t.state is TupleState.FILLING and t.seconds_to_full is not None:
-        return words["filling_short"].format(t=duration(t.seconds_to_full))
+        return words["filling_short"].format(t=duration(t.seconds_to_full, lang=lang))
     return words["steady_short"]
 
 

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from twtop.explain import explain_peer, explain_socket
 from twtop.knowledge import PHRASES, STATE_TEXT
+from twtop.knowledge_ui import UI_WORDS
 from twtop.model import PeerRow, Snapshot, Socket
 from twtop.states import TcpState as S
 
@@ -30,9 +31,12 @@ class ExplainerStrip(Static):
             self.update("")
             return
         shown = 2 if self.app.size.height >= 30 else 1
-        lines = explain_peer(row, snap, lang)[:shown] or [f"{row.peer}: {row.total} sockets"]
+        w = UI_WORDS[lang]
+        lines = explain_peer(row, snap, lang)[:shown] or [
+            w["strip_fallback"].format(peer=row.peer, n=row.total)
+        ]
         text = Text("\n".join(lines), no_wrap=False)
-        text.append("  (Enter: its sockets)", style="dim")
+        text.append(w["strip_enter"], style="dim")
         self.update(text)
 
 

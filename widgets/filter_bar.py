@@ -10,6 +10,7 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from twtop.filter import FilterError
+from twtop.knowledge_ui import UI_WORDS
 
 
 class FilterBar(Vertical):
@@ -30,7 +31,8 @@ class FilterBar(Vertical):
             self.expr = expr
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter: state time-wait and dport = :443", id="filter")
+        lang = str(getattr(self.app, "lang", "en"))
+        yield Input(placeholder=UI_WORDS[lang]["filter_placeholder"], id="filter")
         yield Static(id="filter-error")
 
     def open(self, value: str | None = None) -> None:

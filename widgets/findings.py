@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from twtop.advisor import Finding
 from twtop.knowledge import LABELS, SEVERITY_WORDS
+from twtop.knowledge_ui import UI_WORDS
 
 _STYLE = {"critical": "bold reverse", "warning": "bold", "info": ""}
 #: The advisor's finding when no rule fired: shown with a check mark, not a severity.
@@ -54,7 +55,11 @@ class FindingsBar(Widget, can_focus=True):
             line = Text(no_wrap=True)
             line.append(word, style=style)
             line.append(f" {f.title} — {f.evidence}")
-            tail = Text(f" +{more} more (f)", style="bold") if i == shown - 1 and more > 0 else None
+            tail = (
+                Text(UI_WORDS[f.lang]["findings_more"].format(n=more), style="bold")
+                if i == shown - 1 and more > 0
+                else None
+            )
             room = width - (tail.cell_len if tail else 0)
             line.truncate(room, overflow="ellipsis")
             if tail is not None:

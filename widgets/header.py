@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from twtop.knowledge_ui import UI_WORDS
 from twtop.model import Snapshot
 from widgets.format import count
 
@@ -28,24 +29,25 @@ class StatusHeader(Widget):
     def render(self) -> Text:
         """Draw the line."""
         snap = self.snapshot
+        w = UI_WORDS[str(getattr(self.app, "lang", "en"))]
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append(" twtop ", style="bold reverse")
         if snap is None:
-            t.append(" collecting…")
+            t.append(" " + w["hdr_collecting"])
         else:
             where = f" {snap.host}"
             if snap.netns:
                 where += f" netns:{snap.netns}"
             t.append(where, style="bold")
-            t.append(f"  {count(snap.total)} sockets")
+            t.append("  " + w["hdr_sockets"].format(n=count(snap.total)))
             if snap.detail_age_s >= 1:  # budget.py: counts are fresh, the per-peer detail is not
-                t.append(f" (detail {snap.detail_age_s:.0f}s old)", style="bold")
-            t.append(f"  every {self.interval:g}s")
+                t.append(" " + w["hdr_detail"].format(s=f"{snap.detail_age_s:.0f}"), style="bold")
+            t.append("  " + w["hdr_every"].format(s=f"{self.interval:g}"))
             if snap.cpu_budget:
                 t.append(f" cpu≤{snap.cpu_budget:g}%")
             t.append(f"  {time.strftime('%H:%M:%S', time.localtime(snap.taken_at))}")
             t.append(f"  {snap.collect_ms:.0f}ms")
             if snap.filter:
-                t.append(f"  filter: {snap.filter}", style="italic")
+                t.append("  " + w["hdr_filter"].format(f=snap.filter), style="italic")
             t.append(f"  Linux {snap.kernel}", style="dim")
         return t

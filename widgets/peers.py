@@ -9,6 +9,7 @@ from textual.widgets import DataTable
 
 from twtop.identity import fit
 from twtop.knowledge import UI_LABELS
+from twtop.knowledge_ui import UI_WORDS
 from twtop.model import PeerRow, Snapshot
 from twtop.states import TcpState
 from twtop.text import cols
@@ -182,7 +183,7 @@ class PeerTable(DataTable[object]):
     def _rebuild(self) -> None:
         """Columns for the current width, group and language; the rows are put back."""
         words = UI_LABELS[self.lang]
-        labels = {k: label for k, label, _w in (*COUNTS, *DIRECTIONS)}
+        labels = {k: UI_WORDS[self.lang][f"col_{k}"] for k, _l, _w in (*COUNTS, *DIRECTIONS)}
         labels["peer"] = words[f"head_{self.group}"]
         labels["process"] = " " + words["head_process"]
         if self.sort_column not in self.widths:
@@ -247,7 +248,9 @@ class PeerTable(DataTable[object]):
         words = UI_LABELS[self.lang]
         arrow = "▼" if self.sort_reverse else "▲"
         self.border_title = words["peers_title"].format(
-            by=words[f"group_{self.group}"], column=self.sort_column, arrow=arrow
+            by=words[f"group_{self.group}"],
+            column=UI_WORDS[self.lang].get(f"sort_{self.sort_column}", self.sort_column),
+            arrow=arrow,
         )
 
     def apply_sort(self) -> None:

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from twtop.knowledge_ui import UI_WORDS
 from twtop.model import Snapshot
 from twtop.ports import TupleState
 from twtop.text import hold, per_s, port_regime, port_state, port_state_short
@@ -33,7 +34,7 @@ class PortGauge(Widget):
 
     def __init__(self) -> None:
         super().__init__(id="ports")
-        self.border_title = "Ephemeral ports"
+        self.border_title = ""
 
     def watch_snapshot(self, snap: Snapshot | None) -> None:
         """Size the pane to the lines it will draw (borders included)."""
@@ -52,15 +53,16 @@ class PortGauge(Widget):
         if snap is None:
             return t
         ports = snap.ports
-        taken = [f"{ports.reserved} reserved"] if ports.reserved else []
+        lang = str(getattr(self.app, "lang", "en"))
+        w = UI_WORDS[lang]
+        taken = [w["ports_reserved"].format(n=ports.reserved)] if ports.reserved else []
         if ports.bound:
-            taken.append(f"{ports.bound} bound")
-        self.border_title = (
-            f"Ephemeral ports {ports.low}-{ports.high}: {count(ports.available)} per tuple"
-            + (f" ({', '.join(taken)})" if taken else "")
-        )
+            taken.append(w["ports_bound"].format(n=ports.bound))
+        self.border_title = w["ports_title_n"].format(
+            low=ports.low, high=ports.high, n=count(ports.available)
+        ) + (w["ports_taken"].format(list=w["sep"].join(taken)) if taken else "")
         if not ports.tuples:
-            t.append("no outbound connections: no ephemeral ports in use")
+            t.append(w["ports_none"])
             return t
         rows = 3 if self.app.size.height >= 40 else 1
         wide = self.app.size.width >= 100
@@ -72,18 +74,20 @@ class PortGauge(Widget):
             t.append(bar(tup.ratio, BAR if wide else 12), style="bold" if tup.ratio >= 0.5 else "")
             t.append(f" {tup.ratio * 100:4.1f}%")
             if wide:  # the state first: the regime may be cut at the pane's edge
-                t.append(f" {count(tup.blocking)}/{count(tup.available)} blocked; ")
-                t.append(port_state(tup), style="bold reverse" if alarm else "")
-                t.append(f"; {port_regime(tup.regime)}")
+                t.append(w["ports_blocked"].format(blocking=count(tup.blocking),
+                                                   available=count(tup.available)))  # fmt: skip
+                t.append(port_state(tup, lang), style="bold reverse" if alarm else "")
+                t.append(w["ports_regime"].format(regime=port_regime(tup.regime, lang)))
             else:
-                t.append(f" {per_s(tup.demand_per_s)}/s hold {hold(tup.regime.hold_s)} ")
-                t.append(port_state_short(tup), style="bold reverse" if alarm else "")
+                t.append(w["ports_narrow"].format(rate=per_s(tup.demand_per_s),
+                                                  hold=hold(tup.regime.hold_s, lang)))  # fmt: skip
+                t.append(port_state_short(tup, lang), style="bold reverse" if alarm else "")
         for v in ports.sources[:1]:
             if v.notable:
                 t.append("\n")
                 t.append(
-                    f"bind() from {v.src}: {count(v.held)}/{count(v.available)} held, all "
-                    "destinations",
+                    w["ports_bind"].format(src=v.src, held=count(v.held),
+                                           available=count(v.available)),
                     style="bold" if v.full else "",
-                )
+                )  # fmt: skip
         return t

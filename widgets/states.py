@@ -11,6 +11,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
+from twtop.knowledge_ui import UI_WORDS
 from twtop.model import Snapshot
 from twtop.states import ALL_STATES, KEY_STATES, TcpState
 from widgets.format import count, rate
@@ -61,7 +62,7 @@ class StateCounts(Widget):
     def __init__(self) -> None:
         super().__init__()
         self.history: dict[TcpState, deque[float]] = {s: deque(maxlen=HISTORY) for s in ALL_STATES}
-        self.border_title = "TCP states"
+        self.border_title = "TCP"
 
     def compose(self) -> ComposeResult:
         with Grid():
@@ -89,6 +90,6 @@ class StateCounts(Widget):
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
         total = sum(snap.states.values())
-        self.border_title = (
-            f"TCP states — {count(total)} (IPv4 {count(snap.ipv4)}, IPv6 {count(snap.ipv6)})"
+        self.border_title = UI_WORDS[str(getattr(self.app, "lang", "en"))]["states_title"].format(
+            total=count(total), v4=count(snap.ipv4), v6=count(snap.ipv6)
         )

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from twtop.knowledge_ui import UI_WORDS
 from twtop.text import duration as human_duration
 
 
@@ -47,13 +48,15 @@ class StatusBar(Widget):
 
     def render(self) -> Text:
         """PAUSED first (short, never pushed out), then age, then the error in full."""
+        lang = str(getattr(self.app, "lang", "en"))
+        w = UI_WORDS[lang]
         t = Text()
         if self.paused:
-            t.append("‖ PAUSED", style="reverse")
-            t.append(" (space resumes; collection continues)  ")
+            t.append(w["st_paused"], style="reverse")
+            t.append(w["st_paused_hint"])
         if self.age_s is not None:
-            t.append(f"data is {human_duration(self.age_s)} old  ")
+            t.append(w["st_age"].format(age=human_duration(self.age_s, lang=lang)))
         if self.error:
-            t.append("poll failed: ", style="reverse")
+            t.append(w["st_failed"], style="reverse")
             t.append(self.error)
         return t

@@ -97,7 +97,7 @@ async def test_drill_down_shows_process_without_scrolling_at_80() -> None:
         ("ipport", "en", "PEER:PORT", "Peers by remote IP:port"),
         ("lport", "en", "LOCAL PORT", "Peers by local port"),
         ("process", "en", "PROCESS", "Peers by process"),
-        ("lport", "zh", "本地端口", "按本地端口分组"),
+        ("lport", "zh", "本地端口", "按 本地端口 分组"),
     ],
 )
 async def test_first_header_follows_the_grouping(
@@ -109,7 +109,7 @@ async def test_first_header_follows_the_grouping(
         await show(app, replace(snap, peers=snap.peers[:1], peers_total=1))
         await settle(pilot)
         text = screen_text(app)
-        head = next(ln for ln in text.splitlines() if "TOTAL" in ln)
+        head = next(ln for ln in text.splitlines() if "FIN_W2" in ln)
         assert head.strip("│ ").startswith(header)
         assert title in text
         if lang == "en":

@@ -29,16 +29,30 @@ def test_ipport_group_keeps_its_rate_and_tuple_share() -> None:
     TIME_WAIT rate and tuple share disappeared."""
     row = _row(PeerKey("ipport", socket.AF_INET, DST, 80), "10.0.0.2:80")
     (line,) = explain_peer(row, _snap())  # type: ignore[arg-type]
-    assert "~5/s" in line and "30%" in line, line
+    assert "~5.0/s" in line and "30%" in line, line
 
 
 def test_ip_group_sums_every_tuple_towards_the_address() -> None:
     row = _row(PeerKey("ip", socket.AF_INET, DST), "10.0.0.2")
     (line,) = explain_peer(row, _snap())  # type: ignore[arg-type]
-    assert "~6/s" in line and "30%" in line, line
+    assert "~6.0/s" in line and "30%" in line, line
 
 
 def test_local_port_group_has_no_tuple() -> None:
     row = _row(PeerKey("lport", port=8080), "8080")
     (line,) = explain_peer(row, _snap())  # type: ignore[arg-type]
     assert "/s" not in line, line
+
+
+def test_strip_rate_is_the_gauges_in_every_language() -> None:
+    """The strip said "约 0/秒" while the gauge said 222/s: it summed the timers' rate (which
+    misses TIME_WAITs taken over by tcp_tw_reuse) instead of the demand the gauge shows."""
+    row = _row(PeerKey("ip", socket.AF_INET, DST), "10.0.0.2")
+    tup = replace(port_tuple(used=300, tw=300, available=1000, rate=0.0), demand_per_s=222.0,
+                  judged=True)  # fmt: skip
+    snap = _snap()
+    snap = replace(snap, ports=replace(snap.ports, tuples=(tup,)))  # type: ignore[attr-defined]
+    (en,) = explain_peer(row, snap)  # type: ignore[arg-type]
+    (zh,) = explain_peer(row, snap, "zh")  # type: ignore[arg-type]
+    assert "~222/s" in en, en
+    assert "约 222/秒" in zh and "，约 222/秒，" in zh, zh

@@ -1,47 +1,59 @@
-"""The help screen: every key, the filter language, what the columns mean."""
+"""The help screen: every key, the filter language, what the columns mean, in the app's language.
+
+Laid out as a key column and a description column; a description that does not fit wraps under
+its own column (a hanging indent), never back to the key column, at whatever width the dialog has.
+"""
 
 from __future__ import annotations
 
+from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-HELP = """\
-[b]twtop[/b] — a top for TCP connection states
+from tui.words import relabel
+from twtop.knowledge_ui import HELP, HELP_TITLE
+from twtop.text import cols, wrap
 
-[b]Keys[/b]
-  q, F10, ctrl+c quit
-  ?, F1          this help
-  /, F4          filter (Enter applies, Esc clears); errors point at the token
-  s, F6          sort by the next column (peers and sockets);  r  reverse
-  g              group peers by remote IP → IP:port → local port → process
-  space, Z       pause the display (collection continues, history has no gap)
-  + / -          slower / faster polling
-  f              findings: evidence, why and what to do (Enter on the bar too)
-  l              listeners: accept queue/backlog ("full"), SYN_RECV, owner
-  c              kernel TCP counters with rates, the ones that moved first
-  n              write an incident note (Markdown; the path is shown)
-  Enter          drill down: peer → its sockets → one socket's explanation
-  Esc            back
-  e              export the current snapshot as JSON (the path is shown)
-  ctrl+s         save an SVG screenshot
-  ctrl+p         command palette
+#: Columns of the key column (the widest key, ``state time-wait``, and a gap), after the indent.
+KEY_COLS = 17
+#: Indent of every row under its section heading.
+INDENT = 2
 
-[b]Filter language[/b] (like ss)
-  state time-wait            state established,close-wait
-  dst 10.0.0.0/8             src [::1]       dst 10.1.2.3:443
-  dport = :443   sport >= 1024   with and / or / not and parentheses
 
-[b]Columns[/b]
-  IN: sockets whose local port is a listening port (peers connected here)
-  OUT: connections this host opened (they use ephemeral ports)
-  TIME_W on OUT means this host closed first; CLOSE_W means the peer closed
-  and the owning process has not called close().
+def render_help(lang: str, width: int) -> Text:
+    """The help text for a content area ``width`` columns wide."""
+    t = Text(no_wrap=True)
+    t.append(HELP_TITLE[lang], style="bold")
+    t.append("\n")
+    for heading, rows in HELP[lang]:
+        t.append("\n")
+        if heading:
+            t.append(heading, style="bold")
+            t.append("\n")
+        for keys, desc in rows:
+            lead = INDENT + (KEY_COLS if keys else 0)
+            body = wrap(desc, max(10, width - lead)).split("\n")
+            t.append(" " * INDENT)
+            if keys:
+                t.append(keys, style="bold")
+                t.append(" " * max(1, KEY_COLS - cols(keys)))
+            t.append(("\n" + " " * lead).join(body))
+            t.append("\n")
+    t.rstrip()
+    return t
 
-twtop only reads: it never changes a sysctl or closes a socket.
-"""
+
+class HelpText(Static):
+    """The help, re-laid out whenever its width changes."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Wrap the descriptions to the width the dialog has now."""
+        lang = str(getattr(self.app, "lang", "en"))
+        self.update(render_help(lang, event.size.width))
 
 
 class HelpScreen(ModalScreen[None]):
@@ -54,4 +66,10 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(HELP)
+            yield HelpText()
+
+    def on_mount(self) -> None:
+        """Close in the app's language; focus the scroller so arrows and PgUp/PgDn scroll."""
+        relabel(self, str(getattr(self.app, "lang", "en")))
+        self.refresh_bindings()
+        self.query_one(VerticalScroll).focus()
