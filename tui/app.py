@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -35,6 +36,11 @@ from widgets.status import StatusBar
 #: Poll intervals ``+`` and ``-`` step through: the whole range the CLI accepts (0.1-3600 s).
 INTERVALS = (0.1, 0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0,
              3600.0)  # fmt: skip
+
+
+def no_color() -> bool:
+    """NO_COLOR is set and not empty (https://no-color.org)."""
+    return bool(os.environ.get("NO_COLOR"))
 
 
 def step_interval(current: float, slower: bool) -> float:
@@ -81,7 +87,10 @@ class TwtopApp(App[int]):
 
     def __init__(self, source: Source, settings: dict[str, Any] | None = None,
                  poll: bool = True) -> None:  # fmt: skip
-        super().__init__()
+        # NO_COLOR (no-color.org): Textual's own answer is a grey "monochrome" palette (grey 235 on
+        # 233 made the sparklines invisible); as an ANSI app it drops every colour instead and
+        # the terminal's default colours stay (app.tcss gives the cursor and badges reverse/bold).
+        super().__init__(ansi_color=True if no_color() else None)
         settings = settings or {}
         self.source = source
         self.interval = float(settings.get("interval", 1.0))

@@ -1,23 +1,41 @@
-"""State counts: each key state with its count, change per second and a sparkline of history."""
+"""State counts: each key state with its count, change per second and a sparkline of history.
+
+The change per second and the sparkline come from one smoothed series (twtop.trend): the rate is
+the slope of the polls of the last few seconds, each plotted point their mean, and the pane's
+title says over how many seconds.
+"""
 
 from __future__ import annotations
-
-from collections import deque
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
+from twtop.knowledge_screen import SCREEN_WORDS
 from twtop.knowledge_ui import UI_WORDS
 from twtop.model import Snapshot
 from twtop.states import ALL_STATES, KEY_STATES, TcpState
+from twtop.trend import Trend, sparkline
 from widgets.format import count, rate
 
-#: Points of history kept per state.
-HISTORY = 120
+
+class Spark(Widget):
+    """A sparkline of a smoothed series in the widget's width (glyphs in the text colour, so
+    NO_COLOR keeps it visible)."""
+
+    DEFAULT_CSS = """
+    Spark { height: 1; color: $accent; }
+    """
+
+    series: reactive[tuple[float, ...]] = reactive(())
+    """The points, oldest first."""
+
+    def render(self) -> Text:
+        """The glyphs."""
+        return Text(sparkline(list(self.series), self.size.width), no_wrap=True)
 
 
 class StateCell(Widget):
@@ -26,7 +44,7 @@ class StateCell(Widget):
     DEFAULT_CSS = """
     StateCell { layout: horizontal; height: 1; }
     StateCell > Static { width: 29; }
-    StateCell > Sparkline { width: 1fr; min-width: 4; }
+    StateCell > Spark { width: 1fr; min-width: 4; }
     """
 
     def __init__(self, state: TcpState) -> None:
@@ -35,17 +53,17 @@ class StateCell(Widget):
 
     def compose(self) -> ComposeResult:
         yield Static(id="label")
-        yield Sparkline([], summary_function=max)
+        yield Spark()
 
-    def show(self, n: int, r: float | None, history: tuple[float, ...]) -> None:
-        """Update the numbers and the sparkline (a new tuple, so the reactive fires)."""
+    def show(self, n: int, r: float | None, series: tuple[float, ...]) -> None:
+        """Update the numbers and the sparkline."""
         text = Text(no_wrap=True)
         style = "bold" if n else "dim"
         text.append(f"{self.state.name:<11}", style=style)
         text.append(f"{count(n):>8}", style=style)
         text.append(f" {rate(r):>8}")
         self.query_one("#label", Static).update(text)
-        self.query_one(Sparkline).data = history
+        self.query_one(Spark).series = series
 
 
 class StateCounts(Widget):
@@ -61,8 +79,14 @@ class StateCounts(Widget):
 
     def __init__(self) -> None:
         super().__init__()
-        self.history: dict[TcpState, deque[float]] = {s: deque(maxlen=HISTORY) for s in ALL_STATES}
+        self.trends: dict[TcpState, Trend] = {s: Trend() for s in ALL_STATES}
+        self._source: tuple[str | None, str | None, str] | None = None
         self.border_title = "TCP"
+
+    @property
+    def history(self) -> dict[TcpState, list[float]]:
+        """The raw counts polled per state, oldest first."""
+        return {s: [v for _t, v in tr.raw] for s, tr in self.trends.items()}
 
     def compose(self) -> ComposeResult:
         with Grid():
@@ -71,8 +95,13 @@ class StateCounts(Widget):
 
     def record(self, snap: Snapshot) -> None:
         """Add a snapshot to the history (also while paused: no gaps)."""
+        source = (snap.netns, snap.filter, snap.group)
+        if source != self._source:  # another namespace or filter counts other sockets
+            self._source = source
+            for tr in self.trends.values():
+                tr.clear()
         for s in ALL_STATES:
-            self.history[s].append(float(snap.count(s)))
+            self.trends[s].add(snap.taken_at, float(snap.count(s)))
 
     def watch_snapshot(self, snap: Snapshot | None) -> None:
         """Redraw the cells for a new snapshot."""
@@ -84,12 +113,25 @@ class StateCounts(Widget):
             show = n > 0 or s in KEY_STATES
             if cell.display != show:  # assigning re-lays out the pane even when unchanged
                 cell.display = show
-            cell.show(n, snap.state_rates.get(s), tuple(self.history[s]))
+            tr = self.trends[s]
+            cell.show(n, tr.rate, tuple(tr.smooth))
         shown = sum(1 for c in self.query(StateCell) if c.display)
         height = (shown + 1) // 2 + 2
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
+        self.border_title = self._title(snap)
+
+    def _title(self, snap: Snapshot) -> str:
         total = sum(snap.states.values())
-        self.border_title = UI_WORDS[str(getattr(self.app, "lang", "en"))]["states_title"].format(
+        lang = str(getattr(self.app, "lang", "en"))
+        words = SCREEN_WORDS[lang]
+        tr = self.trends[TcpState.ESTABLISHED]
+        # the window, or the two polls' span when polls are sparser (the title must not flicker)
+        span = None if tr.span_s is None else max(tr.span_s, tr.window_s)
+        window = (
+            words["rate_first"] if span is None else words["rate_window"].format(s=f"{span:.0f}")
+        )
+        title = UI_WORDS[lang]["states_title"].format(
             total=count(total), v4=count(snap.ipv4), v6=count(snap.ipv6)
         )
+        return f"{title} · {window}"
