@@ -33,6 +33,7 @@ from tests.incidents import (
 )
 from tests.tmuxpane import TWTOP, Pane
 from twtop.knowledge import FINDINGS, OWNER_REASONS, PORT_WORDS
+from twtop.knowledge_ui import UI_WORDS
 
 pytestmark = [
     pytest.mark.skipif(not TWTOP or not have("tmux"), reason="needs the installed twtop and tmux"),
@@ -177,8 +178,8 @@ def _expect_first(inc: Incident, v: Variant) -> list[tuple[str, Callable[[str], 
         add("finding title", lambda s: _title("tw_server_side", lang) in s)
         # Its clients' connections last a moment: none outbound, or a tuple far from full.
         steady = _port_word(lang, "steady_short")
-        add("port state: nothing outbound or steady",
-            lambda s: (lang == "en" and "no outbound" in s) or steady in s)  # fmt: skip
+        none = _literal(UI_WORDS[lang]["ports_none"])
+        add("port state: nothing outbound or steady", lambda s: none in s or steady in s)
         owner("legacy-http.py")
     elif k == "quiet":
         add("all clear", lambda s: _title("all_clear", lang) in s)
