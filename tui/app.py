@@ -12,11 +12,12 @@ from typing import Any, Protocol
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from tui import commands
-from tui.messages import PollFailed, SnapshotReady
+from tui.messages import FilterHint, PollFailed, SnapshotReady
 from tui.notes import write_note
 from tui.screens.counters import CountersScreen
 from tui.screens.findings import FindingsScreen
@@ -30,6 +31,7 @@ from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
 from twtop.model import GROUPS, PeerRow, Snapshot, Socket
 from twtop.tcpinfo import TcpInfo
+from widgets.filter_bar import FilterBar
 from widgets.header import StatusHeader
 from widgets.status import StatusBar
 
@@ -55,6 +57,7 @@ class Source(Protocol):
 
     def poll(self) -> Snapshot: ...
     def peer_sockets(self, row: PeerRow, limit: int | None = None) -> list[Socket]: ...
+    def sockets(self, filter: str | None = None, limit: int | None = None) -> list[Socket]: ...
     def tcp_info(self, sock: Socket) -> TcpInfo | None: ...
     def set_filter(self, expr: str | None) -> None: ...
     def set_group(self, group: str) -> None: ...
@@ -97,6 +100,7 @@ class TwtopApp(App[int]):
         self.lang = str(settings.get("lang", "en"))
         self.group = str(settings.get("group", "ip"))
         self.filter_text: str | None = settings.get("filter")
+        self._hinted: str | None = None  # the filter a "0 sockets match" hint was sought for
         self.latest: Snapshot | None = None
         self.latest_findings: tuple[Finding, ...] = ()
         self.paused = False
@@ -157,6 +161,22 @@ class TwtopApp(App[int]):
             self.post_message(PollFailed(f"{type(exc).__name__}: {exc}"))
             return
         self.post_message(SnapshotReady(snap, findings))
+        hint = self._filter_hint(snap)
+        if hint is not None and snap.filter:
+            self.post_message(FilterHint(snap.filter, hint))
+
+    def _filter_hint(self, snap: Snapshot) -> str | None:
+        """Once per filter that matches nothing: the sport hint (a dump with the swapped
+        filter, in this worker thread), or None."""
+        if not snap.filter or snap.total or snap.filter == self._hinted:
+            return None
+        self._hinted = snap.filter
+        from twtop.hints import port_hint
+
+        try:
+            return port_hint(snap.filter, lambda f: len(self.source.sockets(f)), self.lang)
+        except TwtopError:
+            return None
 
     def refresh_now(self) -> None:
         """Wake the poll loop for an immediate poll."""
@@ -178,6 +198,11 @@ class TwtopApp(App[int]):
                 header.snapshot = message.snapshot
                 header.interval = self.interval
         self.update_status()
+
+    def on_filter_hint(self, message: FilterHint) -> None:
+        """The active filter matched nothing: say what to try, in the filter bar."""
+        if message.filter == self.filter_text and self.started:
+            self.main.query_one(FilterBar).show_hint(message.hint)
 
     def on_poll_failed(self, message: PollFailed) -> None:
         """Keep the last good data; say what failed where it is never cut."""
@@ -219,6 +244,7 @@ class TwtopApp(App[int]):
         text = expr.strip() or None
         self.source.set_filter(text)
         self.filter_text = text
+        self._hinted = None  # a filter applied again is looked at again
         w = words(self.lang)
         self.notify(w["ntf_filter"].format(f=text) if text else w["ntf_filter_cleared"],
                     markup=False)  # fmt: skip
@@ -289,9 +315,15 @@ class TwtopApp(App[int]):
         commands.save_svg(self)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """twtop's actions in the command palette."""
-        yield from super().get_system_commands(screen)
+        """twtop's actions in the command palette, and Textual's own in the app's language."""
+        yield from commands.textual_commands(self, super().get_system_commands(screen))
         yield from commands.palette(self, screen)
+
+    def action_command_palette(self) -> None:
+        """The command palette, its prompt in the app's language."""
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            prompt = words(self.lang)["pal_search"]
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=prompt))
 
     def on_unmount(self) -> None:
         """Stop polling."""

@@ -48,6 +48,22 @@ def save_svg(app: TwtopApp) -> None:
     app.notify(ui_words(app.lang)["ntf_shot"].format(path=path), markup=False)
 
 
+#: Textual's own palette entries twtop keeps, by title (its "Screenshot" is left out: it writes
+#: into the current directory; twtop's own writes a private file in the state directory).
+_TEXTUAL = {"Theme": "tx_theme", "Quit": "tx_quit", "Keys": "tx_keys", "Maximize": "tx_maximize",
+            "Minimize": "tx_minimize"}  # fmt: skip
+
+
+def textual_commands(app: TwtopApp, builtin: Iterable[SystemCommand]) -> Iterable[SystemCommand]:
+    """Textual's palette entries with twtop's words (an entry twtop has no word for is left out:
+    no English line in another language's palette)."""
+    w = ui_words(app.lang)
+    for cmd in builtin:
+        key = _TEXTUAL.get(cmd.title)
+        if key is not None:
+            yield SystemCommand(w[key], w[f"{key}_help"], cmd.callback)
+
+
 def palette(app: TwtopApp, screen: Screen[Any]) -> Iterable[SystemCommand]:
     """twtop's actions in the command palette (the overview's only on the overview)."""
     main = app.main

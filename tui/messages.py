@@ -31,3 +31,11 @@ class PollFailed(Message):
     def can_replace(self, message: Message) -> bool:
         """Only the newest error matters."""
         return isinstance(message, PollFailed)
+
+
+@dataclass
+class FilterHint(Message):
+    """The active filter matched nothing, and what to try instead (twtop.hints)."""
+
+    filter: str
+    hint: str

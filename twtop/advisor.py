@@ -14,7 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from twtop.knowledge import FINDINGS, LABELS, OWNER_REASONS, SEVERITY_WORDS, VALUE_WORDS
+from twtop.knowledge import (
+    FINDINGS,
+    LABELS,
+    OWNER_REASONS,
+    PHRASES,
+    SEVERITY_WORDS,
+    VALUE_WORDS,
+)
 from twtop.model import CLOSE_WAIT_AGED_S, Listener, PortTuple, Snapshot
 from twtop.ports import TupleState
 from twtop.states import TcpState as S
@@ -111,7 +118,8 @@ class Finding:
         sev = SEVERITY_WORDS[self.lang][self.severity]
         out = [f"[{sev}] {self.title}"]
         for key, text in (("evidence", self.evidence), ("why", self.why), ("action", self.action)):
-            out += [f"    {line}" for line in wrap(f"{words[key]}: {text}", 74).split("\n")]
+            line = f"{words[key]}{PHRASES[self.lang]['colon']}{text}"
+            out += [f"    {part}" for part in wrap(line, 74).split("\n")]
         return out
 
 
@@ -200,7 +208,8 @@ def close_wait_leak(snap: Snapshot, ctx: Context) -> Finding | None:
         owner = _word(ctx, "unknown_holder", reason=ownership)
     return _make(
         "close_wait_leak", Severity.CRITICAL if critical else Severity.WARNING, ctx,
-        owner_part=f" ({owner})" if top else "", count=cw, ownership=ownership, owner=owner,
+        owner_part=_word(ctx, "owner_part", owner=owner) if top else "", count=cw,
+        ownership=ownership, owner=owner,
         aged=_word(ctx, "unknown") if aged is None else aged, aged_s=f"{CLOSE_WAIT_AGED_S:.0f}",
         unread=snap.close_wait_unread,
     )  # fmt: skip

@@ -114,9 +114,17 @@ def _once(
         netns=settings.get("netns"), filter=settings.get("filter"), group=settings["group"]
     ) as collector:
         snap = _sample(collector, sample_s)
+        hint = None
+        if snap.total == 0 and settings.get("filter"):  # dport = :N on a server: say sport
+            from twtop.hints import port_hint
+
+            hint = port_hint(settings["filter"], lambda f: len(collector.sockets(f)),
+                             settings["lang"])  # fmt: skip
     top = settings["top"]
     ctx = Context(lang=settings["lang"], root=os.geteuid() == 0, owners="fresh")
     findings = advise(snap, ctx=ctx)
+    if hint and fmt != "table":  # the table says it; the machine formats keep their shape
+        print(f"twtop: note: {hint}", file=sys.stderr)
     if fmt == "json":
         doc = document(snap, findings, top)
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
@@ -134,7 +142,8 @@ def _once(
     else:
         lines = [line for f in findings for line in f.render_lines()]
         # Names from the system are data: no control byte reaches the terminal.
-        sys.stdout.write(sanitize(render_table(snap, top=top, findings=lines), REPORT_LIMIT, "\n"))
+        report = render_table(snap, top=top, findings=lines, lang=settings["lang"], hint=hint)
+        sys.stdout.write(sanitize(report, REPORT_LIMIT, "\n"))
     return 0
 
 
@@ -163,7 +172,13 @@ def _explain(argv: list[str]) -> int:
         return 0
     state = parse_state(args.state)
     if state is None:
-        raise UsageError(f"unknown state '{args.state}' (try time-wait, close-wait, fin-wait-2)")
+        from twtop.filter import suggest_state
+        from twtop.knowledge_ui import UI_WORDS
+
+        near = suggest_state(args.state)
+        hint = UI_WORDS[lang]["did_you_mean"].format(word=near) if near else (
+            "try time-wait, close-wait, fin-wait-2")  # fmt: skip
+        raise UsageError(f"unknown state '{args.state}'; {hint}")
     sys.stdout.write(render_state_card(state, lang))
     return 0
 

@@ -128,7 +128,11 @@ class Explanation:
             if self.state == S.LISTEN  # a listener has no peer
             else f"{self.local} -> {self.remote}"
         )
-        parts = [f"{self.state.name} — {self.role_text}", f"{ends}, {self.direction}", ""]
+        parts = [
+            f"{self.state.name} — {self.role_text}",
+            f"{ends}{p['clause_sep']}{self.direction}",
+            "",
+        ]
         if self.steps:
             parts += [self.diagram(), ""]
         parts.append(_meaning(self.state, self.lang))

@@ -30,8 +30,9 @@ from dataclasses import dataclass
 
 from twtop import bytecode as bc
 from twtop.errors import UsageError
+from twtop.knowledge_ui import UI_WORDS
 from twtop.safe import sanitize
-from twtop.states import MASK_ALL, STATE_GROUPS, TcpState, mask_of, parse_state
+from twtop.states import MASK_ALL, SS_NAMES, STATE_GROUPS, TcpState, mask_of, parse_state
 
 
 @dataclass(frozen=True)
@@ -121,11 +122,22 @@ _KEYWORDS = _TERMS | _AND | _OR | _NOT
 class FilterError(UsageError):
     """A filter that does not parse; the message points at the offending token."""
 
-    def __init__(self, expr: str, col: int, what: str) -> None:
+    def __init__(self, expr: str, col: int, what: str, suggestion: str | None = None) -> None:
         self.expr = expr
         self.col = col
         self.what = what
-        super().__init__(f"filter: {sanitize(what, 200)} at column {col}")
+        #: The nearest valid word when the user misspelled one (``time-wait`` for ``timewait``).
+        self.suggestion = suggestion
+        text = f"filter: {sanitize(what, 200)} at column {col}"
+        if suggestion:
+            text += "; " + self.hint("en")
+        super().__init__(text)
+
+    def hint(self, lang: str = "en") -> str:
+        """``did you mean time-wait?`` in ``lang`` (empty when there is no suggestion)."""
+        if not self.suggestion:
+            return ""
+        return UI_WORDS[lang]["did_you_mean"].format(word=self.suggestion)
 
     def caret(self) -> str:
         """The expression with a caret under the offending column (long ones cut around it)."""
@@ -134,6 +146,41 @@ class FilterError(UsageError):
         pad = len(sanitize(self.expr[start : self.col - 1], 1000))
         lead = "…" if start else ""
         return f"  {lead}{shown}\n  {' ' * (pad + len(lead))}^"
+
+
+def _distance(a: str, b: str) -> int:
+    """Edit distance (insert, delete, substitute, swap two neighbours), bounded inputs."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            d = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                d = min(d, prev2[j - 2] + 1)
+            cur.append(d)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+#: What a state may be spelled as, suggestions first in ss's spelling (time-wait), then twtop's
+#: underscore form (time_wait) and ss's state groups.
+_STATE_WORDS = (
+    *SS_NAMES.values(),
+    *(s.name.lower() for s in TcpState),
+    *STATE_GROUPS,
+)
+
+
+def suggest_state(word: str) -> str | None:
+    """The state name nearest to a misspelled ``word`` (``timewait`` -> ``time-wait``), None
+    when nothing is close (at most a third of the word's letters off, and 3 edits)."""
+    w = word.lower()[:40]
+    if not w:
+        return None
+    # nearest first; on a tie, the spelling the user used (underscores, or ss's hyphens)
+    best = min(_STATE_WORDS, key=lambda c: (_distance(w, c), ("_" in c) != ("_" in w)))
+    return best if _distance(w, best) <= min(3, max(1, len(w) // 3)) else None
 
 
 def tokenize(expr: str) -> list[Token]:
@@ -277,7 +324,9 @@ class _Parser:
             elif state is not None:
                 states.add(state)
             else:
-                raise FilterError(self.expr, col, f"unknown state: '{word[:40]}'")
+                raise FilterError(
+                    self.expr, col, f"unknown state: '{word[:40]}'", suggest_state(word)
+                )
             col += len(word) + 1
         return State(frozenset(states))
 

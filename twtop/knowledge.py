@@ -915,16 +915,16 @@ PORT_WORDS = {
         "budget_unknown": "{size} in range - {reserved} reserved (bound ports not known)",
     },
     "zh": {
-        "full": "到此元组的新 connect() 现在就会失败:EADDRNOTAVAIL",
+        "full": "到此元组的新 connect() 现在就会失败：EADDRNOTAVAIL",
         "full_short": "已满",
         "filling": "按当前需求 {t}后耗尽",
         "filling_short": "{t}后耗尽",
-        "steady": "按当前需求保持稳定(约占 {pct}% 的端口)",
+        "steady": "按当前需求保持稳定（约占 {pct}% 的端口）",
         "steady_short": "稳定",
         "reuse": "{t}后可复用",
-        "no_reuse": "不复用({why}):TIME_WAIT 占用 60 秒",
+        "no_reuse": "不复用（{why}）：TIME_WAIT 占用 60 秒",
         "budget": "范围内 {size} - 保留 {reserved} - bind() 占用 {bound}",
-        "budget_unknown": "范围内 {size} - 保留 {reserved}(bind() 占用的端口未知)",
+        "budget_unknown": "范围内 {size} - 保留 {reserved}（bind() 占用的端口未知）",
     },
 }
 
@@ -985,21 +985,21 @@ FINDINGS["en"].update(
 FINDINGS["zh"].update(
     {
         "all_clear": {
-            "title": "一切正常:没有发现问题",
-            "evidence": "{total} 个 TCP 套接字;检查了 {rules} 条规则;{sampling}",
-            "why": "没有任何规则在这些数字中发现问题。需要两次采样的规则(计数器速率、CLOSE_WAIT "
-            "存在时长)只有在采样间隔大于 0 时才会触发。",
+            "title": "一切正常：没有发现问题",
+            "evidence": "{total} 个 TCP 套接字；检查了 {rules} 条规则；{sampling}",
+            "why": "没有任何规则在这些数字中发现问题。需要两次采样的规则（计数器速率、CLOSE_WAIT "
+            "存在时长）只有在采样间隔大于 0 时才会触发。",
             "action": "无需处理。",
         },
         "accept_stopped": {
             "title": "{where} 上的应用已停止调用 accept()",
             "evidence": "{where} 的全连接队列中有 {cw} 个 CLOSE_WAIT 和 {est} 个 ESTABLISHED 连接等待"
-            "(已排队 {queued},backlog {backlog});监听者:{owner}",
-            "why": "内核已完成这些连接的握手,但应用从未 accept():它们还没有文件描述符(inode 为 0),"
-            "所以既不是孤儿套接字,也不是 CLOSE_WAIT 泄漏。对端已经关闭。队列最多容纳 backlog + 1 个;"
-            "超过后新连接被丢弃(ListenOverflows)。",
+            "（已排队 {queued}，backlog {backlog}）；监听者：{owner}",
+            "why": "内核已完成这些连接的握手，但应用从未 accept()：它们还没有文件描述符（inode 为 0），"
+            "所以既不是孤儿套接字，也不是 CLOSE_WAIT 泄漏。对端已经关闭。队列最多容纳 backlog + 1 个；"
+            "超过后新连接被丢弃（ListenOverflows）。",
             "action": "查明监听进程为何不再 accept:accept 循环阻塞或已退出、所有工作线程都在忙、"
-            "线程卡死。重启它可以释放队列;调大 backlog 只会掩盖问题。",
+            "线程卡死。重启它可以释放队列；调大 backlog 只会掩盖问题。",
         },
         "syn_queue": {
             "title": "{where} 上的半连接正在堆积",
@@ -1007,21 +1007,21 @@ FINDINGS["zh"].update(
             "每秒 +{cookies},TCPReqQFullDoCookies 每秒 +{qfull},ListenDrops 每秒 +{drops};"
             "tcp_syncookies={syncookies}{syn_backlog}",
             "why": "当半连接队列超过监听者的 backlog = min(listen() 的 backlog, net.core.somaxconn)"
-            "时即为满。tcp_syncookies=1 时内核随后用 SYN cookie 应答,不再创建请求套接字,所以洪水时最多"
-            "只能看到约 backlog 个 SYN_RECV,其余要看计数器。客户端发送 SYN 却不完成握手:SYN 洪水,"
+            "时即为满。tcp_syncookies=1 时内核随后用 SYN cookie 应答，不再创建请求套接字，所以洪水时最多"
+            "只能看到约 backlog 个 SYN_RECV，其余要看计数器。客户端发送 SYN 却不完成握手：SYN 洪水，"
             "或者最后的 ACK 在路径上丢失。",
-            "action": "保持 tcp_syncookies=1。如果是正常客户端在等待,调大 listen() 的 backlog"
-            "(以及 somaxconn);查看持有 SYN_RECV 的对端。只有 tcp_syncookies=0 时才会用到 "
+            "action": "保持 tcp_syncookies=1。如果是正常客户端在等待，调大 listen() 的 backlog"
+            "（以及 somaxconn）；查看持有 SYN_RECV 的对端。只有 tcp_syncookies=0 时才会用到 "
             "tcp_max_syn_backlog。",
         },
         "orphans_pressure": {
             "title": "孤儿套接字接近 tcp_max_orphans",
-            "evidence": "{orphans} 个孤儿套接字(全局:所有命名空间),tcp_max_orphans 为 {max}"
-            "(全局)= {pct}%;TCPAbortOnMemory 每秒 +{abort}",
+            "evidence": "{orphans} 个孤儿套接字（全局：所有命名空间），tcp_max_orphans 为 {max}"
+            "（全局）= {pct}%；TCPAbortOnMemory 每秒 +{abort}",
             "why": "孤儿套接字是应用已经关闭、但仍有数据或 FIN 要发送的连接。内核在达到上限之前就会重置它们"
-            "('too many orphaned sockets',TCPAbortOnMemory):长时间空闲或收到软 ICMP 错误的孤儿"
-            "按两倍或四倍计算,所以在上限的 1/2 或 1/4 时就可能开始被杀掉。",
-            "action": "找出在数据未被确认时就关闭的程序(inode 为 0 的 FIN_WAIT1、LAST_ACK、CLOSING)。"
+            "（'too many orphaned sockets'，TCPAbortOnMemory）：长时间空闲或收到软 ICMP 错误的孤儿"
+            "按两倍或四倍计算，所以在上限的 1/2 或 1/4 时就可能开始被杀掉。",
+            "action": "找出在数据未被确认时就关闭的程序（inode 为 0 的 FIN_WAIT1、LAST_ACK、CLOSING）。"
             "只有内存充足时才调大 tcp_max_orphans。",
         },
     }
@@ -1031,6 +1031,7 @@ FINDINGS["zh"].update(
 VALUE_WORDS = {
     "en": {
         "unknown": "unknown",
+        "owner_part": " ({owner})",
         "global": "global",
         "rates_over": "rates over {s} s",
         "one_sample": "one sample: rules that need rates or ages could not fire",
@@ -1041,13 +1042,14 @@ VALUE_WORDS = {
     },
     "zh": {
         "unknown": "未知",
+        "owner_part": "（{owner}）",
         "global": "全局",
         "rates_over": "速率基于 {s} 秒",
-        "one_sample": "仅一次采样:需要速率或时长的规则无法触发",
+        "one_sample": "仅一次采样：需要速率或时长的规则无法触发",
         "owner_of": "属于 {owner}",
         "owned_by": "{owned} 个属于 {owner}",
         "unknown_holder": "持有它们的进程（{reason}）",
-        "max_syn_backlog": ",tcp_max_syn_backlog={value}(因 tcp_syncookies=0 而生效)",
+        "max_syn_backlog": "，tcp_max_syn_backlog={value}（因 tcp_syncookies=0 而生效）",
     },
 }
 
@@ -1063,10 +1065,10 @@ OWNER_REASONS = {
         "opened since that scan)",
     },
     "zh": {
-        "not_root": "属主未知:读取其他用户的进程需要 root",
-        "pid_namespace": "属主未知:此处可见的进程都不持有它(另一个 PID 命名空间,例如容器)",
-        "not_looked_up": "属主尚未查找(进程表最多每隔几秒重新扫描一次)",
-        "stale_or_ns": "属主未知:上次扫描时 /proc 中没有(另一个 PID 命名空间,或在那次扫描之后才打开)",
+        "not_root": "属主未知：读取其他用户的进程需要 root",
+        "pid_namespace": "属主未知：此处可见的进程都不持有它（另一个 PID 命名空间，例如容器）",
+        "not_looked_up": "属主尚未查找（进程表最多每隔几秒重新扫描一次）",
+        "stale_or_ns": "属主未知：上次扫描时 /proc 中没有（另一个 PID 命名空间，或在那次扫描之后才打开）",
     },
 }
 

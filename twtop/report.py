@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from twtop.knowledge import UI_LABELS
+from twtop.knowledge_ui import REPORT_WORDS
 from twtop.model import CLOSE_WAIT_AGED_S, GROUP_TITLES, Snapshot
 from twtop.states import ALL_STATES, KEY_STATES, PEER_STATES, TcpState
 from twtop.sysinfo import GLOBAL_SYSCTLS
 from twtop.text import (
+    cols,
     duration,
     endpoint,
     hold,
@@ -63,43 +66,55 @@ def document(
     return doc
 
 
-def _header(snap: Snapshot, w: Callable[[str], None]) -> None:
-    ns = f" netns {snap.netns}" if snap.netns else ""
-    w(f"twtop {snap.host}{ns}  kernel {snap.kernel}  collected in {snap.collect_ms:.1f} ms")
+def _ljust(text: str, width: int) -> str:
+    return text + " " * max(0, width - cols(text))
+
+
+def _rjust(text: str, width: int) -> str:
+    return " " * max(0, width - cols(text)) + text
+
+
+def _header(snap: Snapshot, w: Callable[[str], None], r: dict[str, str]) -> None:
+    ns = r["ns"].format(ns=snap.netns) if snap.netns else ""
+    w(r["header"].format(host=snap.host, ns=ns, kernel=snap.kernel, ms=f"{snap.collect_ms:.1f}"))
     if snap.filter:
-        w(f"filter: {snap.filter}")
-    sample = "one sample: rates unknown" if snap.interval_s is None else (
-        f"rates over {snap.interval_s:.1f} s")  # fmt: skip
-    w(f"TCP: {snap.total} (IPv4 {snap.ipv4}, IPv6 {snap.ipv6}); {sample}")
+        w(r["filter"].format(f=snap.filter))
+    sample = r["one_sample"] if snap.interval_s is None else (
+        r["rates_over"].format(s=f"{snap.interval_s:.1f}"))  # fmt: skip
+    w(r["tcp"].format(total=snap.total, v4=snap.ipv4, v6=snap.ipv6, sample=sample))
     w("")
 
 
-def _states(snap: Snapshot, w: Callable[[str], None]) -> None:
-    w("STATE          COUNT   CHANGE/s")
+def _states(snap: Snapshot, w: Callable[[str], None], r: dict[str, str], lang: str) -> None:
+    unknown = r["unknown"]
+    w(f"{_ljust(r['h_state'], 12)} {_rjust(r['h_count'], 7)}   {r['h_change']}")
     for s in ALL_STATES:
         n = snap.count(s)
         if n or s in KEY_STATES:
-            r = snap.state_rates.get(s)
-            w(f"{s.name:<12} {n:>7}   {UNKNOWN if r is None else f'{r:+.1f}'}")
+            rt = snap.state_rates.get(s)
+            w(f"{s.name:<12} {n:>7}   {unknown if rt is None else f'{rt:+.1f}'}")
     churn = snap.churn
-    line = f"new TIME_WAIT/s: {churn.tw_per_s_timers:.1f} (timers, last {churn.window_s:.0f}s)"
+    line = r["churn"].format(rate=f"{churn.tw_per_s_timers:.1f}", window=f"{churn.window_s:.0f}")
     if churn.tw_per_s_counter is not None:
-        line += f", {churn.tw_per_s_counter:.1f} (TW counter)"
+        line += r["churn_counter"].format(rate=f"{churn.tw_per_s_counter:.1f}")
     w(line)
     if snap.count(TcpState.CLOSE_WAIT):
         oldest = None if snap.interval_s is None else snap.close_wait_oldest_s
         aged = None if snap.interval_s is None else snap.close_wait_aged
-        w(f"CLOSE_WAIT: oldest seen for {duration(oldest, UNKNOWN)}; "
-          f"{UNKNOWN if aged is None else aged} seen >= {CLOSE_WAIT_AGED_S:.0f} s; "
-          f"{snap.close_wait_unread} with unread data")  # fmt: skip
+        w(r["cw_line"].format(oldest=duration(oldest, unknown, lang),
+                              aged=unknown if aged is None else aged,
+                              aged_s=f"{CLOSE_WAIT_AGED_S:.0f}",
+                              unread=snap.close_wait_unread))  # fmt: skip
     w("")
 
 
-def _peers(snap: Snapshot, top: int, w: Callable[[str], None]) -> None:
-    title = GROUP_TITLES.get(snap.group, snap.group)
-    w(f"TOP PEERS by {title} ({len(snap.peers[:top])} of {snap.peers_total})")
-    w(f"{'PEER':<22} {'TOTAL':>7} {'ESTAB':>6} {'TIME_W':>7} {'CLOSE_W':>7} {'FIN_W2':>6} "
-      f"{'OTHER':>5} {'IN':>6} {'OUT':>6}")  # fmt: skip
+def _peers(snap: Snapshot, top: int, w: Callable[[str], None], r: dict[str, str],
+           lang: str) -> None:  # fmt: skip
+    title = UI_LABELS[lang].get(f"group_{snap.group}", GROUP_TITLES.get(snap.group, snap.group))
+    w(r["peers"].format(group=title, n=len(snap.peers[:top]), total=snap.peers_total))
+    w(f"{_ljust(r['h_peer'], 22)} {_rjust(r['h_total'], 7)} {'ESTAB':>6} {'TIME_W':>7} "
+      f"{'CLOSE_W':>7} {'FIN_W2':>6} {_rjust(r['h_other'], 5)} {_rjust(r['h_in'], 6)} "
+      f"{_rjust(r['h_out'], 6)}")  # fmt: skip
     for p in snap.peers[:top]:
         other = p.total - sum(p.count(s) for s in PEER_STATES)
         peer = p.peer if len(p.peer) <= 22 else p.peer[:21] + "…"
@@ -109,76 +124,91 @@ def _peers(snap: Snapshot, top: int, w: Callable[[str], None]) -> None:
     w("")
 
 
-def _ports(snap: Snapshot, top: int, w: Callable[[str], None]) -> None:
+def _ports(snap: Snapshot, top: int, w: Callable[[str], None], r: dict[str, str],
+           lang: str) -> None:  # fmt: skip
     ports = snap.ports
-    w(f"EPHEMERAL PORTS {ports.low}-{ports.high}: {ports.available} available per "
-      "(src, dst, dport)")  # fmt: skip
-    w(f"  = {port_budget(ports)}")
+    w(r["ports"].format(low=ports.low, high=ports.high, n=ports.available))
+    w(f"  = {port_budget(ports, lang)}")
     if not ports.tuples:
-        w("no outbound connections")
+        w(r["no_outbound"])
         return
-    w(f"{'SRC -> DST:DPORT':<31} {'USED':>6} {'BLOCK':>6} {'USE%':>6} {'NEW/s':>7} "
-      f"{'HOLD':>5} STATE")  # fmt: skip
+    w(f"{_ljust(r['h_tuple'], 31)} {_rjust(r['h_used'], 6)} {_rjust(r['h_block'], 6)} "
+      f"{_rjust(r['h_use'], 6)} {_rjust(r['h_new'], 7)} {_rjust(r['h_hold'], 5)} "
+      f"{r['h_tstate']}")  # fmt: skip
     for t in ports.tuples[:top]:
         name = f"{t.src} -> {t.dst}:{t.dport}"
         name = name if len(name) <= 31 else name[:30] + "…"
         w(f"{name:<31} {t.used:>6} {t.blocking:>6} {t.ratio * 100:>5.1f}% "
-          f"{t.demand_per_s:>7.1f} {hold(t.regime.hold_s):>5} {port_state_short(t)}")  # fmt: skip
+          f"{t.demand_per_s:>7.1f} {_rjust(hold(t.regime.hold_s, lang), 5)} "
+          f"{port_state_short(t, lang)}")  # fmt: skip
     worst = ports.tuples[0]
-    w(wrap(f"{worst.src} -> {worst.dst}:{worst.dport}: {port_regime(worst.regime)}; "
-           f"{port_state(worst)}", 80))  # fmt: skip
+    w(wrap(f"{worst.src} -> {worst.dst}:{worst.dport}: {port_regime(worst.regime, lang)}; "
+           f"{port_state(worst, lang)}", 80))  # fmt: skip
     for v in ports.sources:
         if v.notable:
-            w(wrap(f"bind() before connect() from {v.src}: {v.held} of {v.available} ports "
-                   f"held across all destinations ({v.ratio * 100:.0f}%)", 80))  # fmt: skip
+            w(wrap(r["bind_line"].format(src=v.src, held=v.held, available=v.available,
+                                         pct=f"{v.ratio * 100:.0f}"), 80))  # fmt: skip
 
 
-def _listeners(snap: Snapshot, top: int, w: Callable[[str], None]) -> None:
+def _listeners(snap: Snapshot, top: int, w: Callable[[str], None], r: dict[str, str]) -> None:
     if not snap.listeners:
         return
+    unknown = r["unknown"]
     w("")
-    w(f"{'LISTENER':<28} {'QUEUED':>6} {'BACKLOG':>7} {'SYN_RECV':>8} {'UNACC_CW':>8}  PROCESS")
+    w(f"{_ljust(r['h_listener'], 28)} {_rjust(r['h_queued'], 6)} {_rjust(r['h_backlog'], 7)} "
+      f"{'SYN_RECV':>8} {_rjust(r['h_unacc'], 8)}  {r['h_process']}")  # fmt: skip
     for x in snap.listeners[:top]:
-        syn = UNKNOWN if x.syn_recv is None else x.syn_recv
-        cw = UNKNOWN if x.unaccepted_close_wait is None else x.unaccepted_close_wait
+        syn = unknown if x.syn_recv is None else x.syn_recv
+        cw = unknown if x.unaccepted_close_wait is None else x.unaccepted_close_wait
         owner = f"{x.owner.name}[{x.owner.pid}]" if x.owner else "-"
-        w(f"{endpoint(x.local, x.lport):<28} {x.queued:>6} {x.backlog:>7} {syn:>8} {cw:>8}  "
-          f"{owner}")  # fmt: skip
+        w(f"{endpoint(x.local, x.lport):<28} {x.queued:>6} {x.backlog:>7} "
+          f"{_rjust(str(syn), 8)} {_rjust(str(cw), 8)}  {owner}")  # fmt: skip
 
 
-def _processes_and_sysctls(snap: Snapshot, top: int, w: Callable[[str], None]) -> None:
+def _processes_and_sysctls(snap: Snapshot, top: int, w: Callable[[str], None],
+                           r: dict[str, str]) -> None:  # fmt: skip
     if snap.processes:
         w("")
-        w("PROCESSES (by CLOSE_WAIT, then sockets)")
+        w(r["processes"])
         for pr in snap.processes[:top]:
             parts = ", ".join(f"{s.name} {n}" for s, n in sorted(pr.states.items()) if n)
-            box = f"container {pr.container}" if pr.container else pr.unit  # where it runs
+            box = r["container"].format(id=pr.container) if pr.container else pr.unit
             where = f", {box}" if box else ""
             w(f"  {pr.name}[{pr.pid}] ({pr.user}{where}): {parts}")
     w("")
-    w("SYSCTLS")
+    w(r["sysctls"])
     for name in REPORT_SYSCTLS:
         value = snap.sysctl.get(name)
-        text = "(absent)" if value is None else (value or "(empty)")
-        w(f"  {name:<24} {text}{' (global)' if name in GLOBAL_SYSCTLS else ''}")
+        text = r["absent"] if value is None else (value or r["empty"])
+        w(f"  {name:<24} {text}{r['global'] if name in GLOBAL_SYSCTLS else ''}")
 
 
-def render_table(snap: Snapshot, top: int = 10, findings: list[str] | None = None) -> str:
-    """The ``twtop --once`` report (fits 80 columns)."""
+def render_table(
+    snap: Snapshot,
+    top: int = 10,
+    findings: list[str] | None = None,
+    lang: str = "en",
+    hint: str | None = None,
+) -> str:
+    """The ``twtop --once`` report (fits 80 columns); ``hint`` says why a filter matched
+    nothing (twtop.hints)."""
+    r = REPORT_WORDS[lang]
     out: list[str] = []
     w = out.append
-    _header(snap, w)
-    _states(snap, w)
-    _peers(snap, top, w)
-    _ports(snap, top, w)
-    _listeners(snap, top, w)
-    _processes_and_sysctls(snap, top, w)
+    _header(snap, w, r)
+    if hint:
+        out[-1:-1] = [wrap(hint, 80)]
+    _states(snap, w, r, lang)
+    _peers(snap, top, w, r, lang)
+    _ports(snap, top, w, r, lang)
+    _listeners(snap, top, w, r)
+    _processes_and_sysctls(snap, top, w, r)
     if findings:
         w("")
-        w("FINDINGS")
+        w(r["findings"])
         out.extend(findings)
     if snap.notes:
         w("")
         for note in snap.notes:
-            w(wrap(f"note: {note}", 80))
+            w(wrap(r["note"].format(note=note), 80))
     return "\n".join(out) + "\n"

@@ -21,6 +21,7 @@ class FilterBar(Vertical):
     FilterBar { height: auto; display: none; }
     FilterBar.visible { display: block; }
     FilterBar > #filter-error { color: $error; height: auto; padding: 0 1; }
+    FilterBar > #filter-hint { color: $warning; height: auto; padding: 0 1; }
     """
 
     class Applied(Message):
@@ -34,6 +35,7 @@ class FilterBar(Vertical):
         lang = str(getattr(self.app, "lang", "en"))
         yield Input(placeholder=UI_WORDS[lang]["filter_placeholder"], id="filter")
         yield Static(id="filter-error")
+        yield Static(id="filter-hint")
 
     def open(self, value: str | None = None) -> None:
         """Show the bar and focus the input."""
@@ -45,11 +47,21 @@ class FilterBar(Vertical):
     def close(self) -> None:
         """Hide the bar and forget the error."""
         self.query_one("#filter-error", Static).update("")
+        self.query_one("#filter-hint", Static).update("")
         self.remove_class("visible")
+
+    def show_hint(self, hint: str) -> None:
+        """Say why the applied filter matches nothing and what to try; the bar stays open."""
+        self.query_one("#filter-hint", Static).update(Text(hint))
+        self.add_class("visible")
 
     def show_error(self, exc: FilterError) -> None:
         """The message, then the expression with a caret under the offending column."""
-        self.query_one("#filter-error", Static).update(Text(f"{exc}\n{exc.caret()}"))
+        lang = str(getattr(self.app, "lang", "en"))
+        text = f"{exc}\n{exc.caret()}"
+        if exc.suggestion and lang != "en":  # the message carries the English one
+            text = text.replace("; " + exc.hint("en"), "") + "\n" + exc.hint(lang)
+        self.query_one("#filter-error", Static).update(Text(text))
 
     @on(Input.Submitted, "#filter")
     def _submitted(self, event: Input.Submitted) -> None:

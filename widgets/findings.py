@@ -10,8 +10,9 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from twtop.advisor import Finding
-from twtop.knowledge import LABELS, SEVERITY_WORDS
+from twtop.knowledge import LABELS, PHRASES, SEVERITY_WORDS
 from twtop.knowledge_ui import UI_WORDS
+from twtop.text import wrap
 
 _STYLE = {"critical": "bold reverse", "warning": "bold", "info": ""}
 #: The advisor's finding when no rule fired: shown with a check mark, not a severity.
@@ -86,10 +87,26 @@ class FindingsView(Static):
     FindingsView { padding: 0 1; }
     """
 
+    _shown: tuple[tuple[Finding, ...], str] | None = None
+
     def show(self, findings: tuple[Finding, ...], lang: str) -> None:
         """Render the list."""
+        self._shown = (findings, lang)
+        self._draw(self.size.width)
+
+    def on_resize(self) -> None:
+        """Wrap again to the new width."""
+        self._draw(self.size.width)
+
+    def _draw(self, width: int) -> None:
+        """Lines wrapped by twtop.text.wrap (CJK-aware: ``CLOSE_WAIT`` is never cut in two)."""
+        if self._shown is None:
+            return
+        findings, lang = self._shown
         words = LABELS[lang]
-        t = Text()
+        colon = PHRASES[lang]["colon"]
+        width = max(20, width or 78)
+        t = Text(no_wrap=True)
         for i, f in enumerate(findings):
             if i:
                 t.append("\n\n")
@@ -97,6 +114,8 @@ class FindingsView(Static):
             t.append(word, style=style)
             t.append(f" {f.title}\n", style="bold")
             for key, value in (("evidence", f.evidence), ("why", f.why), ("action", f.action)):
-                t.append(f"{words[key]}: ", style="bold")
-                t.append(f"{value}\n")
+                label = f"{words[key]}{colon}"
+                body = wrap(label + value, width)
+                t.append(label, style="bold")
+                t.append(body[len(label) :] + "\n")
         self.update(t)

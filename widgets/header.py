@@ -44,7 +44,7 @@ class StatusHeader(Widget):
                 t.append(" " + w["hdr_detail"].format(s=f"{snap.detail_age_s:.0f}"), style="bold")
             t.append("  " + w["hdr_every"].format(s=f"{self.interval:g}"))
             if snap.cpu_budget:
-                t.append(f" cpu≤{snap.cpu_budget:g}%")
+                t.append(w["hdr_cpu"].format(p=f"{snap.cpu_budget:g}"))
             t.append(f"  {time.strftime('%H:%M:%S', time.localtime(snap.taken_at))}")
             t.append(f"  {snap.collect_ms:.0f}ms")
             if snap.filter:

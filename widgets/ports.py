@@ -45,6 +45,18 @@ class PortGauge(Widget):
         height = max(1, min(rows, len(snap.ports.tuples))) + extra + 2
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
+        self._title(snap)
+
+    def _title(self, snap: Snapshot) -> None:
+        """The range and what a tuple may use, set before the first frame draws the border."""
+        ports = snap.ports
+        w = UI_WORDS[str(getattr(self.app, "lang", "en"))]
+        taken = [w["ports_reserved"].format(n=ports.reserved)] if ports.reserved else []
+        if ports.bound:
+            taken.append(w["ports_bound"].format(n=ports.bound))
+        self.border_title = w["ports_title_n"].format(
+            low=ports.low, high=ports.high, n=count(ports.available)
+        ) + (w["ports_taken"].format(list=w["sep"].join(taken)) if taken else "")
 
     def render(self) -> Text:
         """Draw the gauge (one tuple; more when the pane is tall; details when it is wide)."""
@@ -55,12 +67,6 @@ class PortGauge(Widget):
         ports = snap.ports
         lang = str(getattr(self.app, "lang", "en"))
         w = UI_WORDS[lang]
-        taken = [w["ports_reserved"].format(n=ports.reserved)] if ports.reserved else []
-        if ports.bound:
-            taken.append(w["ports_bound"].format(n=ports.bound))
-        self.border_title = w["ports_title_n"].format(
-            low=ports.low, high=ports.high, n=count(ports.available)
-        ) + (w["ports_taken"].format(list=w["sep"].join(taken)) if taken else "")
         if not ports.tuples:
             t.append(w["ports_none"])
             return t

@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from twtop.identity import fit
+from twtop.knowledge_ui import UI_WORDS
 from twtop.model import Socket
 from twtop.states import ATTENTION_RANK
 from twtop.text import ms as fmt_ms
@@ -122,7 +123,8 @@ class SocketTable(DataTable[object]):
 
     def _rebuild(self) -> None:
         """Columns for the current width; the rows are put back, the cursor stays."""
-        labels = {k: label for k, label, _w in COLUMNS}
+        words = UI_WORDS[str(getattr(self.app, "lang", "en"))]
+        labels = {k: words.get(f"sock_col_{k}", label) for k, label, _w in COLUMNS}
         if self.sort_column not in self.widths:
             self.sort_column = "state"
         selected = self.selected()
@@ -161,8 +163,11 @@ class SocketTable(DataTable[object]):
                     self.move_cursor(row=self.get_row_index(selected.key), animate=False)
         total = max(total or 0, len(socks))
         more = total - len(wanted)
+        words = UI_WORDS[str(getattr(self.app, "lang", "en"))]
         self.border_subtitle = (
-            f"{len(wanted):,} of {total:,} shown" if more > 0 else f"{len(wanted):,} sockets"
+            words["sock_shown"].format(n=f"{len(wanted):,}", total=f"{total:,}")
+            if more > 0
+            else words["sock_count"].format(n=f"{len(wanted):,}")
         )
         self._title()
 
@@ -221,8 +226,9 @@ class SocketTable(DataTable[object]):
 
     def _title(self) -> None:
         arrow = "▼" if self.sort_reverse else "▲"
-        name = "attention" if self.sort_column == "state" else self.sort_column
-        self.border_title = f"Sockets — sorted by {name} {arrow}"
+        words = UI_WORDS[str(getattr(self.app, "lang", "en"))]
+        name = words.get(f"sock_sort_{self.sort_column}", self.sort_column)
+        self.border_title = words["sock_title"].format(column=name, arrow=arrow)
 
     def selected(self) -> Socket | None:
         """The socket under the cursor."""

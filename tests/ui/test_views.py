@@ -82,7 +82,7 @@ async def test_listeners_view_in_chinese() -> None:
         await pilot.press("l")
         await settle(pilot)
         text = screen_text(app)
-        assert "监听套接字(3)" in text and "3/2 已满" in text and "未知" in text
+        assert "监听套接字（3）" in text and "3/2 已满" in text and "未知" in text
         assert "Listeners" not in text and "unknown" not in text
 
 

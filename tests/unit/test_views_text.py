@@ -109,7 +109,7 @@ def test_incident_note_content() -> None:
     assert "| TWRecycled | 100 | 50 |" in note and "| EstabResets |" not in note  # moved only
     assert "| tcp_tw_reuse | 2 |" in note
     zh = incident_note(snap, advise(snap, "zh"), "zh")
-    assert zh.startswith("# twtop 故障记录:web-7") and "## 监听套接字" in zh
+    assert zh.startswith("# twtop 故障记录：web-7") and "## 监听套接字" in zh
     assert "twtop incident note" not in zh
 
 

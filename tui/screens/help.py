@@ -19,7 +19,7 @@ from twtop.knowledge_ui import HELP, HELP_TITLE
 from twtop.text import cols, wrap
 
 #: Columns of the key column (the widest key, ``state time-wait``, and a gap), after the indent.
-KEY_COLS = 17
+KEY_COLS = 16
 #: Indent of every row under its section heading.
 INDENT = 2
 

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from twtop.errors import TwtopError
+from twtop.knowledge_ui import UI_WORDS
 from twtop.model import PeerRow, Socket
 from widgets.header import StatusHeader
 from widgets.sockets import MAX_SOCKETS, SocketTable
@@ -52,8 +53,9 @@ class PeerScreen(Screen[None]):
     def on_mount(self) -> None:
         """Fetch now, then every interval; tick the timers every second."""
         self.twtop.init_chrome(self)
+        words = UI_WORDS[self.twtop.lang]
         title = Text(f" {self.row.peer}", style="bold")
-        title.append(f": {self.row.total:,} sockets   Enter: explain  s: sort  Esc: back")
+        title.append(words["peer_title"].format(n=f"{self.row.total:,}"))
         self.query_one("#peer-title", Static).update(title)
         self.fetch()
         self.set_interval(self.twtop.interval, self.fetch)
