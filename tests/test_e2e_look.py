@@ -3,8 +3,12 @@ namespace the test creates, asserting on what the terminal shows (``capture-pane
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 import shutil
+import subprocess
+import sys
 import threading
 import time
 
@@ -78,6 +82,9 @@ def test_change_per_second_follows_a_steady_growth_and_reads_zero_when_steady(
 ) -> None:
     """TIME_WAITs made in bursts (60 every 1.5 s, ~40/s): CHANGE/s reads the growth at every
     poll, never 0 between bursts (a rate from two polls did); once making stops it reads 0."""
+    # tcp_tw_reuse=2 lets connect() on loopback take over TIME_WAITs older than 1 s: the count
+    # would grow by less than was made; 0 keeps every one for its 60 s
+    netns.sysctl("net.ipv4.tcp_tw_reuse", "0")
     with netns.inside():
         lst = pop.listener("127.0.0.1", 8080)
         pop.established(lst, 20)
@@ -122,4 +129,112 @@ def test_change_per_second_follows_a_steady_growth_and_reads_zero_when_steady(
         assert "change/s over 5 s" in screen
     finally:
         stop.set()
+        pane.close()
+
+
+def orphans(screen: str, width: int) -> list[str]:
+    """Lines holding one word that would have fitted on the line before, with text after them:
+    the mark of a paragraph wrapped twice (at one width, then again at a narrower one). The text
+    may use ``width - 3`` columns (a padding column each side, a scrollbar of two)."""
+    lines = [re.sub(r"[▁▂▃▄▅▆▇█]+\s*$", "", ln) for ln in screen.splitlines()]  # scrollbar
+    out = []
+    for prev, line, after in zip(lines, lines[1:], lines[2:], strict=False):
+        words = line.split()
+        fits = len(words) == 1 and len(prev.rstrip()) + 1 + len(words[0]) <= width - 3
+        if fits and prev.strip() and after.strip():
+            out.append(f"{prev.rstrip()} | {line.strip()}")
+    return out
+
+
+def _open_explainer(pane: Pane) -> str:
+    """Enter on the first peer, Enter on its first socket: the explainer's screen."""
+    pane.wait_for("Peers by", timeout=60)
+    pane.wait_for("3 CLOSE_WAIT", timeout=30)  # the strip under the peers, at any width
+    pane.tmux("send-keys", "-t", pane.session, "Enter")
+    pane.wait_for("Sockets", timeout=30)
+    pane.wait_re(r"CLOSE_WAIT\s+127\.0\.0\.1", timeout=30)
+    pane.tmux("send-keys", "-t", pane.session, "Enter")
+    return pane.wait_for("CLOSE_WAIT —", timeout=30)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (40, 20)])
+def test_explainer_is_wrapped_once_at_its_width_and_the_diagram_fits(
+    netns: TestNetns, pop: Population, size: tuple[int, int]
+) -> None:
+    """The socket explainer of a CLOSE_WAIT ("... the peer connected to a listening port
+    here"): no orphan word at 80, 60 or 40 columns (the last used to be wrapped at 40 columns
+    and again at 36); under 70 columns the handshake's ends are titled one per line, whole."""
+    width, height = size
+    with netns.inside():
+        lst = pop.listener("127.0.0.1", 8080)
+        pop.close_wait(lst, 3)
+    pane = Pane(width, height)
+    try:
+        pane.type(f"env TWTOP_CONFIG=/nonexistent {TWTOP} --netns {netns.name} --no-mouse")
+        screen = _open_explainer(pane)
+        time.sleep(1.5)  # the timer line redraws each second: a settled screen
+        screen = pane.screen()
+        assert orphans(screen, width) == [], screen
+        assert all(len(line) <= width for line in screen.splitlines())
+        steps = [ln for ln in screen.splitlines() if re.search(r"-{10,}>|<-{10,}", ln)]
+        assert len(steps) == 4 and all(re.search(r"FIN|ACK", ln) for ln in steps), screen
+        if width < 70:  # compact: each end on one line of its own, whole
+            assert re.search(r"this host 127\.0\.0\.1:8080 \(passive closer\)", screen) or (
+                width < 45
+            ), screen
+            assert re.search(r"peer 127\.0\.0\.1:\d+ \(active closer\)", screen), screen
+        else:
+            assert re.search(r"this host 127\.0\.0\.1:8080 +peer 127\.0\.0\.1:\d+", screen)
+    finally:
+        pane.close()
+
+
+def _unprivileged_python(netns: str) -> list[str] | None:
+    """A Python that uid 65534 can run with this checkout importable (the test's own may live
+    under a 0700 home), as ``[python, -c, code]`` running twtop's CLI; None when there is none."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    site = next((p for p in sys.path if p.endswith("site-packages") and os.path.isdir(p)), "")
+    code = "import sys; from twtop.cli import main; sys.exit(main(sys.argv[1:]))"
+    drop = ["ip", "netns", "exec", netns, "setpriv", "--reuid=65534", "--regid=65534",
+            "--clear-groups", "--"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": f"{here}:{site}"}
+    for python in ("/usr/bin/python3.11", sys.executable):  # probed as the test will run it
+        probe = subprocess.run([*drop, python, "-c", "import textual, twtop.cli"], env=env,
+                               capture_output=True, timeout=60, cwd="/")  # fmt: skip
+        if probe.returncode == 0:
+            return [f"PYTHONPATH={here}:{site}", python, "-c", shlex.quote(code)]
+    return None
+
+
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv")
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+def test_unprivileged_run_says_why_process_is_empty(
+    netns: TestNetns, pop: Population, size: tuple[int, int]
+) -> None:
+    """As uid 65534 the sockets of this (root) test have no owner: the status line says why, in
+    full, and the findings say why instead of naming no one."""
+    cmd = _unprivileged_python(netns.name)
+    if cmd is None:
+        pytest.skip("no Python that uid 65534 can run with this checkout")
+    with netns.inside():
+        lst = pop.listener("127.0.0.1", 8080)
+        pop.close_wait(lst, 60)
+    pane = Pane(*size)
+    try:
+        drop = "setpriv --reuid=65534 --regid=65534 --clear-groups --"
+        env = "TWTOP_CONFIG=/nonexistent HOME=/tmp LANG=C.UTF-8"
+        pane.type(f"ip netns exec {netns.name} {drop} env {env} {' '.join(cmd)} --no-mouse")
+        screen = pane.wait_for("not root", timeout=60)
+        note = " ".join(screen.split("not root", 1)[1].splitlines()[:3])
+        words = " ".join(note.split())
+        assert "PROCESS is empty for other users' sockets" in words, screen
+        assert "(reading their /proc/PID/fd needs root)" in words, screen  # never truncated
+        row = next(ln for ln in screen.splitlines() if "│127.0.0.1 " in ln)
+        assert "[" not in row, row  # no owner shown: PROCESS is empty
+        pane.tmux("send-keys", "-t", pane.session, "f")
+        screen = pane.wait_for("evidence", timeout=30)
+        text = " ".join(screen.split())
+        assert "owner unknown: reading other users' processes needs root" in text, screen
+        assert " ? " not in text and "owned by ?" not in text
+    finally:
         pane.close()

@@ -27,8 +27,10 @@ from tui.screens.main import MainScreen
 from tui.signals import TerminalGuard
 from tui.words import relabel, words
 from twtop.advisor import Finding, advise
+from twtop.build import NOT_ROOT_NOTE
 from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
+from twtop.knowledge_screen import SCREEN_WORDS
 from twtop.model import GROUPS, PeerRow, Snapshot, Socket
 from twtop.tcpinfo import TcpInfo
 from widgets.filter_bar import FilterBar
@@ -218,8 +220,11 @@ class TwtopApp(App[int]):
         age: float | None = None
         if self.last_good and (late := self.clock() - self.last_good) > 2 * self.interval + 1:
             age = late
+        note = None
+        if self.latest is not None and any(n.startswith(NOT_ROOT_NOTE) for n in self.latest.notes):
+            note = SCREEN_WORDS[self.lang]["note_not_root"]
         for bar in self._all(StatusBar):
-            bar.paused, bar.error, bar.age_s = self.paused, self.error, age
+            bar.paused, bar.error, bar.age_s, bar.note = self.paused, self.error, age, note
 
     def init_chrome(self, screen: Screen[Any]) -> None:
         """Give a newly mounted screen the header and status line the others show."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from twtop.knowledge import (
@@ -22,6 +22,7 @@ from twtop.knowledge import (
     SEVERITY_WORDS,
     VALUE_WORDS,
 )
+from twtop.knowledge_screen import SCREEN_WORDS
 from twtop.model import CLOSE_WAIT_AGED_S, Listener, PortTuple, Snapshot
 from twtop.ports import TupleState
 from twtop.states import TcpState as S
@@ -206,13 +207,17 @@ def close_wait_leak(snap: Snapshot, ctx: Context) -> Finding | None:
     else:  # a noun phrase with the reason, never "?" nor "0 owned by <reason>"
         ownership = owner_reason(ctx)
         owner = _word(ctx, "unknown_holder", reason=ownership)
-    return _make(
+    values = dict(count=cw, ownership=ownership, aged_s=f"{CLOSE_WAIT_AGED_S:.0f}",
+                  unread=snap.close_wait_unread)  # fmt: skip
+    found = _make(
         "close_wait_leak", Severity.CRITICAL if critical else Severity.WARNING, ctx,
-        owner_part=_word(ctx, "owner_part", owner=owner) if top else "", count=cw,
-        ownership=ownership, owner=owner,
-        aged=_word(ctx, "unknown") if aged is None else aged, aged_s=f"{CLOSE_WAIT_AGED_S:.0f}",
-        unread=snap.close_wait_unread,
+        owner_part=_word(ctx, "owner_part", owner=owner) if top else "", owner=owner,
+        aged=_word(ctx, "unknown") if aged is None else aged, **values,
     )  # fmt: skip
+    if aged is None:  # not watched long enough: say so, not "unknown open 30 s or longer"
+        unwatched = SCREEN_WORDS[ctx.lang]["cw_evidence_unwatched"].format(**values)
+        found = replace(found, evidence=unwatched)
+    return found
 
 
 def accept_stopped(snap: Snapshot, ctx: Context) -> Finding | None:

@@ -175,12 +175,16 @@ def socket_of(
     )  # fmt: skip
 
 
+#: How the note about an unprivileged run begins (the TUI's status line looks for it).
+NOT_ROOT_NOTE = "process names need root"
+
+
 def poll_notes(unreadable: int, root: bool, stats: Iterable[wire.DecodeStats]) -> tuple[str, ...]:
     """What a reader should know about how complete a poll is."""
     notes = []
     if unreadable and not root:
         notes.append(
-            f"process names need root: {unreadable} processes' file descriptors "
+            f"{NOT_ROOT_NOTE}: {unreadable} processes' file descriptors "
             "could not be read; only your own sockets are attributed"
         )
     stats = list(stats)

@@ -116,9 +116,9 @@ class Explanation:
             f"{p['label_waits']}{p['colon']}{self.waits}{p['stop']}\n{self.timer}"
         )
 
-    def diagram(self) -> str:
-        """The close handshake as plain text, at most 80 columns."""
-        return render_handshake(self)
+    def diagram(self, width: int = WIDTH) -> str:
+        """The close handshake as plain text in ``width`` columns (compact under 70)."""
+        return render_handshake(self, width)
 
     def render(self, width: int = WIDTH) -> str:
         """The full explanation as plain text, wrapped to ``width`` columns (80 by default)."""
@@ -133,8 +133,9 @@ class Explanation:
             f"{ends}{p['clause_sep']}{self.direction}",
             "",
         ]
-        if self.steps:
-            parts += [self.diagram(), ""]
+        diagram = self.diagram(width) if self.steps else None
+        if diagram is not None:
+            parts += [diagram, ""]
         parts.append(_meaning(self.state, self.lang))
         if self.happened:
             parts.append(self.happened)
@@ -150,7 +151,8 @@ class Explanation:
         parts.append(f"{p['label_normal']}{p['colon']}{self.normal}")
         parts.append(f"{p['label_problem']}{p['colon']}{self.problem}")
         parts.append(f"{p['label_action']}{p['colon']}{self.action}")
-        return "\n".join(_wrap(line, width) for line in parts) + "\n"
+        # the diagram is laid out for the width already: wrapping it would break its columns
+        return "\n".join(line if line is diagram else _wrap(line, width) for line in parts) + "\n"
 
 
 def _meaning(state: S, lang: str) -> str:
@@ -403,18 +405,26 @@ def _fin_may_wait(sock: Socket) -> bool:
     return sock.wqueue > 1 or sock.timer == 4
 
 
-def render_handshake(exp: Explanation) -> str:
-    """The four-segment close handshake with this host on the left, at most 80 columns."""
+#: Below this many columns the handshake's two ends are titled on lines of their own.
+COMPACT_BELOW = 70
+
+
+def render_handshake(exp: Explanation, width: int = WIDTH) -> str:
+    """The four-segment close handshake with this host on the left, in ``width`` columns: the
+    ends side by side from COMPACT_BELOW columns, else one per line and shorter arrows."""
     p = PHRASES[exp.lang]
     left_title = f"{p['this_host']} {exp.local}"
     right_title = f"{p['peer']} {exp.remote}"
-    we = p["active"] if exp.role == "active" else p["passive"]
-    they = p["passive"] if exp.role == "active" else p["active"]
-    gap = 44
-    lines = [
-        _pad(left_title, gap) + right_title,
-        _pad(p["paren"].format(text=we), gap) + p["paren"].format(text=they),
-    ]
+    we = p["paren"].format(text=p["active"] if exp.role == "active" else p["passive"])
+    they = p["paren"].format(text=p["passive"] if exp.role == "active" else p["active"])
+    # a step line is 2 + 1 + 2 + (3 + 1 + arrow + 1 + 4) + 2 + status (<= 10 columns)
+    arrow_len = max(10, min(30, width - 26))
+    gap = arrow_len + 14  # the column where the peer's end is, 4 past the arrowheads
+    if width >= COMPACT_BELOW:
+        lines = [_pad(left_title, gap) + right_title, _pad(we, gap) + they]
+    else:
+        ends = _wrap(f"{left_title} {we}", width) + "\n" + _wrap(f"{right_title} {they}", width)
+        lines = [*ends.split("\n"), _pad(p["this_host"], gap) + p["peer"]]
     status_word = {
         "done": p["step_done"],
         "waiting": p["step_wait"],
@@ -423,7 +433,7 @@ def render_handshake(exp: Explanation) -> str:
         "pending": "",
     }
     for s in exp.steps:
-        arrow = "-" * 30
+        arrow = "-" * arrow_len
         seg = s.segment
         body = f"{seg} {arrow}>    " if s.from_local else f"    <{arrow} {seg}"
         mark = ">>" if s.status in ("waiting", "next", "queued") else "  "

@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
-from twtop.explain import explain_peer, explain_socket
+from twtop.explain import Explanation, explain_peer, explain_socket
 from twtop.knowledge import PHRASES, STATE_TEXT
+from twtop.knowledge_screen import SCREEN_WORDS
 from twtop.knowledge_ui import UI_WORDS
 from twtop.model import PeerRow, Snapshot, Socket
 from twtop.states import TcpState as S
+from twtop.text import cols, wrap
 
 if TYPE_CHECKING:
     from twtop.tcpinfo import TcpInfo
@@ -21,23 +23,37 @@ class ExplainerStrip(Static):
     """One or two lines about the selected peer (what its states mean here, and Enter)."""
 
     DEFAULT_CSS = """
-    ExplainerStrip { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    ExplainerStrip { height: auto; max-height: 3; padding: 0 1; color: $text-muted;
+                     text-wrap: nowrap; text-overflow: ellipsis; }
     ExplainerStrip.-narrow { max-height: 2; }
     """
 
+    _shown: tuple[PeerRow | None, Snapshot | None, str] | None = None
+
     def show(self, row: PeerRow | None, snap: Snapshot | None, lang: str) -> None:
         """Explain ``row`` (or nothing)."""
+        self._shown = (row, snap, lang)
         if row is None or snap is None:
             self.update("")
             return
         shown = 2 if self.app.size.height >= 30 else 1
-        w = UI_WORDS[lang]
         lines = explain_peer(row, snap, lang)[:shown] or [
-            w["strip_fallback"].format(peer=row.peer, n=row.total)
+            UI_WORDS[lang]["strip_fallback"].format(peer=row.peer, n=row.total)
         ]
-        text = Text("\n".join(lines), no_wrap=False)
-        text.append(w["strip_enter"], style="dim")
+        # wrapped here, once, at the strip's own columns: the hint goes at the end of the last
+        # line only when it fits there, never onto a line of its own
+        width = self.size.width or max(20, self.app.size.width - 2)
+        body = wrap("\n".join(lines), width).split("\n")[: 3 if shown > 1 else 2]
+        text = Text("\n".join(body), no_wrap=True, overflow="ellipsis")
+        hint = SCREEN_WORDS[lang]["strip_hint"]
+        if cols(body[-1]) + cols(hint) <= width:
+            text.append(hint, style="dim")
         self.update(text)
+
+    def on_resize(self) -> None:
+        """Wrap again at the new width."""
+        if self._shown is not None:
+            self.show(*self._shown)
 
 
 class PeerPanel(Static):
@@ -77,8 +93,10 @@ class ExplanationView(Static):
     """The full explanation of one socket: handshake diagram, timer, reuse, what to do."""
 
     DEFAULT_CSS = """
-    ExplanationView { padding: 0 1; }
+    ExplanationView { padding: 0 1; text-wrap: nowrap; text-overflow: clip; }
     """
+
+    _text: Explanation | None = None
 
     def show(
         self,
@@ -90,6 +108,18 @@ class ExplanationView(Static):
     ) -> None:
         """Render the explanation; ``elapsed_ms`` counts the timer down since the socket was
         read (the explainer says when a minisocket's timer ran out: it is gone)."""
-        exp = explain_socket(sock, snap, lang, info, elapsed_ms)
-        # wrap to what is left of the screen after padding and the scrollbar (2 + 2 columns)
-        self.update(Text(exp.render(max(40, self.app.size.width - 4))))
+        self._text = explain_socket(sock, snap, lang, info, elapsed_ms)
+        self._draw()
+
+    def _draw(self) -> None:
+        # Wrapped once, here, at the columns this widget really has (after padding and a
+        # scrollbar, which come and go); Textual must not wrap it again (no_wrap), or a line one
+        # column too long leaves an orphan word on a line of its own.
+        if self._text is None:
+            return
+        width = self.size.width or max(20, self.app.size.width - 4)  # before the first layout
+        self.update(Text(self._text.render(width), no_wrap=True, overflow="crop"))
+
+    def on_resize(self) -> None:
+        """Wrap again at the new width (a terminal resize, a scrollbar appearing)."""
+        self._draw()

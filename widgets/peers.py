@@ -138,7 +138,7 @@ class PeerTable(DataTable[object]):
 
     DEFAULT_CSS = """
     PeerTable { height: 1fr; border: round $primary; border-title-align: left;
-                scrollbar-size-vertical: 1; }
+                scrollbar-size-vertical: 1; scrollbar-size-horizontal: 0; }
     """
 
     class PeerHighlighted(Message):

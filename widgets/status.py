@@ -22,17 +22,25 @@ class StatusBar(Widget):
                 color: $text; text-style: bold; }
     """
 
-    paused: reactive[bool] = reactive(False)
+    # layout=True: a longer text needs more lines, and the line count is the height; without it
+    # a message that grew after the bar was laid out was cut at its old height
+    paused: reactive[bool] = reactive(False, layout=True)
     """The display is frozen (collection continues)."""
-    error: reactive[str | None] = reactive(None)
+    error: reactive[str | None] = reactive(None, layout=True)
     """The last poll's error, until a poll succeeds."""
-    age_s: reactive[float | None] = reactive(None)
+    age_s: reactive[float | None] = reactive(None, layout=True)
     """Seconds since the last good poll when that is longer than expected; else None."""
+    note: reactive[str | None] = reactive(None, layout=True)
+    """A standing note on what the data cannot show (e.g. not root: other users' owners)."""
 
     def _update_display(self) -> None:
-        show = self.paused or bool(self.error) or self.age_s is not None
+        show = self.paused or bool(self.error) or self.age_s is not None or bool(self.note)
         if self.display != show:
             self.display = show
+
+    def watch_note(self) -> None:
+        """Show or hide."""
+        self._update_display()
 
     def watch_paused(self) -> None:
         """Show or hide."""
@@ -59,4 +67,8 @@ class StatusBar(Widget):
         if self.error:
             t.append(w["st_failed"], style="reverse")
             t.append(self.error)
+        if self.note:
+            if t.plain:
+                t.append("  ")
+            t.append(self.note)
         return t

@@ -354,7 +354,7 @@ async def test_resize_small_and_back() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         feed(app)
         await settle(pilot)
-        assert "(Enter: its sockets)" in screen_text(app)  # the strip under the table
+        assert "(Enter: sockets)" in screen_text(app)  # the strip under the table
         await pilot.resize_terminal(40, 12)
         await pilot.pause()
         feed(app, 2)
@@ -370,7 +370,7 @@ async def test_resize_small_and_back() -> None:
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         await pilot.pause()
-        assert "(Enter: its sockets)" in screen_text(app)
+        assert "(Enter: sockets)" in screen_text(app)
 
 
 async def test_palette_runs_twtop_commands() -> None:

@@ -45,7 +45,11 @@ def test_close_wait_leak_names_the_owner() -> None:
     f = _by_id(snap)["close_wait_leak"]
     assert f.severity is Severity.WARNING
     assert "leaky[7]" in f.title and "60 CLOSE_WAIT" in f.evidence
-    assert "unknown open 30 s" in f.evidence  # aged unknown (one short sample), never 0
+    # aged unknown (one short sample): said as such, never 0, never "unknown open 30 s or longer"
+    assert "how long they have been open: unknown until twtop has watched them 30 s" in f.evidence
+    assert "unknown open" not in f.evidence
+    zh = _by_id(snap, replace(ROOT, lang="zh"))["close_wait_leak"].evidence
+    assert "已存在多久：twtop 观察满 30 秒之前未知" in zh and "未知 个" not in zh
     crit = _by_id(replace(snap, close_wait_aged=55))["close_wait_leak"]
     assert crit.severity is Severity.CRITICAL and "55 open" in crit.evidence
     assert "close_wait_leak" not in _by_id(snapshot({S.CLOSE_WAIT: 49}))
