@@ -24,7 +24,7 @@ SCREEN_WORDS: dict[str, dict[str, str]] = {
         "been open: unknown until twtop has watched them {aged_s} s; {unread} with unread data",
     },
     "zh": {
-        "rate_window": "每秒变化:最近 {s} 秒",
+        "rate_window": "每秒变化：最近 {s} 秒",
         "rate_first": "下次采样后显示每秒变化",
         "strip_hint": "  （Enter：查看套接字）",
         "bar_more": "另有 {n} 条（f）",
