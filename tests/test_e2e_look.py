@@ -152,7 +152,9 @@ def _open_explainer(pane: Pane) -> str:
     pane.wait_for("3 CLOSE_WAIT", timeout=30)  # the strip under the peers, at any width
     pane.tmux("send-keys", "-t", pane.session, "Enter")
     pane.wait_for("Sockets", timeout=30)
-    pane.wait_re(r"CLOSE_WAIT\s+127\.0\.0\.1", timeout=30)
+    pane.tmux("send-keys", "-t", pane.session, "s")  # timer sort -> state sort: CLOSE_WAIT first
+    pane.wait_for("by state", timeout=30)
+    pane.wait_re(r"CLOSE_WAIT\s+\S*:8080", timeout=30)  # LOCAL is elided at narrow widths
     pane.tmux("send-keys", "-t", pane.session, "Enter")
     return pane.wait_for("CLOSE_WAIT —", timeout=30)
 
