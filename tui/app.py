@@ -13,6 +13,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
@@ -198,9 +199,13 @@ class TwtopApp(App[int]):
         self.error = None
         if not self.started:  # the panes are not there yet: start() shows it
             return
-        self.main.record(message.snapshot)
+        try:
+            self.main.record(message.snapshot)
+            if not self.paused:
+                self.main.show(message.snapshot, message.findings)
+        except NoMatches:  # a poll that lands while the app closes: its panes are gone
+            return
         if not self.paused:
-            self.main.show(message.snapshot, message.findings)
             for header in self._all(StatusHeader):
                 header.snapshot = message.snapshot
                 header.interval = self.interval

@@ -22,6 +22,7 @@ from tui.screens.socket import SocketScreen
 from twtop.advisor import advise
 from twtop.model import Owner, PortUsage
 from twtop.states import TcpState
+from widgets.header import StatusHeader
 from widgets.peers import PeerTable
 from widgets.sockets import SocketTable
 
@@ -499,3 +500,16 @@ async def test_peer_column_sorts_on_the_raw_key() -> None:
         # As text "10.…" < "192.…" < "2001:…" < "9.…"; on the raw address 9.x comes before 10.x.
         assert peer_lines(screen_text(app)) == ["0.0.0.0", "9.1.1.1", "10.4.14.24",
                                                "10.4.14.31", "192.168.7.9"]  # fmt: skip
+
+
+async def test_a_snapshot_landing_while_the_app_closes_is_dropped() -> None:
+    """A poll that finishes while the app closes finds its panes gone: no traceback (it was
+    NoMatches 'StatusHeader' from MainScreen.show, seen in scripts/screenshots.py)."""
+    app, _src = app_with()
+    async with app.run_test(size=(80, 24)) as pilot:
+        feed(app)
+        await settle(pilot)
+        await app.main.query_one(StatusHeader).remove()  # as when the screen is torn down
+        snap = make_snapshot(2)
+        app.on_snapshot_ready(SnapshotReady(snap, tuple(advise(snap, "en"))))
+        await settle(pilot)
