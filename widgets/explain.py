@@ -45,7 +45,7 @@ class ExplainerStrip(Static):
         width = self.size.width or max(20, self.app.size.width - 2)
         body = wrap("\n".join(lines), width).split("\n")[: 3 if shown > 1 else 2]
         text = Text("\n".join(body), no_wrap=True, overflow="ellipsis")
-        hint = f"  ({SCREEN_WORDS[lang]['strip_hint']})"
+        hint = SCREEN_WORDS[lang]["strip_hint"]  # with its language's brackets
         if cols(body[-1]) + cols(hint) <= width:
             text.append(hint, style="dim")
         self.update(text)

@@ -70,6 +70,8 @@ async def test_strip_hint_never_sits_on_a_line_of_its_own(size: tuple[int, int])
             strip = [ln.strip() for ln in lines[bottom + 1 : -1] if ln.strip()]
             assert strip, lines
             assert not any(ln.startswith("(Enter") for ln in strip), strip
+            hinted = [ln for ln in strip if "Enter" in ln]
+            assert all(ln.endswith("(Enter: sockets)") and "((" not in ln for ln in hinted), strip
             await pilot.press("down")
             await settle(pilot)
 
