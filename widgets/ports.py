@@ -19,8 +19,19 @@ from twtop.text import (
     port_who_short,
 )
 from widgets.format import count
+from widgets.peers import elide
+from widgets.sockets import endpoint_fit
 
 BAR = 20
+
+
+def tuple_text(src: str, dst: str, room: int | None) -> str:
+    """``src→dst:port``; when ``room`` columns are fewer than it needs (IPv6 at 80 columns), each
+    address loses its middle (the port stays whole) so the state word after it stays on screen."""
+    if room is None or len(src) + len(dst) <= room:
+        return f"{src}→{dst}"
+    src_room = max(5, room * len(src) // (len(src) + len(dst)))
+    return f"{elide(src, src_room)}→{endpoint_fit(dst, max(7, room - src_room))}"
 
 
 def bar(ratio: float, width: int = BAR) -> str:
@@ -92,19 +103,24 @@ class PortGauge(Widget):
             if i:
                 t.append("\n")
             alarm = tup.state is not TupleState.STEADY
-            t.append(f"{tup.src}→{tup.dst}:{tup.dport} ")
-            t.append(bar(tup.ratio, BAR if wide else 12), style="bold" if tup.ratio >= 0.5 else "")
-            t.append(f" {tup.ratio * 100:4.1f}%")
+            rest = Text()
+            heavy = "bold" if tup.ratio >= 0.5 else ""
+            rest.append(bar(tup.ratio, BAR if wide else 12), style=heavy)
+            rest.append(f" {tup.ratio * 100:4.1f}%")
             if wide:  # the state first: the regime may be cut at the pane's edge
-                t.append(w["ports_blocked"].format(blocking=count(tup.blocking),
-                                                   available=count(tup.available)))  # fmt: skip
-                t.append(port_state(tup, lang), style="bold reverse" if alarm else "")
-                t.append(w["ports_regime"].format(regime=port_demand(tup, lang)))
-                t.append(w["ports_regime"].format(regime=port_regime(tup.regime, lang)))
+                rest.append(w["ports_blocked"].format(blocking=count(tup.blocking),
+                                                      available=count(tup.available)))  # fmt: skip
+                rest.append(port_state(tup, lang), style="bold reverse" if alarm else "")
+                rest.append(w["ports_regime"].format(regime=port_demand(tup, lang)))
+                rest.append(w["ports_regime"].format(regime=port_regime(tup.regime, lang)))
             else:
-                t.append(w["ports_narrow"].format(demand=port_demand_short(tup, lang),
-                                                  hold=hold(tup.regime.hold_s, lang)))  # fmt: skip
-                t.append(port_state_short(tup, lang), style="bold reverse" if alarm else "")
+                narrow = w["ports_narrow"]
+                rest.append(narrow.format(demand=port_demand_short(tup, lang),
+                                          hold=hold(tup.regime.hold_s, lang)))  # fmt: skip
+                rest.append(port_state_short(tup, lang), style="bold reverse" if alarm else "")
+            room = None if wide else self.size.width - rest.cell_len - 2  # "→" and a space
+            t.append(tuple_text(tup.src, f"{tup.dst}:{tup.dport}", room) + " ")
+            t.append_text(rest)
         for v in ports.sources[:1]:
             if v.notable:
                 t.append("\n")
