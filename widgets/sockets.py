@@ -44,8 +44,6 @@ ENDPOINT_MAX = 26
 CHROME = 3
 #: The narrowest LOCAL/REMOTE when a sort column needs room (a port and a bit of the address).
 LOCAL_MIN = 9
-#: The narrowest PROCESS column: ``na…e[12345]``.
-PROCESS_MIN = 11
 
 
 def endpoint_fit(ep: str, width: int) -> str:
@@ -66,11 +64,7 @@ def layout(width: int, sort: str = "timer") -> dict[str, int]:
             if k != _column_of(sort):
                 del base[k]
     over = sum(base.values()) - inside
-    if over > 0:  # PROCESS gives first (its name is elided in the middle, the PID stays) ...
-        give = min(over, base["process"] - PROCESS_MIN)
-        base["process"] -= give
-        over -= give
-    if over > 0:  # ... then LOCAL and REMOTE; the sort column stays
+    if over > 0:  # the sort column stays: LOCAL and REMOTE make room
         base["local"] = max(LOCAL_MIN, base["local"] - (over + 1) // 2)
         base["remote"] = max(LOCAL_MIN, base["remote"] - over // 2)
     spare = max(0, inside - sum(base.values()))

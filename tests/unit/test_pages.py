@@ -105,13 +105,3 @@ def test_a_costly_group_refreshes_less_often() -> None:
     assert refresh_after(1.0, 0.45, 10.0) == 4.5  # 0.45 s a pass at 10% of a core
     assert refresh_after(2.0, 0.01, 10.0) == 2.0
 
-
-def test_process_gives_room_before_the_endpoints_at_60_columns() -> None:
-    """At 60 columns LOCAL/REMOTE cut to 9 read '1…1:8080': PROCESS (elided in the middle, its
-    PID kept) gives first, so the endpoints keep their port and more of the address."""
-    from widgets.sockets import LOCAL_MIN, PROCESS_MIN, layout
-
-    cols = layout(60)
-    assert cols["process"] == PROCESS_MIN
-    assert cols["local"] > LOCAL_MIN and cols["remote"] > LOCAL_MIN
-    assert sum(cols.values()) <= 60 - 3
