@@ -104,4 +104,3 @@ def test_a_costly_group_refreshes_less_often() -> None:
 
     assert refresh_after(1.0, 0.45, 10.0) == 4.5  # 0.45 s a pass at 10% of a core
     assert refresh_after(2.0, 0.01, 10.0) == 2.0
-
