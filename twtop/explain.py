@@ -20,7 +20,7 @@ from twtop.states import TcpState as S
 from twtop.text import cols as _cols
 from twtop.text import endpoint as fmt_endpoint
 from twtop.text import ms as fmt_ms
-from twtop.text import per_s
+from twtop.text import per_s, port_demand
 from twtop.text import wrap as _wrap
 
 if TYPE_CHECKING:
@@ -474,9 +474,12 @@ def explain_peer(row: PeerRow, snapshot: Snapshot, lang: str = "en") -> list[str
         )
         if state == S.TIME_WAIT and tuples:
             worst = max(tuples, key=lambda t: t.ratio)
-            # the gauge's number: new connections per second, smoothed and scaled for sampling
-            rate = per_s(sum(t.demand_per_s for t in tuples))
-            text += p["clause_sep"] + p["per_s"].format(rate=rate)
+            full = [t for t in tuples if not t.demand_known]
+            if full:  # FULL: the TIME_WAIT rate is how fast ports free up (as the gauge says)
+                text += p["clause_sep"] + port_demand(full[0], lang)
+            else:  # the gauge's number: new connections per second, smoothed and scaled
+                rate = per_s(sum(t.demand_per_s for t in tuples))
+                text += p["clause_sep"] + p["per_s"].format(rate=rate)
             text += p["clause_sep"] + p["tuple_share"].format(pct=f"{worst.ratio * 100:.0f}")
         lines.append(text)
     return lines

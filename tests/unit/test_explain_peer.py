@@ -56,3 +56,19 @@ def test_strip_rate_is_the_gauges_in_every_language() -> None:
     (zh,) = explain_peer(row, snap, "zh")  # type: ignore[arg-type]
     assert "~222/s" in en, en
     assert "约 222/秒" in zh and "，约 222/秒，" in zh, zh
+
+
+def test_strip_at_saturation_says_demand_unknown_like_the_gauge() -> None:
+    """A FULL tuple's TIME_WAIT rate is how fast ports free up: the strip said "~9.6/s" beside
+    the gauge's "frees 1.6/s" in the port-exhaustion incident."""
+    from twtop.ports import TupleState
+
+    row = _row(PeerKey("ip", socket.AF_INET, DST), "10.0.0.2")
+    tup = replace(port_tuple(used=100, tw=96, available=100, rate=0.0), demand_per_s=9.6,
+                  state=TupleState.FULL, judged=True)  # fmt: skip
+    snap = _snap()
+    snap = replace(snap, ports=replace(snap.ports, tuples=(tup,)))  # type: ignore[attr-defined]
+    (en,) = explain_peer(row, snap)  # type: ignore[arg-type]
+    (zh,) = explain_peer(row, snap, "zh")  # type: ignore[arg-type]
+    assert "demand unknown while connect() fails" in en and "9.6/s" not in en, en
+    assert "需求未知" in zh and "9.6" not in zh, zh
