@@ -30,6 +30,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import psutil
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
@@ -43,6 +45,17 @@ def _status_kb(field: str) -> int:
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def quit_seconds(session: str, proc: psutil.Process) -> float | None:
+    """Press q in the tmux session and time until the TUI process is gone (None: 30 s passed)."""
+    t0 = time.monotonic()
+    subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+    try:
+        proc.wait(30)
+    except psutil.TimeoutExpired:
+        return None
+    return time.monotonic() - t0
 
 
 def _median(fn: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -120,7 +133,6 @@ def _wait(session: str, pattern: str, timeout: float) -> float | None:
 
 
 def tui(name: str) -> int:
-    import psutil
 
     twtop = os.path.join(os.path.dirname(sys.executable), "twtop")
     twtop = twtop if os.path.exists(twtop) else (shutil.which("twtop") or "twtop")
@@ -154,13 +166,7 @@ def tui(name: str) -> int:
         out["after_esc_mb"] = gc_wait
         subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
         _wait(session, "sorting…", 10)  # a fetch runs: q now
-        t0 = time.monotonic()
-        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
-        try:
-            proc.wait(30)
-            out["quit_s"] = time.monotonic() - t0
-        except psutil.TimeoutExpired:
-            out["quit_s"] = None
+        out["quit_s"] = quit_seconds(session, proc)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     print(f"TUI: {out} ({_load()})")

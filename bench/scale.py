@@ -33,22 +33,14 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench.loadgen import running  # noqa: E402
-
-
-def _median(fn: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+from bench.peer import quit_seconds  # noqa: E402
+from bench.snapshot import _median  # noqa: E402
 
 
 def _cost(
@@ -225,13 +217,7 @@ def tui(twtop: str, name: str, seconds: float, warmup: float) -> dict[str, Any]:
         # drill down again and quit right away
         subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
         time.sleep(1.5)
-        t0 = time.monotonic()
-        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
-        try:
-            proc.wait(30)
-            out["quit_s"] = time.monotonic() - t0
-        except psutil.TimeoutExpired:
-            out["quit_s"] = None
+        out["quit_s"] = quit_seconds(session, proc)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     return out
