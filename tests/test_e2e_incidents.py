@@ -172,6 +172,9 @@ def _expect_first(inc: Incident, v: Variant) -> list[tuple[str, Callable[[str], 
         add("port state: 127.0.0.1→127.0.0.20:5432 FULL",
             lambda s: re.search(r"127\.0\.0\.1→127\.0\.0\.20:5432.*100\.0%", s) is not None
             and _port_word(lang, "full_short") in s)  # fmt: skip
+        if v.width >= 80:  # the strip under the peers: no live-looking rate while FULL
+            unknown = {"en": "demand unknown while connect()", "zh": "需求未知"}[lang]
+            add("strip: demand unknown at FULL", lambda s: unknown in " ".join(s.split()))
         owner("report-worker.py")
     elif k == "server_close":
         regex("state: TIME_WAIT in thousands", r"TIME_WAIT\s+\d{1,2},\d{3}\b")
