@@ -36,6 +36,11 @@ DIRECTIONS: tuple[tuple[str, str, int], ...] = (("inbound", "IN", 6), ("outbound
 #: The narrowest PEER (``2001:db8:abcd::1`` whole) and PROCESS (``orders-api.py[4242]`` whole,
 #: after a one-column gap); at 80 columns the table has 77 inside its border and scrollbar.
 PEER_MIN, PEER_MAX, PROCESS_MIN = 17, 48, 20
+#: Count columns kept when PEER and PROCESS would not fit beside all of them.
+NARROW_COUNTS = ("total", "estab", "time_wait", "close_wait")
+#: PEER (at most; ``255.255.255.255`` whole after its gap) and PROCESS (at least;
+#: ``rep…py[25658]``: a name's start and end and the whole PID) in a narrow table.
+PEER_NARROW, PROCESS_NARROW = 16, 14
 #: PROCESS width that IN/OUT never squeeze below (a long service name and a 7-digit PID).
 PROCESS_WIDE = 32
 #: Border (2) and vertical scrollbar (1).
@@ -45,16 +50,26 @@ CHROME = 3
 def layout(width: int) -> tuple[tuple[str, int], ...]:
     """(key, width) of every column for a table ``width`` columns wide: PEER and PROCESS get
     their minimum first, IN/OUT only when PROCESS still gets PROCESS_WIDE beside them; of the
-    rest a quarter goes to PEER (up to PEER_MAX), the others to PROCESS."""
+    rest a quarter goes to PEER (up to PEER_MAX), the others to PROCESS. Too narrow for that
+    (60 columns), the counts keep TOTAL and the key states (FIN_W2 and OTHER stay in TOTAL and
+    the state cards) and PEER and PROCESS share the rest: who, where and what stay on screen."""
     inside = width - CHROME
-    counts = sum(w for _k, _l, w in COUNTS)
+    shown = COUNTS
+    counts = sum(w for _k, _l, w in shown)
+    narrow = inside - counts < PEER_NARROW + PROCESS_NARROW
+    if narrow:
+        shown = tuple(c for c in COUNTS if c[0] in NARROW_COUNTS)
+        counts = sum(w for _k, _l, w in shown)
     dirs = sum(w for _k, _l, w in DIRECTIONS)
     wide = inside >= counts + dirs + PEER_MIN + PROCESS_WIDE
     rest = inside - counts - (dirs if wide else 0)
     spare = max(0, rest - PEER_MIN - PROCESS_MIN)
     peer = min(PEER_MAX, PEER_MIN + spare // 4)
     process = max(PROCESS_MIN, rest - peer)
-    cols = [("peer", peer), *((k, w) for k, _l, w in COUNTS)]
+    if narrow and rest < PEER_MIN + PROCESS_MIN:  # an IPv4 address whole, the rest to PROCESS
+        peer = max(PEER_NARROW - 4, min(PEER_NARROW, rest - PROCESS_NARROW))
+        process = max(PROCESS_NARROW, rest - peer)
+    cols = [("peer", peer), *((k, w) for k, _l, w in shown)]
     if wide:
         cols += [(k, w) for k, _l, w in DIRECTIONS]
     return (*cols, ("process", process))

@@ -8,8 +8,9 @@ from textual.widget import Widget
 
 from twtop.knowledge_ui import UI_WORDS
 from twtop.model import Snapshot
-from twtop.ports import TupleState
+from twtop.ports import PortTuple, TupleState
 from twtop.text import (
+    cols,
     hold,
     port_demand,
     port_demand_short,
@@ -32,6 +33,16 @@ def tuple_text(src: str, dst: str, room: int | None) -> str:
         return f"{src}→{dst}"
     src_room = max(5, room * len(src) // (len(src) + len(dst)))
     return f"{elide(src, src_room)}→{endpoint_fit(dst, max(7, room - src_room))}"
+
+
+#: Columns the tuple text keeps at least beside the rest of its line (``127.0.0.1→10.0.0.2:5432``).
+TUPLE_MIN = 24
+#: Narrow lines, fullest first: (bar width, demand and hold shown).
+NARROW_STEPS = ((12, True), (12, False), (6, False), (0, False))
+
+
+def _alarm(tup: PortTuple) -> str:
+    return "bold reverse" if tup.state is not TupleState.STEADY else ""
 
 
 def bar(ratio: float, width: int = BAR) -> str:
@@ -85,6 +96,45 @@ class PortGauge(Widget):
         if snap.detail_age_s >= 1:  # a counts-only poll (budget.py): the tuples are the detail's
             self.border_title += w["tuples_age"].format(s=f"{snap.detail_age_s:.0f}")
 
+    @staticmethod
+    def _wide(tup: PortTuple, lang: str) -> Text:
+        """Bar, percentage, blocked ports, the state, demand and regime (100 columns and more):
+        the state first, as the regime may be cut at the pane's edge."""
+        w = UI_WORDS[lang]
+        rest = Text()
+        rest.append(bar(tup.ratio, BAR), style="bold" if tup.ratio >= 0.5 else "")
+        rest.append(f" {tup.ratio * 100:4.1f}%")
+        rest.append(w["ports_blocked"].format(blocking=count(tup.blocking),
+                                              available=count(tup.available)))  # fmt: skip
+        rest.append(port_state(tup, lang), style=_alarm(tup))
+        rest.append(w["ports_regime"].format(regime=port_demand(tup, lang)))
+        rest.append(w["ports_regime"].format(regime=port_regime(tup.regime, lang)))
+        return rest
+
+    def _narrow(self, tup: PortTuple, lang: str, whole: str) -> tuple[Text, int]:
+        """What follows the tuple under 100 columns, and the columns the tuple keeps: the
+        fullest line that leaves the tuple TUPLE_MIN columns (or all it needs); narrower, the
+        demand and hold go first, then the bar shrinks, then it goes: the tuple (who, where)
+        and its state word (what) always stay."""
+        w = UI_WORDS[lang]
+        need = min(cols(whole), TUPLE_MIN)
+        for bar_w, details in NARROW_STEPS:
+            rest = Text()
+            if bar_w:
+                rest.append(bar(tup.ratio, bar_w), style="bold" if tup.ratio >= 0.5 else "")
+            rest.append(f" {tup.ratio * 100:4.1f}% " if bar_w else f"{tup.ratio * 100:4.1f}% ")
+            if details:
+                rest.append(
+                    w["ports_narrow"].format(
+                        demand=port_demand_short(tup, lang), hold=hold(tup.regime.hold_s, lang)
+                    )[1:]
+                )
+            rest.append(port_state_short(tup, lang), style=_alarm(tup))
+            room = self.size.width - rest.cell_len - 2  # "→" and a space
+            if room >= need:
+                break
+        return rest, room
+
     def render(self) -> Text:
         """Draw the gauge (one tuple; more when the pane is tall; details when it is wide)."""
         snap = self.snapshot
@@ -102,23 +152,10 @@ class PortGauge(Widget):
         for i, tup in enumerate(ports.tuples[:rows]):
             if i:
                 t.append("\n")
-            alarm = tup.state is not TupleState.STEADY
-            rest = Text()
-            heavy = "bold" if tup.ratio >= 0.5 else ""
-            rest.append(bar(tup.ratio, BAR if wide else 12), style=heavy)
-            rest.append(f" {tup.ratio * 100:4.1f}%")
-            if wide:  # the state first: the regime may be cut at the pane's edge
-                rest.append(w["ports_blocked"].format(blocking=count(tup.blocking),
-                                                      available=count(tup.available)))  # fmt: skip
-                rest.append(port_state(tup, lang), style="bold reverse" if alarm else "")
-                rest.append(w["ports_regime"].format(regime=port_demand(tup, lang)))
-                rest.append(w["ports_regime"].format(regime=port_regime(tup.regime, lang)))
+            if wide:
+                rest, room = self._wide(tup, lang), None
             else:
-                narrow = w["ports_narrow"]
-                rest.append(narrow.format(demand=port_demand_short(tup, lang),
-                                          hold=hold(tup.regime.hold_s, lang)))  # fmt: skip
-                rest.append(port_state_short(tup, lang), style="bold reverse" if alarm else "")
-            room = None if wide else self.size.width - rest.cell_len - 2  # "→" and a space
+                rest, room = self._narrow(tup, lang, f"{tup.src}→{tup.dst}:{tup.dport}")
             t.append(tuple_text(tup.src, f"{tup.dst}:{tup.dport}", room) + " ")
             t.append_text(rest)
         for v in ports.sources[:1]:

@@ -1,0 +1,76 @@
+"""Who, where and what at 60x20 (the port-exhaustion incident's narrow screen): the tuple keeps
+its state word, the peers table keeps a PROCESS column with the PID whole. Read from the composed
+screen; the installed binary's check is tests/test_e2e_incidents.py (60x20)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from tests.ui.fakes import REMOTE, make_snapshot
+from tests.ui.screen import screen_text, settle
+from tests.ui.test_columns import app_en, show
+from twtop.model import PortTuple, Snapshot
+
+#: The port-exhaustion incident's tuple: 100-port range, 4 live + 96 TIME_WAIT, FULL.
+FULL = PortTuple("127.0.0.1", "127.0.0.20", 5432, 100, 96, 100, 1.6, regime=REMOTE,
+                 owners=("report-worker.py[25658]",))  # fmt: skip
+#: An IPv6 tuple (the dual-stack incident): both addresses must lose their middle.
+V6 = PortTuple("fd6a:6b1c:2d4e:5f00::11", "fd6a:6b1c:2d4e:5f00::1", 8443, 60, 0, 28_232, 0.0,
+               regime=REMOTE)  # fmt: skip
+
+
+def snapshot(tup: PortTuple) -> Snapshot:
+    snap = make_snapshot(1)
+    first = replace(snap.peers[0], processes=("report-worker.py[25658]",))
+    return replace(snap, ports=replace(snap.ports, tuples=(tup,)),
+                   peers=(first, *snap.peers[1:]))  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_port_line_keeps_its_state_word_at_60(lang: str) -> None:
+    app = app_en(lang)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await show(app, snapshot(FULL))
+        await settle(pilot)
+        text = screen_text(app)
+        line = next(ln for ln in text.splitlines() if "→" in ln)
+        assert "127.0.0.1→127.0.0.20:5432" in line, text
+        assert {"en": "FULL", "zh": "已满"}[lang] in line, text
+        assert "100.0%" in line, text
+
+
+async def test_ipv6_port_line_keeps_its_state_word_at_60() -> None:
+    app = app_en()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await show(app, snapshot(V6))
+        await settle(pilot)
+        text = screen_text(app)
+        line = next(ln for ln in text.splitlines() if "→" in ln)
+        assert re.search(r"::11→\S*:8443.*steady", line), text
+
+
+async def test_port_line_unchanged_at_80() -> None:
+    """At 80 columns the line keeps its demand and hold (only narrower panes drop them)."""
+    app = app_en()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show(app, snapshot(FULL))
+        await settle(pilot)
+        text = screen_text(app)
+        line = r"127\.0\.0\.1→127\.0\.0\.20:5432 \[█+\] 100\.0% frees 1\.6/s hold 60s FULL"
+        assert re.search(line, text), text
+
+
+async def test_peers_keep_a_process_column_at_60() -> None:
+    app = app_en()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await show(app, snapshot(FULL))
+        await settle(pilot)
+        text = screen_text(app)
+        assert "PROCESS" in text, text
+        row = next(ln for ln in text.splitlines() if "10.4.14.24" in ln)
+        assert re.search(r"rep…\S*py\[25658\]", row), text  # start, end and the whole PID
+        assert re.search(r"10\.4\.14\.24\s+21,?[0-9.]+k?\s", row), text
+        assert all(len(ln) <= 60 for ln in text.splitlines())
