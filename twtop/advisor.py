@@ -357,13 +357,48 @@ def inbound_time_wait(snap: Snapshot) -> int | None:
     return max(0, snap.count(S.TIME_WAIT) - outbound)
 
 
+def server_side_listeners(snap: Snapshot) -> tuple[tuple[int, ...], tuple[Listener, ...]]:
+    """The listening ports the inbound TIME_WAITs are on, and the listeners there, when that can
+    be told: a TIME_WAIT keeps its local port, and twtop calls it inbound only when that port is
+    a listener's, so with ONE listening port every inbound TIME_WAIT is on it. With several the
+    poll does not count inbound TIME_WAITs per local port: the ports are all returned, and the
+    listeners only when one process owns them all (else none: which service is unknown)."""
+    ports = tuple(sorted({x.lport for x in snap.listeners}))
+    if len(ports) == 1:
+        return ports, snap.listeners
+    pids = {x.owner.pid if x.owner else None for x in snap.listeners}
+    if len(pids) == 1 and None not in pids:
+        return ports, snap.listeners
+    return ports, ()
+
+
+def _server_side_who(snap: Snapshot, ctx: Context) -> tuple[str, str]:
+    """(who for the title, the listener clause for the evidence) of tw_server_side."""
+    ports, listeners = server_side_listeners(snap)
+    where = ", ".join(f":{p}" for p in ports)
+    owners = list(dict.fromkeys(f"{x.owner.name}[{x.owner.pid}]" for x in listeners if x.owner))
+    if not ports:
+        return _word(ctx, "tw_server_host"), ""
+    if not listeners:
+        return _word(ctx, "tw_server_host"), _word(ctx, "tw_server_ports", n=len(ports),
+                                                   ports=where)  # fmt: skip
+    if not owners or any(x.owner is None for x in listeners):
+        clause = _word(ctx, "tw_server_unowned", ports=where, reason=owner_reason(ctx))
+        return _word(ctx, "tw_server_host"), clause
+    who = ", ".join(owners)
+    return (_word(ctx, "tw_server_who", owner=who, ports=where),
+            _word(ctx, "tw_server_listener", ports=where, owner=who))  # fmt: skip
+
+
 def tw_server_side(snap: Snapshot, ctx: Context) -> Finding | None:
-    """Many TIME_WAITs on inbound connections: this host closes first."""
+    """Many TIME_WAITs on inbound connections: this host closes first; the service is named by
+    the listener on their local port when that is known (server_side_listeners)."""
     inbound = inbound_time_wait(snap)
     if inbound is None or inbound < SERVER_TW_INFO:
         return None
+    who, listener = _server_side_who(snap, ctx)
     return _make(
-        "tw_server_side", Severity.INFO, ctx, count=inbound,
+        "tw_server_side", Severity.INFO, ctx, count=inbound, who=who, listener=listener,
         share=f"{100 * inbound / max(1, snap.count(S.TIME_WAIT)):.0f}",
         mem_mb=f"{inbound * TW_SOCK_BYTES / 1e6:.1f}",
     )  # fmt: skip

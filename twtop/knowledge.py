@@ -659,9 +659,9 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
             "Linux 4.12.",
         },
         "tw_server_side": {
-            "title": "This host closes inbound connections first ({count} inbound TIME_WAIT)",
+            "title": "{who} closes inbound connections first ({count} inbound TIME_WAIT)",
             "evidence": "{count} TIME_WAIT on connections this host accepted ({share}% of all "
-            "TIME_WAIT)",
+            "TIME_WAIT){listener}",
             "why": "The side that closes first keeps the TIME_WAIT. A server that closes "
             "(HTTP/1.0, 'Connection: close', idle timeouts) holds them instead of its clients. "
             "They cost memory (~{mem_mb} MB) but no ephemeral ports on this host.",
@@ -796,8 +796,8 @@ FINDINGS: dict[str, dict[str, dict[str, str]]] = {
             "Linux 4.12 删除。",
         },
         "tw_server_side": {
-            "title": "本机先关闭入站连接（{count} 个入站 TIME_WAIT）",
-            "evidence": "本机接受的连接上有 {count} 个 TIME_WAIT（占全部 TIME_WAIT 的 {share}%）",
+            "title": "{who}先关闭入站连接（{count} 个入站 TIME_WAIT）",
+            "evidence": "本机接受的连接上有 {count} 个 TIME_WAIT（占全部 TIME_WAIT 的 {share}%）{listener}",
             "why": "先关闭的一方保留 TIME_WAIT。服务器主动关闭（HTTP/1.0、'Connection: close'、空闲超时）"
             "时，TIME_WAIT 留在服务器而不是客户端。它们占用内存（约 {mem_mb} MB），但不占用本机的临时端口。",
             "action": "让客户端先关闭：开启 keep-alive，服务器不要发送 'Connection: close'。"
@@ -1076,6 +1076,13 @@ VALUE_WORDS = {
         "owned_by": "{owned} owned by {owner}",
         "unknown_holder": "the process that holds them ({reason})",
         "max_syn_backlog": ", tcp_max_syn_backlog={value} (read because tcp_syncookies=0)",
+        "tw_server_host": "This host",
+        "tw_server_who": "{owner} on {ports}",
+        "tw_server_listener": "; they keep the local port {ports}, where {owner} listens",
+        "tw_server_unowned": "; they keep the local port {ports}, where a process listens "
+        "({reason})",
+        "tw_server_ports": "; on {n} listening ports ({ports}), not counted per port: which "
+        "service is unknown",
     },
     "zh": {
         "unknown": "未知",
@@ -1087,6 +1094,11 @@ VALUE_WORDS = {
         "owned_by": "{owned} 个属于 {owner}",
         "unknown_holder": "持有它们的进程（{reason}）",
         "max_syn_backlog": "，tcp_max_syn_backlog={value}（因 tcp_syncookies=0 而生效）",
+        "tw_server_host": "本机",
+        "tw_server_who": "{ports} 上的 {owner} ",
+        "tw_server_listener": "；它们保留本地端口 {ports}，在该端口监听的是 {owner}",
+        "tw_server_unowned": "；它们保留本地端口 {ports}，有进程在该端口监听（{reason}）",
+        "tw_server_ports": "；分布在 {n} 个监听端口（{ports}）上，未按端口计数：无法确定是哪个服务",
     },
 }
 

@@ -141,6 +141,40 @@ def test_server_side_time_wait_counted_even_when_tuples_are_cut() -> None:
     assert "tw_server_side" not in _by_id(below)
 
 
+def test_server_side_time_wait_names_the_listener_on_their_port() -> None:
+    """A TIME_WAIT keeps its local port; inbound means that port is a listener's. With one
+    listening port the service behind the pile is its listener's owner: named in the title (the
+    first screen) and the evidence; with several ports and owners it is unknown, and said so."""
+    from twtop.model import Listener, Owner
+
+    legacy = Owner(113, "legacy-http.py", "www")
+    tw = {S.TIME_WAIT: 12_000}
+    one = (Listener("0.0.0.0", 8080, 0, 4096, legacy), Listener("::", 8080, 0, 4096, legacy))
+    f = _by_id(snapshot(tw, listeners=one))["tw_server_side"]
+    assert f.title.startswith("legacy-http.py[113] on :8080 closes inbound connections first")
+    assert "the local port :8080, where legacy-http.py[113] listens" in f.evidence
+    zh = _by_id(snapshot(tw, listeners=one), replace(ROOT, lang="zh"))["tw_server_side"]
+    assert zh.title.startswith(":8080 上的 legacy-http.py[113] 先关闭"), zh.title
+    assert "在该端口监听的是 legacy-http.py[113]" in zh.evidence
+    # one process on two ports: still that process (the port split is not counted)
+    two = (one[0], Listener("0.0.0.0", 8443, 0, 4096, legacy))
+    f = _by_id(snapshot(tw, listeners=two))["tw_server_side"]
+    assert f.title.startswith("legacy-http.py[113] on :8080, :8443 closes")
+    # two services: which one is unknown, never guessed
+    other = Listener("0.0.0.0", 22, 0, 128, Owner(7, "sshd", "root"))
+    f = _by_id(snapshot(tw, listeners=(one[0], other)))["tw_server_side"]
+    assert f.title.startswith("This host closes") and "[113]" not in f.title + f.evidence
+    assert "2 listening ports (:22, :8080), not counted per port" in f.evidence
+    # the owner not readable (unprivileged): the port, and why the owner is unknown
+    hidden = (Listener("0.0.0.0", 8080, 0, 4096, None),)
+    ctx = Context(root=False)
+    f = _by_id(snapshot(tw, listeners=hidden), ctx)["tw_server_side"]
+    assert f.title.startswith("This host closes")
+    assert "the local port :8080, where a process listens (owner unknown: reading other " in (
+        f.evidence
+    )
+
+
 def test_tw_buckets_overflow_needs_a_rate() -> None:
     snap = snapshot({S.TIME_WAIT: 4}, rates={"TCPTimeWaitOverflow": 20.0})
     snap = replace(snap, counters={**snap.counters, "TCPTimeWaitOverflow": 20, "sockstat_tw": 4})
