@@ -120,18 +120,36 @@ _KEYWORDS = _TERMS | _AND | _OR | _NOT
 
 
 class FilterError(UsageError):
-    """A filter that does not parse; the message points at the offending token."""
+    """A filter that does not parse; the message points at the offending token.
 
-    def __init__(self, expr: str, col: int, what: str, suggestion: str | None = None) -> None:
+    ``code`` and ``params`` say what is wrong in a form the UI translates (UI_WORDS
+    ``filter_err_CODE``); ``str(exc)`` is the English text the CLI prints, made from the same
+    table."""
+
+    def __init__(
+        self, expr: str, col: int, code: str, suggestion: str | None = None, **params: object
+    ) -> None:
         self.expr = expr
         self.col = col
-        self.what = what
+        self.code = code
+        self.params = params
+        self.what = self.describe("en")
         #: The nearest valid word when the user misspelled one (``time-wait`` for ``timewait``).
         self.suggestion = suggestion
-        text = f"filter: {sanitize(what, 200)} at column {col}"
-        if suggestion:
-            text += "; " + self.hint("en")
-        super().__init__(text)
+        super().__init__(self.message("en"))
+
+    def describe(self, lang: str = "en") -> str:
+        """What is wrong, without the column: ``unknown state: 'x'``."""
+        values = {k: sanitize(str(v), 200) for k, v in self.params.items()}
+        return UI_WORDS[lang][f"filter_err_{self.code}"].format(**values)
+
+    def message(self, lang: str = "en") -> str:
+        """The whole message in ``lang``: what, where, and the suggestion if any."""
+        words = UI_WORDS[lang]
+        text = words["filter_err"].format(what=self.describe(lang), col=self.col)
+        if self.suggestion:
+            text += words["filter_err_hint"].format(hint=self.hint(lang))
+        return text
 
     def hint(self, lang: str = "en") -> str:
         """``did you mean time-wait?`` in ``lang`` (empty when there is no suggestion)."""
@@ -186,7 +204,7 @@ def suggest_state(word: str) -> str | None:
 def tokenize(expr: str) -> list[Token]:
     """Split a filter into tokens, keeping columns for error messages (linear time)."""
     if len(expr) > MAX_LENGTH:
-        raise FilterError(expr, MAX_LENGTH + 1, f"longer than {MAX_LENGTH} characters")
+        raise FilterError(expr, MAX_LENGTH + 1, "too_long", max=MAX_LENGTH)
     out = []
     pos = 0
     n = len(expr)
@@ -194,14 +212,14 @@ def tokenize(expr: str) -> list[Token]:
     while pos < n:
         m = _TOKEN.match(expr, pos)
         if m is None:
-            raise FilterError(expr, pos + 1 + _lead(expr, pos), "unexpected character")
+            raise FilterError(expr, pos + 1 + _lead(expr, pos), "bad_char")
         text = m.group(1)
         if text is None:  # only whitespace left
             break
         if text.lower() in _TERMS:
             terms += 1
             if terms > MAX_TERMS:  # refused before the rest is even read
-                raise FilterError(expr, m.start(1) + 1, f"more than {MAX_TERMS} terms")
+                raise FilterError(expr, m.start(1) + 1, "too_many_terms", max=MAX_TERMS)
         out.append(Token(text, m.start(1) + 1))
         pos = m.end()
     return out
@@ -231,25 +249,25 @@ class _Parser:
     def take(self) -> Token:
         tok = self.peek()
         if tok is None:
-            raise FilterError(self.expr, len(self.expr) + 1, "unexpected end of filter")
+            raise FilterError(self.expr, len(self.expr) + 1, "end")
         self.i += 1
         return tok
 
-    def fail(self, tok: Token, what: str) -> FilterError:
-        return FilterError(self.expr, tok.col, f"{what}: '{tok.text[:40]}'")
+    def fail(self, tok: Token, code: str, **params: object) -> FilterError:
+        return FilterError(self.expr, tok.col, code, token=tok.text[:40], **params)
 
     def enter(self, tok: Token) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise self.fail(tok, f"nested deeper than {MAX_DEPTH} levels")
+            raise self.fail(tok, "too_deep", max=MAX_DEPTH)
 
     def parse(self) -> Node:
         if not self.toks:
-            raise FilterError(self.expr, 1, "empty filter")
+            raise FilterError(self.expr, 1, "empty")
         node = self.parse_list(top=True)
         tok = self.peek()
         if tok is not None:
-            raise self.fail(tok, "unexpected token")
+            raise self.fail(tok, "unexpected_token")
         return node
 
     def parse_list(self, top: bool = False) -> Node:
@@ -293,7 +311,7 @@ class _Parser:
             close = self.peek()
             if close is None or close.text != ")":
                 raise FilterError(
-                    self.expr, close.col if close else len(self.expr) + 1, "expected ')'"
+                    self.expr, close.col if close else len(self.expr) + 1, "expected_paren"
                 )
             self.take()
             self.depth -= 1
@@ -308,7 +326,7 @@ class _Parser:
             return self.parse_host(word)
         if word in ("sport", "dport"):
             return self.parse_port(word)
-        raise self.fail(tok, "expected state, src, dst, sport, dport, not or '('")
+        raise self.fail(tok, "expected_term")
 
     def parse_states(self) -> State:
         tok = self.take()
@@ -316,7 +334,7 @@ class _Parser:
         col = tok.col
         for word in tok.text.split(","):
             if not word:
-                raise FilterError(self.expr, col, "empty state name")
+                raise FilterError(self.expr, col, "empty_state")
             group = STATE_GROUPS.get(word.lower())
             state = parse_state(word)
             if group is not None:
@@ -325,7 +343,7 @@ class _Parser:
                 states.add(state)
             else:
                 raise FilterError(
-                    self.expr, col, f"unknown state: '{word[:40]}'", suggest_state(word)
+                    self.expr, col, "unknown_state", suggest_state(word), word=word[:40]
                 )
             col += len(word) + 1
         return State(frozenset(states))
@@ -334,7 +352,7 @@ class _Parser:
         tok = self.take()
         text = tok.text
         if text.lower() in _KEYWORDS or text in ("(", ")"):
-            raise self.fail(tok, "expected an address")
+            raise self.fail(tok, "expected_address")
         port: int | None = None
         if text.startswith("["):
             inner, _, rest = text[1:].partition("]")
@@ -353,18 +371,18 @@ class _Parser:
         if addr_txt in ("*", ""):
             return Host(side, socket.AF_UNSPEC, b"", 0, port)
         if not addr_txt.isascii() or len(addr_txt) > 64:
-            raise self.fail(tok, "not an address or prefix")
+            raise self.fail(tok, "not_address")
         try:
             net = ipaddress.ip_network(addr_txt, strict=False)
         except ValueError:
-            raise self.fail(tok, "not an address or prefix") from None
+            raise self.fail(tok, "not_address") from None
         fam = socket.AF_INET if net.version == 4 else socket.AF_INET6
         return Host(side, fam, net.network_address.packed, net.prefixlen, port)
 
     def port_number(self, tok: Token, text: str) -> int:
         m = _PORT.fullmatch(text)  # ASCII digits only: int() would take '²' or 4300 digits
         if m is None or int(m.group(1)) > 65535:
-            raise self.fail(tok, "not a port number (0-65535)")
+            raise self.fail(tok, "not_port")
         return int(m.group(1))
 
     def parse_port(self, side: str) -> Port:
@@ -511,9 +529,7 @@ def compile_filter(expr: str | None) -> Plan:
         return Plan(expr, mask, b"", node, notes)
     size = sum(bytecode_size(n) for n in rest)
     if size > MAX_BYTECODE:
-        raise FilterError(
-            expr, 1, f"needs {size:,} bytes of kernel bytecode; the kernel takes {MAX_BYTECODE:,}"
-        )
+        raise FilterError(expr, 1, "bytecode", size=f"{size:,}", max=f"{MAX_BYTECODE:,}")
     prog = bc.all_of(*(to_bytecode(n) for n in rest))
     return Plan(expr, mask, prog, None, notes)
 

@@ -58,9 +58,7 @@ class FilterBar(Vertical):
     def show_error(self, exc: FilterError) -> None:
         """The message, then the expression with a caret under the offending column."""
         lang = str(getattr(self.app, "lang", "en"))
-        text = f"{exc}\n{exc.caret()}"
-        if exc.suggestion and lang != "en":  # the message carries the English one
-            text = text.replace("; " + exc.hint("en"), "") + "\n" + exc.hint(lang)
+        text = f"{exc.message(lang)}\n{exc.caret()}"
         self.query_one("#filter-error", Static).update(Text(text))
 
     @on(Input.Submitted, "#filter")

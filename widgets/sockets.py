@@ -80,18 +80,19 @@ def _column_of(sort: str) -> str:
     return {"age": "seen"}.get(sort, sort)
 
 
-#: Short timer kinds: the state column already says TIME_WAIT.
-_KIND = {"on": "rto ", "keepalive": "ka ", "timewait": "", "persist": "zwp "}
+#: Timer kinds before the time left are UI_WORDS ``timer_NAME`` (``rto ``, ``ka ``, ``zwp ``);
+#: a TIME_WAIT's has none: the state column already says TIME_WAIT.
 #: Sockets on one page (the engine decodes no more than this per fetch).
 MAX_SOCKETS = PAGE_SIZE
 
 
-def timer_cell(sock: Socket) -> Cell:
+def timer_cell(sock: Socket, lang: str = "en") -> Cell:
     """``42.1s`` (a TIME_WAIT), ``rto 200ms/3`` (retransmits after a slash), ``-`` when none."""
     if not sock.timer:
         return Cell(1 << 62, Text("-", style="dim"))
     extra = f"/{sock.retrans}" if sock.retrans else ""
-    kind = _KIND.get(sock.timer_name, sock.timer_name + " ")
+    name = sock.timer_name
+    kind = "" if name == "timewait" else UI_WORDS[lang].get(f"timer_{name}", name + " ")
     return Cell(sock.expires_ms, f"{kind}{fmt_ms(sock.expires_ms).replace(' ', '')}{extra}")
 
 
@@ -104,19 +105,19 @@ def seen_cell(seen_s: float | None, unknown: str) -> Cell:
 
 def cells(
     s: Socket, widths: dict[str, int] | None = None, pos: int = 0,
-    seen: Cell | None = None,
+    seen: Cell | None = None, lang: str = "en",
 ) -> dict[str, Cell]:  # fmt: skip
     """The cells of one socket (timer as of ``s``: age it first with ``Socket.aged``). Rows are
     in the engine's order (``pos`` on the page: the state cell sorts on it). Texts fit their
     column (``widths``)."""
     w = widths or layout(80)
     pw = w["process"] - 1
-    owner = s.owner.fit(pw) if s.owner else ("orphan" if s.orphan else "-")
+    owner = s.owner.fit(pw) if s.owner else (UI_WORDS[lang]["sock_orphan"] if s.orphan else "-")
     return {
         "state": Cell(pos, s.state.name),
         "local": Cell((s.local, s.lport), endpoint_fit(s.local_ep, w["local"] - 1)),
         "remote": Cell((s.remote, s.rport), endpoint_fit(s.remote_ep, w["remote"] - 1)),
-        "timer": timer_cell(s),
+        "timer": timer_cell(s, lang),
         "seen": seen or Cell(-1, ""),
         "rq": Cell(s.rqueue, compact(s.rqueue), "right"),
         "wq": Cell(s.wqueue, compact(s.wqueue), "right"),
@@ -210,7 +211,7 @@ class SocketTable(SortCycle, DataTable[object]):
     def _cells(self, key: str, pos: int) -> dict[str, Cell]:
         s = self.by_key[key]
         seen = seen_cell(self.seen_s.get(key), self.words()["drill_unknown"])
-        return cells(s.aged(self.elapsed_ms), self.widths, pos, seen)
+        return cells(s.aged(self.elapsed_ms), self.widths, pos, seen, self.lang)
 
     def update_page(self, page: Page, elapsed_ms: int = 0) -> None:
         """Show a page of the group (its sockets in the engine's order)."""
@@ -274,7 +275,7 @@ class SocketTable(SortCycle, DataTable[object]):
         self.elapsed_ms = elapsed_ms
         for key, s in self.by_key.items():
             if s.timer:
-                cell = timer_cell(s.aged(elapsed_ms))
+                cell = timer_cell(s.aged(elapsed_ms), self.lang)
                 if cell != self.shown[key]["timer"]:
                     self.shown[key]["timer"] = cell
                     self.update_cell(key, "timer", cell)

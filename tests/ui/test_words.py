@@ -294,3 +294,71 @@ async def test_filter_bar_suggests_the_nearest_state(lang: str, said: str) -> No
         await pilot.press("enter")
         await settle(pilot)
         assert said in screen_text(app)
+
+
+@pytest.mark.parametrize(
+    ("expr", "zh", "en"),
+    [
+        ("state timewiat", "第 7 列未知状态：'timewiat'", "unknown state: 'timewiat' at column 7"),
+        ("sport = x", "第 9 列不是端口号（0-65535）：'x'", "not a port number (0-65535): 'x'"),
+        ("(", "第 2 列过滤器意外结束", "unexpected end of filter at column 2"),
+    ],
+)
+async def test_zh_filter_error_is_translated_whole(expr: str, zh: str, en: str) -> None:
+    """The filter error's base text was English on a zh screen (only the suggestion was
+    translated): FilterError carries a code and its values; the UI words them, the CLI keeps
+    the English."""
+    from twtop.filter import FilterError, compile_filter
+
+    with pytest.raises(FilterError) as err:
+        compile_filter(expr)
+    assert en in str(err.value)  # the CLI's words are unchanged
+    app = _app("zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _start(app, pilot)
+        await pilot.press("slash")
+        await pilot.press(*expr)
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert zh in text, text
+        assert "column" not in text and en.split(":")[0].split(" at ")[0] not in text, text
+        if expr == "state timewiat":
+            assert "你是不是想输入 time-wait？" in text, text
+
+
+def test_every_filter_error_has_words_in_every_language() -> None:
+    """Each FilterError code raised by twtop.filter has en and zh words with the same values."""
+    import string
+
+    from twtop.knowledge_ui import UI_WORDS
+
+    codes = {k for k in UI_WORDS["en"] if k.startswith("filter_err")}
+    assert codes == {k for k in UI_WORDS["zh"] if k.startswith("filter_err")}
+    for k in codes:
+        names = [{f for _, f, _, _ in string.Formatter().parse(UI_WORDS[lang][k]) if f}
+                 for lang in ("en", "zh")]  # fmt: skip
+        assert names[0] == names[1], k
+    with open("twtop/filter.py") as f:
+        source = f.read()
+    raised = set(re.findall(r'(?:FilterError\([^"]*|fail\(tok, )"([a-z_]+)"', source))
+    assert raised and {f"filter_err_{c}" for c in raised} <= codes
+
+
+def test_drill_down_orphan_and_timer_kinds_in_zh() -> None:
+    """The drill-down's "orphan" and rto/ka/zwp stayed English on a zh screen."""
+    import socket
+
+    from twtop.model import Socket
+    from widgets.sockets import cells
+
+    orphan = Socket(socket.AF_INET, TcpState.FIN_WAIT1, "10.0.0.1", 8080, "10.0.0.2", 40000, 1,
+                    200, 3, 0, 1, 0, 0, 1)  # fmt: skip
+    ka = replace(orphan, state=TcpState.ESTABLISHED, timer=2, retrans=0, inode=7)
+    zwp = replace(orphan, timer=4, retrans=2)
+    zh = {name: cells(s, lang="zh") for name, s in (("o", orphan), ("ka", ka), ("zwp", zwp))}
+    en = {name: cells(s) for name, s in (("o", orphan), ("ka", ka), ("zwp", zwp))}
+    assert str(en["o"]["process"].text) == " orphan" and str(zh["o"]["process"].text) == " 孤儿"
+    timers = {k: (str(en[k]["timer"].text), str(zh[k]["timer"].text)) for k in en}
+    assert timers == {"o": ("rto 200ms/3", "重传200ms/3"), "ka": ("ka 200ms", "保活200ms"),
+                      "zwp": ("zwp 200ms/2", "零窗200ms/2")}  # fmt: skip
