@@ -122,8 +122,10 @@ def colour_codes(escaped: str) -> list[str]:
 
 
 # -- what each incident must show --------------------------------------------------------------
-def _title(fid: str, lang: str) -> str:
-    return _literal(FINDINGS[lang][fid]["title"])
+def _title(fid: str, lang: str, width: int = 80) -> str:
+    """The title's literal; under 80 columns its first 20 characters (a title that starts with
+    the service's name, ``legacy-http.py[PID] on :8080 closes inbound connect…``, is cut there)."""
+    return _literal(FINDINGS[lang][fid]["title"])[: 24 if width >= 80 else 20]
 
 
 def _action(fid: str, lang: str) -> str:
@@ -154,7 +156,7 @@ def _expect_first(inc: Incident, v: Variant) -> list[tuple[str, Callable[[str], 
     if k == "close_wait":
         regex(f"state: CLOSE_WAIT {LEAK}", rf"CLOSE_WAIT\s+{LEAK}\b")
         regex(f"peer: 127.0.0.41 with {LEAK}", rf"127\.0\.0\.41\s+{LEAK}\b")
-        add("finding title", lambda s: _title("close_wait_leak", lang) in s)
+        add("finding title", lambda s: _title("close_wait_leak", lang, v.width) in s)
         owner("orders-api.py", full=True)
         add(
             "port state: 127.0.0.41→127.0.0.1:8000 steady",
@@ -168,7 +170,7 @@ def _expect_first(inc: Incident, v: Variant) -> list[tuple[str, Callable[[str], 
             rf"TIME_WAIT\s+({ports - POOL}|{ports - POOL - 1})\b",
         )
         regex(f"peer: 127.0.0.20 with ~{ports}", rf"127\.0\.0\.20\s+({ports}|{ports - 1})\b")
-        add("finding title", lambda s: _title("tw_port_pressure", lang) in s)
+        add("finding title", lambda s: _title("tw_port_pressure", lang, v.width) in s)
         add("port state: 127.0.0.1→127.0.0.20:5432 FULL",
             lambda s: re.search(r"127\.0\.0\.1→127\.0\.0\.20:5432.*100\.0%", s) is not None
             and _port_word(lang, "full_short") in s)  # fmt: skip
@@ -179,14 +181,14 @@ def _expect_first(inc: Incident, v: Variant) -> list[tuple[str, Callable[[str], 
     elif k == "server_close":
         regex("state: TIME_WAIT in thousands", r"TIME_WAIT\s+\d{1,2},\d{3}\b")
         regex("peer: 127.0.0.3x with TIME_WAITs", r"127\.0\.0\.3[012]\s+\d[\d,]{2,}")
-        add("finding title", lambda s: _title("tw_server_side", lang) in s)
+        add("finding title", lambda s: _title("tw_server_side", lang, v.width) in s)
         # Its clients' connections last a moment: none outbound, or a tuple far from full.
         steady = _port_word(lang, "steady_short")
         none = _literal(UI_WORDS[lang]["ports_none"])
         add("port state: nothing outbound or steady", lambda s: none in s or steady in s)
         owner("legacy-http.py")
     elif k == "quiet":
-        add("all clear", lambda s: _title("all_clear", lang) in s)
+        add("all clear", lambda s: _title("all_clear", lang, v.width) in s)
         regex("peer: 127.0.0.41 with 3", r"127\.0\.0\.41\s+3\b")
         add("port state: steady", lambda s: _port_word(lang, "steady_short") in s)
         owner("payments-api.py")
@@ -196,7 +198,7 @@ def _expect_first(inc: Incident, v: Variant) -> list[tuple[str, Callable[[str], 
         regex("peer: fd6a:…::10 with 5, distinct", r"fd6a\S*::10\s+5\b")
         if v.height >= 24:  # 20 rows leave the peers pane room for the first three
             regex("peer: 127.0.0.51 (IPv4 on the dual-stack listener)", r"127\.0\.0\.51\s+3\b")
-        add("finding title", lambda s: _title("close_wait_leak", lang) in s)
+        add("finding title", lambda s: _title("close_wait_leak", lang, v.width) in s)
         owner("search-api.py", full=True)
         add("port state: the ::11 tuple steady",
             lambda s: re.search(r"::11→\S*:8443.*" + re.escape(_port_word(lang, "steady_short")),
@@ -244,36 +246,11 @@ def _expect_findings(inc: Incident, v: Variant) -> list[tuple[str, Callable[[str
 #: has not delivered yet: (incident or "*", variant, check) -> reason. ``test_known_gaps`` marks
 #: them xfail(strict=True), so each must be removed here once it is fixed; the other tests do not
 #: fail on them, and fail on anything else.
-_CUT_60 = (
-    "defect, no branch on it: at 60 columns the ports pane's tuple line is cut before its state "
-    "word ('0.3% 0/s hold 1…')"
-)
-_NO_PROCESS_60 = (
-    "defect, no branch on it: at 60 columns the peers pane has no PROCESS column and no other "
-    "line of the first screen names the service (only the CLOSE_WAIT finding does)"
-)
-_LISTENER_NOT_PEER = (
-    "listeners are no longer peer rows (issue 9), and server-side TIME_WAITs have no owner: the "
-    "service behind them (the listener on their local port) is one key away (l), not on the "
-    "first screen; naming it in the tw_server_side finding needs inbound TIME_WAITs per local port"
-)
-_V6_CUT = (
-    "defect: at 60 columns an IPv6 tuple's line in the ports pane loses its state word even "
-    "with both addresses elided in the middle (fixed at 80 columns)"
-)
-KNOWN_GAPS: dict[tuple[str, str, str], str] = {
-    ("close_wait", "60x20", "port state: 127.0.0.41→127.0.0.1:8000 steady"): _CUT_60,
-    ("ports", "60x20", "port state: 127.0.0.1→127.0.0.20:5432 FULL"): _CUT_60,
-    ("quiet", "60x20", "port state: steady"): _CUT_60,
-    ("ports", "60x20", "owner report-worker.py[PID]"): _NO_PROCESS_60,
-    ("server_close", "60x20", "owner legacy-http.py[PID]"): _NO_PROCESS_60,
-    **{
-        ("server_close", v, "owner legacy-http.py[PID]"): _LISTENER_NOT_PEER
-        for v in ("en", "zh", "nocolor")
-    },  # fmt: skip
-    ("quiet", "60x20", "owner payments-api.py[PID]"): _NO_PROCESS_60,
-    ("dual_stack", "60x20", "port state: the ::11 tuple steady"): _V6_CUT,
-}
+KNOWN_GAPS: dict[tuple[str, str, str], str] = {}
+# Fixed on branch gaps, each pinned by a test that fails without the fix: at 60 columns the
+# ports line kept its state word (tests/ui/test_narrow.py), the peers table its PROCESS column
+# (same file); the server-side TIME_WAIT finding names the listener on their local port
+# (tests/unit/test_advisor.py::test_server_side_time_wait_names_the_listener_on_their_port).
 
 
 def known_gap(kind: str, variant: str, what: str) -> str | None:
