@@ -30,6 +30,8 @@ UI_WORDS: dict[str, dict[str, str]] = {
         "key_palette_tip": "Open the command palette",
         # header line
         "hdr_collecting": "collecting…",
+        # the findings view opened before the first poll has landed (filled when it lands)
+        "findings_waiting": "waiting for the first poll…",
         "hdr_sockets": "{n} sockets",
         "hdr_detail": "(detail {s}s old)",
         "hdr_every": "every {s}s",
@@ -188,6 +190,7 @@ UI_WORDS: dict[str, dict[str, str]] = {
         "key_palette": "命令",
         "key_palette_tip": "打开命令面板",
         "hdr_collecting": "采集中…",
+        "findings_waiting": "等待第一次采样…",
         "hdr_sockets": "{n} 个套接字",
         "hdr_detail": "（明细为 {s} 秒前）",
         "hdr_every": "每 {s} 秒",

@@ -150,6 +150,11 @@ class FindingsView(Static):
         self._shown = (findings, lang)
         self._draw(self.size.width)
 
+    def wait(self, text: str) -> None:
+        """Nothing to show yet: say why (``waiting for the first poll…``)."""
+        self._shown = None
+        self.update(Text(text, style="dim"))
+
     def on_resize(self) -> None:
         """Wrap again to the new width."""
         self._draw(self.size.width)
