@@ -5,15 +5,25 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets.data_table import CellDoesNotExist
 
+from twtop.knowledge_views import VIEW_WORDS
 from twtop.panes import ListenerLine
+from twtop.text import cols
 from widgets.cells import Cell, WordsTable
 
 #: Columns the owner may take: its name is elided in the middle to fit, never its PID.
 OWNER_WIDTH = 26
+#: ...and at least (``leg…py[4194304]``), whatever the other columns take.
+OWNER_MIN = 14
 
 _COLUMNS = (("where", "col_listen", "left"), ("queue", "col_queue", "right"),
             ("syn", "col_syn", "right"), ("unaccepted", "col_unaccepted", "right"),
             ("owner", "col_owner", "left"))  # fmt: skip
+
+
+def _texts(lines: list[ListenerLine]) -> tuple[list[str], ...]:
+    """The texts of the columns before OWNER, column by column."""
+    return ([x.where for x in lines], [x.queue for x in lines], [x.syn for x in lines],
+            [x.unaccepted for x in lines])  # fmt: skip
 
 
 class ListenerTable(WordsTable):
@@ -28,9 +38,31 @@ class ListenerTable(WordsTable):
     def __init__(self) -> None:
         super().__init__(cursor_type="row", id="listeners")
 
+    _last: tuple[list[ListenerLine], str] | None = None
+
+    def owner_width(self, lines: list[ListenerLine], lang: str) -> int:
+        """What the OWNER column has left of the table's width once the other columns (as wide
+        as their widest cell or header) took theirs: the owner is fitted to it (name elided,
+        PID whole) instead of running off the right edge (``legacy-http.py[113`` at 80)."""
+        width = self.size.width or self.app.size.width - 2  # before the first layout: border
+        words = VIEW_WORDS[lang]
+        pad = 2 * self.cell_padding
+        scrollbar = 1 if len(lines) + 1 > self.size.height else 0  # rows and the header
+        used = scrollbar + pad  # the owner's own padding
+        for (_key, label, _j), values in zip(_COLUMNS[:-1], _texts(lines), strict=True):
+            used += pad + max([cols(words[label]), *(cols(v) for v in values)])
+        return max(OWNER_MIN, min(OWNER_WIDTH, width - used))
+
+    def on_resize(self) -> None:
+        """Fit the owners to the new width."""
+        if self._last is not None:
+            self.show(*self._last)
+
     def show(self, lines: list[ListenerLine], lang: str) -> None:
         """Replace the rows, keeping the cursor on the same listener when it is still there."""
+        self._last = (lines, lang)
         self._columns(lang)
+        owner_w = self.owner_width(lines, lang)
         selected = self._selected_key()
         self.clear()
         for line in lines:
@@ -42,7 +74,7 @@ class ListenerTable(WordsTable):
                 Cell(x.queued, queue),
                 Cell(x.syn_recv or 0, line.syn, "right"),
                 Cell(x.unaccepted_close_wait or 0, line.unaccepted, "right"),
-                Cell(line.owner, x.owner.fit(OWNER_WIDTH) if x.owner else line.owner),
+                Cell(line.owner, x.owner.fit(owner_w) if x.owner else line.owner),
                 key=key,
             )
         if selected is not None and selected in self.rows:

@@ -74,3 +74,23 @@ async def test_peers_keep_a_process_column_at_60() -> None:
         assert re.search(r"rep…\S*py\[25658\]", row), text  # start, end and the whole PID
         assert re.search(r"10\.4\.14\.24\s+21,?[0-9.]+k?\s", row), text
         assert all(len(ln) <= 60 for ln in text.splitlines())
+
+
+@pytest.mark.parametrize(("lang", "pid"), [("en", 113), ("en", 4_194_304), ("zh", 4_194_304)])
+async def test_listener_owner_keeps_its_pid_at_80(lang: str, pid: int) -> None:
+    """The listeners view ran the owner off the right edge at 80 columns
+    (``legacy-http.py[113``): the name is elided, the PID stays whole."""
+    from twtop.model import Listener, Owner
+
+    owner = Owner(pid, "legacy-http-server-with-a-long-name.py", "www")
+    app = app_en(lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        snap = make_snapshot(1)
+        await show(app, replace(snap, listeners=(Listener("127.0.0.1", 8080, 0, 4096, owner),)))
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        text = screen_text(app)
+        row = next(ln for ln in text.splitlines() if "127.0.0.1:8080" in ln)
+        m = re.search(rf"\s(\S+)\[{pid}\]\s*│$", row)  # the PID whole, before the border
+        assert m and m[1].startswith("le") and "…" in m[1] and m[1].endswith("py"), text

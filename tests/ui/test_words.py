@@ -116,13 +116,20 @@ DATA = {"web-7", "api-server", "www"}
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
 
 
+def _elided_data(word: str, line: str) -> bool:
+    """A piece of a data name cut in the middle to fit its column (``api-…rver[4242]``)."""
+    cut = re.escape(word)
+    return any((d.startswith(word) and re.search(cut + r"[-._]*…", line) is not None)
+               or (d.endswith(word) and "…" + word in line) for d in DATA)  # fmt: skip
+
+
 def english_words(text: str) -> list[str]:
     """ASCII words on screen that are not in the allowlist (data excluded)."""
     out = []
     for line in text.splitlines():
         for w in WORD.findall(line):
             w = w.rstrip(".-")
-            if w in KEEP or w in DATA or KERNEL.match(w):
+            if w in KEEP or w in DATA or KERNEL.match(w) or _elided_data(w, line):
                 continue
             if re.fullmatch(r"[0-9a-fA-F:.]+|\d+[a-z]*", w):  # addresses, 21ms, 42s
                 continue
