@@ -254,7 +254,7 @@ class _Parser:
         return tok
 
     def fail(self, tok: Token, code: str, **params: object) -> FilterError:
-        return FilterError(self.expr, tok.col, code, token=tok.text[:40], **params)
+        return FilterError(self.expr, tok.col, code, None, token=tok.text[:40], **params)
 
     def enter(self, tok: Token) -> None:
         self.depth += 1
