@@ -76,6 +76,9 @@ ENGLISH_UI = (
     "no outbound", "per tuple", "evidence:", "why:", "do:", "Back", "more",
 )  # fmt: skip
 
+#: The findings view's footer (``esc Back``): a capture of it, not of the main screen.
+_FINDINGS_VIEW = re.compile(r"esc\s+(Back|返回)")
+
 #: SGR parameters that set a colour (30-38, 40-48, 90-97, 100-107); 39/49 reset to default.
 _COLOUR = re.compile(r"^(3[0-8]|4[0-8]|9[0-7]|10[0-7])$")
 
@@ -273,6 +276,7 @@ class Terminal:
     first: str = ""
     first_escaped: str = ""
     findings: str = ""
+    views: list[str] = field(default_factory=list)  # captures of the findings view
     missing_first: list[str] = field(default_factory=list)
     missing_findings: list[str] = field(default_factory=list)
 
@@ -307,11 +311,16 @@ def _settle(inc: Incident, terms: dict[str, Terminal], stage: str) -> None:
                 missing = t.missing_first
             else:
                 expected = _expect_findings(inc, t.variant)
+                parts = [screen]
                 if problems(expected, screen):  # the view scrolls: below the fold counts too
                     t.pane.tmux("send-keys", "-t", t.pane.session, "End")
                     time.sleep(0.3)
-                    screen = screen + "\n" + t.pane.screen()
+                    parts.append(t.pane.screen())
                     t.pane.tmux("send-keys", "-t", t.pane.session, "Home")
+                # Every part of the view seen so far counts: on a loaded machine Home may not
+                # have landed 0.3 s later, and the top would never be captured with the bottom.
+                t.views += [p for p in parts if _FINDINGS_VIEW.search(p) and p not in t.views]
+                screen = "\n".join(dict.fromkeys([*t.views, *parts]))
                 t.findings = screen
                 t.missing_findings = problems(expected, screen)
                 missing = t.missing_findings
