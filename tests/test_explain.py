@@ -155,6 +155,9 @@ def test_established_and_listen_queue(netns: TestNetns, pop: Population) -> None
 
 def test_peer_summary(netns: TestNetns, pop: Population) -> None:
     netns.sysctl("net.ipv4.ip_local_port_range", "40000 40099")
+    # No reuse: every TIME_WAIT blocks its port whatever its age (with the default reuse=2 on
+    # loopback only those younger than tcp_tw_reuse_delay do, and a slow poll saw 0%).
+    netns.sysctl("net.ipv4.tcp_tw_reuse", "0")
     with netns.inside():
         lst = pop.listener("127.0.0.2", 8080)
         pop.time_wait(lst, 15)
