@@ -133,15 +133,26 @@ def socket_inodes(fd_dir: str) -> list[int]:
     descriptor), and the Python work per descriptor is one C-level call. Raises OSError when the
     directory cannot be read (PermissionError: another user's process, when not root)."""
     dfd = os.open(fd_dir, os.O_RDONLY | os.O_DIRECTORY)
+    read = partial(os.readlink, dir_fd=dfd)
+    targets: list[str] = []
     try:
-        names = os.listdir(dfd)
+        # The directory's size is its count of open descriptors (Linux 6.2+): when they are
+        # 0..n-1 -- the usual case, and the whole of a process holding 300k sockets -- read them
+        # without listing the directory (a listing costs a fifth of the reads).
+        dense = os.fstat(dfd).st_size
         try:
-            targets = list(map(partial(os.readlink, dir_fd=dfd), names))
+            targets.extend(map(read, map(str, range(dense))))
+            names: list[str] = []
+        except OSError:  # a hole: list the directory, read the names not read yet
+            names = [n for n in os.listdir(dfd) if not n.isdigit() or int(n) >= len(targets)]
+        if not dense:  # an older kernel (size 0), or no descriptor at all
+            names = os.listdir(dfd)
+        try:
+            targets.extend(map(read, names))
         except OSError:  # a descriptor closed meanwhile: read the rest one by one
-            targets = []
             for fd in names:
                 with contextlib.suppress(OSError):
-                    targets.append(os.readlink(fd, dir_fd=dfd))
+                    targets.append(read(fd))
     finally:
         os.close(dfd)
     return [int(t[8:-1]) for t in targets if t.startswith("socket:[")]

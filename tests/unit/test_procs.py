@@ -191,3 +191,24 @@ def test_an_unreadable_namespace_scans_everything_with_a_note(tmp_path: Path) ->
     assert pm.pid_of() == {11: 100} and not pm.narrow
     (note,) = pm.notes(0)
     assert "the processes of every namespace were scanned" in note
+
+
+def test_socket_inodes_reads_every_descriptor_around_holes() -> None:
+    """The dense read (descriptors 0..n-1, n from the directory's size) and, after a hole, the
+    listing: every socket of this process found once, nothing else."""
+    import socket
+
+    from twtop.procs import socket_inodes
+
+    socks = [socket.socket() for _ in range(8)]
+    try:
+        fd_dir = f"/proc/{os.getpid()}/fd"
+        want = sorted(os.fstat(s.fileno()).st_ino for s in socks)
+        assert sorted(i for i in socket_inodes(fd_dir) if i in set(want)) == want
+        socks.pop(2).close()  # a hole below the last descriptors
+        want = sorted(os.fstat(s.fileno()).st_ino for s in socks)
+        got = [i for i in socket_inodes(fd_dir) if i in set(want)]
+        assert sorted(got) == want
+    finally:
+        for s in socks:
+            s.close()
