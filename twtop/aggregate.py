@@ -145,7 +145,8 @@ class Aggregator:
 
         if fams.count(AF_INET) == n:
             self.counts.families[AF_INET] += n
-            tag, fam = "v4", (AF_INET,) * n
+            tag = "v4"
+            fam: Sequence[int] = (AF_INET,) * n
             srcs: Sequence[Any] = mv[_W_SRC::words].tolist()
             dsts: Sequence[Any] = mv[_W_DST::words].tolist()
         else:

@@ -316,6 +316,28 @@ class ProcessMap:
                         return int(line.split()[1])
         return OUTSIDE_FDS_BUDGET + 1
 
+    def _name_owners(self, pids: set[int]) -> dict[int, Owner]:
+        """The Owner (name, user, service identity) of each pid still running."""
+        owners = {}
+        for pid in pids:
+            try:
+                p = psutil.Process(pid)
+                with p.oneshot():
+                    name = p.name()
+                    try:
+                        user = p.username()
+                    except (KeyError, psutil.Error):
+                        user = str(p.uids().real)
+            except psutil.Error:
+                continue
+            ident = self.identities.get(pid)  # names are data: sanitised there and here
+            owners[pid] = (
+                Owner(pid, ident.service, sanitize(user), ident.comm, ident.unit, ident.container)
+                if ident is not None
+                else Owner(pid, sanitize(name), sanitize(user))
+            )
+        return owners
+
     def _scan(self, wide: set[int] | None = None) -> None:
         """Map the sockets of the processes in the polled namespace; ``wide``: of every process,
         keeping the outside holders of those inodes only."""
@@ -355,25 +377,7 @@ class ProcessMap:
             self._outside = outside
         if self._outside:  # the narrow scan's finds win
             by_inode = {**self._outside, **by_inode}
-        pids = set(by_inode.values())
-        owners = {}
-        for pid in pids:
-            try:
-                p = psutil.Process(pid)
-                with p.oneshot():
-                    name = p.name()
-                    try:
-                        user = p.username()
-                    except (KeyError, psutil.Error):
-                        user = str(p.uids().real)
-            except psutil.Error:
-                continue
-            ident = self.identities.get(pid)  # names are data: sanitised there and here
-            owners[pid] = (
-                Owner(pid, ident.service, sanitize(user), ident.comm, ident.unit, ident.container)
-                if ident is not None
-                else Owner(pid, sanitize(name), sanitize(user))
-            )
+        owners = self._name_owners(set(by_inode.values()))
         self._by_inode = by_inode
         self._owners = owners
         self.unreadable = unreadable
