@@ -49,7 +49,7 @@ CW_RESCAN_MIN_S = 1.0
 #: ... and only after CW_RESCAN_COST times the last scan's duration (at most 1/20 of the time).
 CW_RESCAN_COST = 20
 #: A process outside the polled namespace is read when it has at most this many descriptors ...
-OUTSIDE_FDS_MAX = 1024
+OUTSIDE_FDS_MAX = 4096
 #: ... while the outside processes read so far hold at most this many in all (~70 ms of readlink).
 OUTSIDE_FDS_BUDGET = 20_000
 #: A wide scan (processes of every namespace) at most once per this many seconds ...
