@@ -120,15 +120,16 @@ class Aggregator:
     def add_full(self, buf: bytes, length: int) -> None:
         """Aggregate a uniform buffer of full sockets column-wise, straight from the bytes.
 
-        IPv4-only buffers (addresses as ints of their first word) take this path; any other
-        buffer, a Python-side filter or a socket list falls back to rows.
+        IPv4-only buffers take the "v4" columns (addresses as ints of their first word); others
+        (IPv6, or both families: one walk interleaves them) the "row" columns (16-byte
+        addresses), cut from the bytes without decoding rows. A Python-side filter or a socket
+        list falls back to decoded rows.
         """
-        fams = buf[wire.OFF_FAMILY :: length]
-        n = len(fams)
-        if fams.count(AF_INET) != n or self.plan.node is not None or self.sockets is not None:
+        if self.plan.node is not None or self.sockets is not None:
             self.add_rows(wire.unpack_rows(buf, length))
             return
-        self.counts.families[AF_INET] += n
+        fams = buf[wire.OFF_FAMILY :: length]
+        n = len(fams)
         words, halves = length // 4, length // 2
         mv = memoryview(buf).cast("I")
         mh = memoryview(buf).cast("H")
@@ -142,10 +143,19 @@ class Aggregator:
                 every.extend(map(operator.or_, lo, map(operator.lshift, hi, repeat(32, n))))
             return compress(every, sel)
 
+        if fams.count(AF_INET) == n:
+            self.counts.families[AF_INET] += n
+            tag = "v4"
+            fam: Sequence[int] = (AF_INET,) * n
+            srcs: Sequence[Any] = mv[_W_SRC::words].tolist()
+            dsts: Sequence[Any] = mv[_W_DST::words].tolist()
+        else:
+            self.counts.families.update(fams)
+            tag, fam = "row", list(fams)
+            srcs, dsts = zip(*_addr_struct(length).iter_unpack(buf), strict=True)
         self._add_columns(
-            "v4", (AF_INET,) * n, list(buf[wire.OFF_STATE :: length]),
-            mv[_W_SRC::words].tolist(), mh[_H_SPORT::halves].tolist(), mv[_W_DST::words].tolist(),
-            mh[_H_DPORT::halves].tolist(), mv[_W_INODE::words].tolist(),
+            tag, fam, list(buf[wire.OFF_STATE :: length]), srcs, mh[_H_SPORT::halves].tolist(),
+            dsts, mh[_H_DPORT::halves].tolist(), mv[_W_INODE::words].tolist(),
             mv[_W_EXPIRES::words].tolist(), mv[_W_RQUEUE::words].tolist(), cookies, False,
         )  # fmt: skip
 
@@ -206,9 +216,7 @@ class Aggregator:
             if fam.count(fam[0]) == n and srcs.count(srcs[0]) == n:  # one source: no pairs
                 self.src_ports[(fam[0], tag, srcs[0])].update(compress(sports, outbound))
             else:
-                pairs = zip(fam, srcs, sports, strict=False)
-                for f, src, sport in set(compress(pairs, outbound)):
-                    self.src_ports[(f, tag, src)].add(sport)
+                self._src_ports(tag, fam, srcs, sports, outbound)
         is_cw = list(map(CLOSE_WAIT.__eq__, states))
         if any(is_cw):
             counts.cw_cookies.extend(cookies(is_cw))
@@ -220,6 +228,23 @@ class Aggregator:
             self._add_tw_columns(is_tw, outbound, tkeys, expires)
             if self.made_by is not None:
                 self._attribute_rows(self.made_by, is_tw, outbound, tkeys, cookies)
+
+    def _src_ports(
+        self, tag: str, fam: Sequence[int], srcs: Sequence[Any], sports: Sequence[int],
+        outbound: list[bool],
+    ) -> None:  # fmt: skip
+        """The local ports of the outbound sockets by source address: one C-speed pass per
+        source when a buffer has few (the usual case), else pair by pair."""
+        out_src = list(compress(zip(fam, srcs, strict=False), outbound))
+        distinct = set(out_src)
+        if len(distinct) <= _FEW_PIDS:
+            out_ports = list(compress(sports, outbound))
+            for f, src in distinct:
+                mine = map(operator.eq, out_src, repeat((f, src)))
+                self.src_ports[(f, tag, src)].update(compress(out_ports, mine))
+            return
+        for (f, src), sport in set(zip(out_src, compress(sports, outbound), strict=True)):
+            self.src_ports[(f, tag, src)].add(sport)
 
     def _attribute_rows(
         self, made_by: dict[int, int], is_tw: list[bool], outbound: list[bool],
@@ -585,6 +610,18 @@ def _attributed(keys: Iterable[Any], pids: list[Any]) -> Iterator[tuple[Any, Any
     """(key, pid) of the messages whose pid is known (C-speed selection)."""
     known = list(map(operator.truth, pids))
     return zip(compress(keys, known), compress(pids, known), strict=False)
+
+
+def _addr_struct(length: int) -> struct.Struct:
+    """The 16-byte source and destination addresses of every message of a uniform buffer."""
+    k = ("addr", False, length)
+    s = _tw_structs.get(k)
+    if s is None:
+        a = f"{wire.ADDR_LEN}s"
+        s = _tw_structs[k] = struct.Struct(
+            wire.layout([(wire.OFF_SRC, a), (wire.OFF_DST, a)], length)
+        )
+    return s
 
 
 def _src_struct(length: int) -> struct.Struct:

@@ -59,7 +59,7 @@ class Collector(SocketLists):
         self.plan = compile_filter(filter)
         self.set_group(group)
         self.keep_sockets = keep_sockets
-        self.procs = ProcessMap(process_refresh_s)
+        self.procs = ProcessMap(process_refresh_s, netns=self.netns_path)
         self.made_by = CookieOwners()
         self.session = Session(self.netns_path)
         self.rates = Rates()
@@ -157,6 +157,7 @@ class Collector(SocketLists):
             notes=(
                 *proc_notes,
                 *poll_notes(self.procs.unreadable, os.geteuid() == 0, self.session.stats),
+                *self.procs.notes(len(counts.unowned)),
             ),
             malformed=sum(s.malformed for s in self.session.stats),
             owner=self.procs.owner,

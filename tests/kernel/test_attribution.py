@@ -4,6 +4,7 @@ TIME_WAITs it never saw live are counted unattributed, never guessed (issue 8)."
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -178,3 +179,68 @@ def test_the_gauge_names_who_made_the_time_waits(
         pane.close()
         if client is not None:
             client.stop()
+
+
+#: A process that holds N connections to itself (both ends: 2N sockets and a listener), says
+#: "up" and waits to be told to exit; ``hog``: N plain sockets, no connection (descriptors only).
+HOLDER = """
+import resource, socket, sys
+n, kind = int(sys.argv[1]), sys.argv[2]
+resource.setrlimit(resource.RLIMIT_NOFILE, (n + 100, n + 100))
+if kind == "hog":
+    keep = [socket.socket() for _ in range(n)]
+else:
+    lst = socket.create_server(("127.0.0.1", 6100))
+    keep = [socket.create_connection(("127.0.0.1", 6100)) for _ in range(n)]
+    keep += [lst.accept()[0] for _ in range(n)]
+print("up", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_processes_of_other_namespaces_are_not_read(
+    netns: TestNetns, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big process in another namespace (more descriptors than twtop reads outside) is not
+    read at all, and every socket of the polled namespace is named: its holder is in it."""
+    from tests.helpers import TestNetns as Ns
+    from twtop import procs
+
+    script = tmp_path / "tw-holder.py"
+    script.write_text(HOLDER)
+    other = Ns()
+    started: list[subprocess.Popen[str]] = []
+    try:
+        for ns, n, kind in ((netns, 5, "serve"), (other, procs.OUTSIDE_FDS_MAX + 100, "hog")):
+            p = subprocess.Popen(
+                ["ip", "netns", "exec", ns.name, sys.executable, str(script), str(n), kind],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            started.append(p)
+            assert p.stdout is not None and p.stdout.readline().strip() == "up"
+        holder, hog = started
+        read: list[str] = []
+        real = procs.socket_inodes
+        monkeypatch.setattr(procs, "socket_inodes", lambda d: read.append(d) or real(d))
+        with Collector(netns=netns.path, group="process") as col:
+            col.procs.refresh(force=True)
+            snap = col.poll()
+        assert f"/proc/{holder.pid}/fd" in read
+        assert f"/proc/{hog.pid}/fd" not in read
+        assert col.procs.other_ns >= 1
+        (me,) = [p for p in snap.processes if p.pid == holder.pid]
+        assert me.name == "tw-holder.py"
+        assert me.total == 11 == snap.total  # the listener and both ends of 5 connections
+        assert sum(p.total for p in snap.processes) == 11  # every socket named
+    finally:
+        for p in started:
+            with contextlib.suppress(OSError):
+                assert p.stdin is not None
+                p.stdin.write("\n")
+                p.stdin.flush()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        other.close()
