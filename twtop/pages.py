@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import heapq
 import struct
+import sys
 import time
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from itertools import islice
+from itertools import islice, repeat
 from operator import itemgetter
 from typing import Any, Protocol
 
@@ -84,7 +86,8 @@ class Seen:
             new.update(dict.fromkeys(cookies, self.now))
             return
         old = self.first  # at the cap: known ones first, then new ones while room is left
-        new.update((c, old[c]) for c in cookies if c in old)
+        known = old.keys() & cookies
+        new.update(zip(known, map(old.__getitem__, known), strict=True))
         for c in cookies:
             if len(new) >= self.cap:
                 break
@@ -237,8 +240,10 @@ def _plan(q: PageQuery) -> _Pass:
             return _Pass(q, q.anchor, None, False, [], excluded=[])
         zone = q.anchor - NEAR_SPAN * m
         return _Pass(q, q.anchor - m, None, False, [], excluded=[], zone=zone)
-    if q.direction == BEFORE and q.anchor is not None:
-        return _Pass(q, None, q.anchor + m, True, [], excluded=[])
+    if q.direction == BEFORE and q.anchor is not None:  # no margin: above the anchor are the
+        # pages after the one shown, and only that one's cookies are known (a page of a big
+        # group spans less than JITTER_MS: a margin brought back a later page, not this one)
+        return _Pass(q, None, q.anchor, True, [], excluded=[])
     return _Pass(q, None, None, q.direction == LAST, [], excluded=[])
 
 
@@ -332,6 +337,8 @@ def run_pass(
         if cancelled is not None and cancelled():
             raise Cancelled()
         at_ms = int(time.monotonic() * 1000)
+        if length and accept is None and _fast(p, buf, length, at_ms, seen, keep_inode):
+            continue
         cols, row = _columns(buf, length, rows, layout, accept)
         if keep_inode is not None:
             cols, row = _owned(cols, row, pos[wire.OFF_INODE], keep_inode)
@@ -339,6 +346,199 @@ def run_pass(
         keys = sort_keys(q.sort, cols, at_ms, seen, q.reverse)
         _take(p, keys, partial(_deadline_row, row, at_ms))
     return p
+
+
+# -- the fast path: one uniform buffer by columns --------------------------------------------------
+# A buffer of messages of one length L (every TIME_WAIT of a group: no attributes) is a table with
+# a fixed stride, so a column is a strided slice of a memoryview, read in C (``tolist``). Only the
+# sort value's column and the cookies are read; a socket's full key is made only when its sort
+# value could put it on the page or on a bound (the "window" below), which for a big group is a
+# few per buffer. Counts (the offset) come from the sorted column with bisect. Buffers it cannot
+# take (mixed states or timers for these sorts, owned sockets, a filter's Python part) go the
+# general way (``_columns`` and ``_take``), with the same keys.
+
+
+def _fast(
+    p: _Pass, buf: bytes, length: int, at_ms: int, seen: Seen,
+    keep_inode: Callable[[int], bool] | None,
+) -> bool:  # fmt: skip
+    """Fold one uniform buffer into the pass by columns; False: it needs the general way."""
+    if length % 4:
+        return False
+    words = memoryview(buf).cast("I")
+    step = length // 4
+    if keep_inode is not None:
+        if any(words[wire.OFF_INODE // 4 :: step].tolist()):
+            return False  # owned sockets: a test per inode
+        if not keep_inode(0):
+            return True  # none of this buffer is in the group
+    value = _values(p.q.sort, buf, length, words, at_ms)
+    if value is None:
+        return False
+    cookies = _cookies(buf, length, words)
+    seen.observe(cookies)
+    base, sign, xs = value
+    if xs is None:  # the age: the first sighting before this pass, in ms
+        first, now = seen.first, seen.now
+        xs = [int(f * 1000) for f in map(first.get, cookies, repeat(now))]
+    _take_columns(
+        p, cookies, base, sign, xs, partial(_deadline_row, partial(_unpack, buf, length), at_ms)
+    )
+    return True
+
+
+def _unpack(buf: bytes, length: int, i: int) -> wire.Row:
+    return wire.unpack_row(buf, i * length)
+
+
+def _values(
+    sort: str, buf: bytes, length: int, words: memoryview, at_ms: int
+) -> tuple[int, int, list[int] | None] | None:
+    """Each socket's sort value as ``base + sign * x`` (x: a column; None: the age, from the
+    first sightings), or None when the buffer needs the general way."""
+    step = length // 4
+    if sort in ("timer", "state"):
+        timers = buf[wire.OFF_TIMER :: length]
+        base = 0
+        if sort == "state":
+            states = buf[wire.OFF_STATE :: length]
+            if states.count(states[0]) != len(states):
+                return None
+            base = _RANK.get(states[0], _UNRANKED) << 51
+        if 0 not in timers:
+            return base + at_ms, 1, words[wire.OFF_EXPIRES // 4 :: step].tolist()
+        if timers.count(0) == len(timers):
+            return base + NO_TIMER, 1, [0] * len(timers)
+        return None
+    if sort == "age":
+        return 0, 1, None
+    off = wire.OFF_RQUEUE if sort == "rq" else wire.OFF_WQUEUE
+    return QUEUE_MAX, -1, words[off // 4 :: step].tolist()
+
+
+def _cookies(buf: bytes, length: int, words: memoryview) -> list[int]:
+    """The cookie (a native u64 at OFF_COOKIE) of every message of a uniform buffer."""
+    if length % 8 == 0 and wire.OFF_COOKIE % 8 == 4:  # every cookie 4 bytes past an 8-byte slot
+        quads = memoryview(buf)[4 : len(buf) - 4].cast("Q")
+        return quads[(wire.OFF_COOKIE - 4) // 8 :: length // 8].tolist()
+    step = length // 4
+    lo = words[wire.OFF_COOKIE // 4 :: step].tolist()
+    hi = words[wire.OFF_COOKIE // 4 + 1 :: step].tolist()
+    if sys.byteorder == "big":
+        lo, hi = hi, lo
+    return [a | b << 32 for a, b in zip(lo, hi, strict=True)]
+
+
+_INF = 1 << 200  # beyond every sort value
+
+
+def _take_columns(
+    p: _Pass, cookies: list[int], base: int, sign: int, xs: list[int],
+    row: Callable[[int], Any],
+) -> None:  # fmt: skip
+    """``_take`` for a buffer given by columns: socket i's sort value is ``base + sign * xs[i]``
+    and its key ``(value << COOKIE_BITS | cookie)``, negated when reversed.
+
+    With u the value (negated when reversed) and P = X >> COOKIE_BITS for a key bound X, a key is
+    surely below X when u < P and surely not when u > P + 1; only sockets between are keyed. When
+    the whole buffer has one value, u is the key itself (x: the cookie), and bounds are exact."""
+    q, lo, hi = p.q, p.lo, p.hi
+    n = len(xs)
+    p.total += n
+    r = -1 if q.reverse else 1
+    b, slack = COOKIE_BITS, 1
+    if n and xs[0] == min(xs) == max(xs):  # one sort value (no queue, no timer): u is the key
+        base, sign, xs, b, slack = (base + sign * xs[0]) << b, 1, cookies, 0, 0
+    ub, us = r * base, r * sign  # u = ub + us * x
+    full = len(p.best) >= q.size
+
+    def key(i: int) -> int:
+        return r * (((base + sign * xs[i]) << b) | cookies[i])
+
+    out, out_in = _left_out(p, cookies, key)
+    if p.largest:  # window [A, B]: below A surely in range and no winner; above B out of range
+        a = (p.best[0][0] >> b) if full else -_INF
+        z = (hi >> b) + slack if hi is not None else _INF
+    else:  # below A surely under lo; above B surely in range and no winner
+        a = (lo >> b) if lo is not None else -_INF
+        z = (p.best[-1][0] >> b) + slack if full else _INF
+    under, idx = _window(xs, a - ub, z - ub) if us > 0 else _window(xs, ub - z, ub - a, True)
+    inside = len(idx)
+    above = n - under - inside
+    pairs: list[tuple[int, int]] = []
+    below = in_range = 0
+    if inside:
+        worst = (p.best[0][0] if p.largest else p.best[-1][0]) if full else 0
+        for i in idx:
+            k = key(i)
+            if lo is not None and k < lo:
+                below += 1
+                continue
+            if hi is not None and k >= hi:
+                continue
+            in_range += 1
+            if i in out:
+                continue
+            if not full or (k > worst if p.largest else k < worst):
+                pairs.append((k, i))
+    if p.largest:
+        in_range += under
+    else:
+        below += under
+        in_range += above
+    p.below += below
+    p.candidates += in_range - out_in
+    if pairs:  # keys are unique: tuples compare by key alone; sorted runs merge in C
+        size = q.size
+        pairs.sort()
+        won = pairs[-size:] if p.largest else pairs[:size]
+        merged = sorted(p.best + [(k, row(i)) for k, i in won])
+        p.best = merged[-size:] if p.largest else merged[:size]
+
+
+def _left_out(p: _Pass, cookies: list[int], key: Callable[[int], int]) -> tuple[set[int], int]:
+    """The buffer's sockets shown already (``PageQuery.exclude``) that this page leaves out, as
+    ``_take`` does, and how many of them have keys in [lo, hi)."""
+    q, lo, hi = p.q, p.lo, p.hi
+    out: set[int] = set()
+    out_in = 0
+    if q.exclude and p.excluded is not None:
+        zone = p.zone if p.zone is not None else (lo if lo is not None else -(1 << 127))
+        for c in q.exclude.intersection(cookies):
+            i = cookies.index(c)
+            k = key(i)
+            if k >= zone:
+                out.add(i)
+                p.excluded.append((k, c))
+                out_in += (lo is None or k >= lo) and (hi is None or k < hi)
+    return out, out_in
+
+
+def _window(xs: list[int], lx: int, hx: int, high: bool = False) -> tuple[int, Sequence[int]]:
+    """How many ``xs`` are under ``lx`` (``high``: over ``hx``), and the indexes of those in
+    [lx, hx]. Most buffers of a big group lie wholly outside the window (min and max, in C)."""
+    n = len(xs)
+    mn, mx = min(xs, default=0), max(xs, default=0)
+    if mx < lx or mn > hx:
+        return (n if (mn > hx if high else mx < lx) else 0), ()
+    if lx <= mn and mx <= hx:
+        return 0, range(n)
+    srt = sorted(xs)
+    i0, i1 = bisect_left(srt, lx), bisect_right(srt, hx)
+    under = n - i1 if high else i0
+    if i1 - i0 <= 32:
+        return under, _positions(xs, srt[i0:i1])
+    return under, [i for i, x in enumerate(xs) if lx <= x <= hx]
+
+
+def _positions(xs: list[int], values: list[int]) -> list[int]:
+    """The indexes in ``xs`` of ``values`` (sorted, repeats allowed), by C-speed searches."""
+    out, prev, at = [], None, 0
+    for v in values:
+        at = xs.index(v, at + 1 if v == prev else 0)
+        out.append(at)
+        prev = v
+    return out
 
 
 def _owned(
