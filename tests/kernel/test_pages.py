@@ -148,3 +148,48 @@ def test_pages_honour_the_active_filter(crowd: TestNetns) -> None:
         every = c.peer_page(row, PageQuery(size=5000), Seen())
     assert page.total == every.total == TW
     assert {s.state for s in every.sockets} == {TcpState.TIME_WAIT}
+
+
+def test_pages_of_a_real_dump_match_a_plain_sort(
+    netns: TestNetns, pop: Population, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receive buffers of real dumps (v4 and v6 TIME_WAITs: uniform buffers, read by
+    columns; every state: ESTABLISHED, CLOSE_WAIT, LISTEN, FIN_WAIT2 mixed in them) paged through
+    in every sort and direction give exactly a plain decode and full sort of the same buffers."""
+    from tests.unit.test_pages import check_paging
+    from twtop.session import Session
+    from twtop.states import MASK_ALL
+
+    netns.sysctl("net.ipv4.tcp_tw_reuse", "0")
+    with netns.inside():
+        web = pop.listener("127.0.0.1", 8080, backlog=4096)
+        web6 = pop.listener("::1", 8080, backlog=4096)
+        pop.time_wait(web, 1500)
+        pop.time_wait(web6, 700)
+        pop.established(web, 30)
+        pop.established(web6, 20)
+        pop.close_wait(web, 5)
+        session = Session()
+        try:
+            tw = list(session.chunks(1 << TcpState.TIME_WAIT))
+            every = list(session.chunks(MASK_ALL))
+        finally:
+            session.close()
+    assert sum(1 for _b, k, _r in tw if k) >= 2  # the fast path ran on real buffers
+    monkeypatch.setattr(pages.time, "monotonic", lambda: 1000.0)
+    check_paging(tw, size=300)
+    check_paging(every, size=300)
+
+
+def test_a_drill_down_spends_the_collectors_budget(crowd: TestNetns) -> None:
+    """One budget for polls and drill-downs: a page's CPU is charged to the collector's budget,
+    so the next detail poll waits for it (budget.py)."""
+    with crowd.inside(), Collector(cpu_budget=10) as c:
+        row = _row(c)
+        assert c.budget is not None
+        c.budget.clock = lambda: 100.0  # no credit accrues meanwhile
+        c.budget.detail_due()
+        before = c.budget.credit
+        page = c.peer_page(row, PageQuery(size=SIZE), Seen())
+    assert page.cpu_s > 0
+    assert c.budget.credit == pytest.approx(before - page.cpu_s)

@@ -137,13 +137,13 @@ def _buffers(n: int, kind: str, pad: int, v6: bool) -> list[bytes]:
     return [b"".join(msgs[j : j + 700]) for j in range(0, n, 700)]
 
 
-def _plain(bufs: list[bytes], sort: str, reverse: bool, seen: Seen, now_ms: int) -> list[int]:
+def _plain(
+    bufs: list[bytes] | list[pages.Chunk], sort: str, reverse: bool, seen: Seen, now_ms: int
+) -> list[int]:
     """Every key by decoding every row and sorting them all."""
     keys = []
-    for buf in bufs:
-        length = wire.uniform_length(buf)
-        assert length
-        for r in wire.unpack_rows(buf, length):
+    for buf, length, rows in _chunks(bufs):
+        for r in wire.unpack_rows(buf, length) if length else rows or ():
             t, e, c = r[wire.R_TIMER], r[wire.R_EXPIRES], r[wire.R_COOKIE]
             deadline = now_ms + e if t else pages.NO_TIMER
             if sort == "timer":
@@ -159,10 +159,14 @@ def _plain(bufs: list[bytes], sort: str, reverse: bool, seen: Seen, now_ms: int)
     return sorted(keys)
 
 
-def _fetch(bufs: list[bytes], q: PageQuery, seen: Seen) -> pages.Page:
+def _chunks(bufs: list[bytes] | list[pages.Chunk]) -> list[pages.Chunk]:
+    """Receive buffers as the session gives them (a real dump's, or buffers made here)."""
+    return [b if isinstance(b, tuple) else (b, wire.uniform_length(b), None) for b in bufs]
+
+
+def _fetch(bufs: list[bytes] | list[pages.Chunk], q: PageQuery, seen: Seen) -> pages.Page:
     seen.begin(2000.0)
-    chunks = [(b, wire.uniform_length(b), None) for b in bufs]
-    p = pages.run_pass(chunks, q, seen, None, None)
+    p = pages.run_pass(_chunks(bufs), q, seen, None, None)
     seen.end()
     rows = tuple(r for _k, r in p.best)
     keys = tuple(k for k, _r in p.best)
@@ -179,26 +183,35 @@ def test_columns_page_like_a_full_sort(kind: str, pad: int, monkeypatch: Any) ->
     if os.environ.get("SLOW"):
         monkeypatch.setattr(pages, "_fast", lambda *a: False)
     for v6 in (False, True):
-        bufs = _buffers(2345, kind, pad, v6)
-        for sort in pages.SORTS:
-            for reverse in (False, True):
-                seen = Seen({1000 + i: 1.0 + i % 3 for i in range(0, 2345, 2)})
-                ref = Seen(seen.first)
-                ref.now = 2000.0  # _fetch's
-                want = _plain(bufs, sort, reverse, ref, 1_000_000)
-                got, page = [], _fetch(bufs, PageQuery(sort, reverse, size=250), seen)
-                while True:
-                    assert page.offset == len(got) and page.total == len(want)
-                    got += page.keys
-                    if len(got) >= page.total:
-                        break
-                    page = _fetch(bufs, next_query(page, AFTER), seen)
-                assert got == want, (sort, reverse, v6)
-                back, page = [], _fetch(bufs, PageQuery(sort, reverse, LAST, size=250), seen)
-                while True:
-                    assert page.offset + len(page.keys) == len(want) - len(back)
-                    back = list(page.keys) + back
-                    if page.offset == 0:
-                        break
-                    page = _fetch(bufs, next_query(page, BEFORE), seen)
-                assert back == want, (sort, reverse, v6, "back")
+        check_paging(_buffers(2345, kind, pad, v6))
+
+
+def check_paging(bufs: list[bytes] | list[pages.Chunk], size: int = 250) -> None:
+    """Pages forward from the first and back from the last, every sort and direction, against a
+    plain decode and sort of the same buffers (with pages.time.monotonic standing still)."""
+    n = sum(len(wire.unpack_rows(b, k)) if k else len(r or ()) for b, k, r in _chunks(bufs))
+    for sort in pages.SORTS:
+        for reverse in (False, True):
+            cookies = [r[wire.R_COOKIE] for b, k, rs in _chunks(bufs)
+                       for r in (wire.unpack_rows(b, k) if k else rs or ())]  # fmt: skip
+            seen = Seen({c: 1.0 + i % 3 for i, c in enumerate(cookies[::2])})
+            ref = Seen(seen.first)
+            ref.now = 2000.0  # _fetch's
+            want = _plain(bufs, sort, reverse, ref, 1_000_000)
+            assert len(want) == n
+            got, page = [], _fetch(bufs, PageQuery(sort, reverse, size=size), seen)
+            while True:
+                assert page.offset == len(got) and page.total == len(want)
+                got += page.keys
+                if len(got) >= page.total:
+                    break
+                page = _fetch(bufs, next_query(page, AFTER), seen)
+            assert got == want, (sort, reverse)
+            back, page = [], _fetch(bufs, PageQuery(sort, reverse, LAST, size=size), seen)
+            while True:
+                assert page.offset + len(page.keys) == len(want) - len(back)
+                back = list(page.keys) + back
+                if page.offset == 0:
+                    break
+                page = _fetch(bufs, next_query(page, BEFORE), seen)
+            assert back == want, (sort, reverse, "back")
