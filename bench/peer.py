@@ -2,6 +2,7 @@
 """Benchmark the drill-down: a page of the biggest group, sorted across the whole group.
 
     .venv/bin/python bench/peer.py --tw 150000            # makes its population (loadgen)
+    .venv/bin/python bench/peer.py --tw 600000 --workers 4 --hold 420 --tui  # twgen (--fast)
     .venv/bin/python bench/peer.py --netns NAME [--tui]   # measures an existing namespace
 
 Engine (in the namespace, process grouping, the biggest group: the ownerless TIME_WAITs):
@@ -97,6 +98,12 @@ def engine(name: str | None, runs: int) -> int:
         page = c.peer_page(row, pages.next_query(page, pages.AFTER), seen)
         nxt.append((time.process_time() - c0) * 1000)
     print(f"| next page (PgDn), {runs} in a row | | {statistics.median(nxt):.0f} |")
+    back = []
+    for _ in range(runs):
+        c0 = time.process_time()
+        page = c.peer_page(row, pages.next_query(page, pages.BEFORE), seen)
+        back.append((time.process_time() - c0) * 1000)
+    print(f"| page before (PgUp), {runs} in a row | | {statistics.median(back):.0f} |")
     w, u = _median(lambda: c.peer_sockets(row, 500), runs)
     print(f"| before: peer_sockets(row, limit=500) | {w:.0f} | {u:.0f} |")
     del page
@@ -180,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tw", type=int, default=0, help="make a population with this many TW")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--tui", action="store_true", help="also the installed twtop in tmux")
+    ap.add_argument(
+        "--workers", type=int, default=0, help="--tw by twgen processes (loadgen --fast)"
+    )
+    ap.add_argument("--hold", type=float, default=600, help="seconds the population lives")
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -193,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.tw:
         return measure(args.netns)
-    with running(args.tw, 0, 0, 600, True, "twtop-peer-bench") as name:
+    with running(args.tw, 0, 0, args.hold, True, "twtop-peer-bench", args.workers) as name:
         time.sleep(2)
         return measure(name)
 

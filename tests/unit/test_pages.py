@@ -125,12 +125,15 @@ def _msg(i: int, state: int, timer: int, expires: int, rq: int, pad: int, v6: bo
 
 def _buffers(n: int, kind: str, pad: int, v6: bool) -> list[bytes]:
     """Buffers of ~700 messages: TIME_WAITs with few distinct timers (ties: the cookie decides),
-    no timers, mixed states and timers (the general way), or queues."""
+    no timers, mixed states and timers (the general way), CLOSE_WAITs with keepalive timers among
+    TIME_WAITs (the state sort goes the general way), or queues."""
     msgs = []
     for i in range(n):
         tw = (6, 3, (i * 7919) % 97 * 13, 0)
         if kind == "mixed" and i % 5 == 0:
             tw = (1, 0, 0, i % 11)
+        elif kind == "states" and i % 3 == 0:  # every socket has a timer; states differ
+            tw = (8, 2, (i * 7919) % 89 * 17, 0)
         elif kind == "notimer":
             tw = (1, 0, 0, (i * 31) % 7)
         msgs.append(_msg(i, *tw, pad, v6))
@@ -175,7 +178,7 @@ def _fetch(bufs: list[bytes] | list[pages.Chunk], q: PageQuery, seen: Seen) -> p
 
 
 @pytest.mark.parametrize("pad", [0, 4])  # 88 bytes: cookies as u64; 92: as two u32
-@pytest.mark.parametrize("kind", ["tw", "notimer", "mixed"])
+@pytest.mark.parametrize("kind", ["tw", "notimer", "mixed", "states"])
 def test_columns_page_like_a_full_sort(kind: str, pad: int, monkeypatch: Any) -> None:
     """Every sort, both directions, v4 and v6: paging forward from the first page and back from
     the last gives exactly the full sort's order, offsets and total (the clock stands still)."""

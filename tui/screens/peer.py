@@ -102,9 +102,10 @@ class PeerScreen(Screen[None]):
         """One page from the engine, in a worker (a newer fetch or Esc cancels this one)."""
         worker = get_current_worker()
         try:
-            page = self.twtop.source.peer_page(
-                self.row, query, self.seen, lambda: worker.is_cancelled
-            )
+            page = self.twtop.source.peer_page(  # stops at Esc, a newer fetch, or `q`
+                self.row, query, self.seen,
+                lambda: worker.is_cancelled or self.app.return_code is not None,
+            )  # fmt: skip
         except pages.Cancelled:
             return
         except Exception as exc:  # a TwtopError, or a bug: said on screen, never a dead worker
