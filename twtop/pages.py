@@ -1,11 +1,13 @@
 """One peer group's sockets a page at a time, sorted across the whole group, in bounded memory.
 
-Every page is one streaming pass over the group's kernel-filtered dump. Each receive buffer gives
-only the columns the sort needs (one small ``struct.iter_unpack`` over the raw buffer when its
-messages have one length: no 16-field row per socket), every socket gets one integer sort key
-(the sort value, then the cookie, so no two keys are equal), and a heap keeps the ``size`` best
-keys past the page's anchor. Only the page's rows are decoded into Sockets. Memory: one receive
-buffer, the heap, and the first-seen memory (``Seen``, at most MAX_SEEN cookies).
+Every page is one streaming pass over the group's kernel-filtered dump. Every socket has one
+integer sort key (the sort value, then the cookie, so no two keys are equal) and the page is the
+``size`` best keys past its anchor. A receive buffer whose messages have one length (every
+TIME_WAIT) is read by columns: the sort value's and the cookies, strided memoryview slices read in
+C, and only the few sockets whose value can reach the page are keyed (``_take_columns``); other
+buffers give the sort's columns by ``struct.iter_unpack`` and key every socket (``_take``). Only
+the page's rows are decoded into Sockets. Memory: one receive buffer, the page, and the
+first-seen memory (``Seen``, at most MAX_SEEN cookies).
 
 Pages are anchored by keys (keyset paging), not by offsets: the next page is the ``size``
 smallest keys above the last one shown, so paging through a steady group meets every socket
@@ -13,7 +15,10 @@ exactly once, and the offset shown ("501-1,000 of 1,995") is counted in the same
 are deadlines (receive time + ``idiag_expires``, the ms left), which each dump reads at a slightly
 different moment: timer-ordered pages overlap by JITTER_MS and the cookies already shown near the
 boundary are left out, so a socket on a page boundary is neither lost nor repeated (unless its
-deadline really moved: a TIME_WAIT re-armed by an incoming segment, kernel-facts 4).
+deadline really moved: a TIME_WAIT re-armed by an incoming segment, kernel-facts 4). Going back
+(BEFORE) has no such margin: only the shown page's cookies are known, and a page of a big group
+spans less than JITTER_MS; a socket whose deadline moved over the boundary between the two dumps
+is then on neither page going back (it is on the page going forward again).
 """
 
 from __future__ import annotations
