@@ -49,12 +49,19 @@ def _status_kb(field: str) -> int:
 
 
 def quit_seconds(session: str, proc: psutil.Process) -> float | None:
-    """Press q in the tmux session and time until the TUI process is gone (None: 30 s passed)."""
+    """Press q in the tmux session and time until the TUI process has exited (None: 30 s passed).
+    Exited: gone, or a zombie (psutil's wait() counts a zombie as alive until tmux reaps it,
+    which added 1-2 s to what was measured before)."""
     t0 = time.monotonic()
     subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
-    try:
-        proc.wait(30)
-    except psutil.TimeoutExpired:
+    while time.monotonic() - t0 < 30:
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                break
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.005)
+    else:
         return None
     return time.monotonic() - t0
 
