@@ -196,3 +196,25 @@ def test_a_drill_down_spends_the_collectors_budget(crowd: TestNetns) -> None:
         page = c.peer_page(row, PageQuery(size=SIZE), Seen())
     assert page.cpu_s > 0
     assert c.budget.credit == pytest.approx(before - page.cpu_s, abs=1e-9)
+
+
+def test_a_poll_while_a_page_is_read_leaves_the_detail_for_later(crowd: TestNetns) -> None:
+    """A detail poll waits while a drill-down reads a page (the user waits for the page; both on
+    one GIL would each take twice as long): the counts stay fresh, the detail comes next poll."""
+    with crowd.inside(), Collector(cpu_budget=10) as c:
+        row = _row(c)
+        assert c.budget is not None
+        during = []
+
+        def cancelled() -> bool:  # called between the page's receive buffers
+            if not during:
+                c.budget.credit = 1e9  # the detail is due
+                during.append(c.poll())
+            return False
+
+        c.peer_page(row, PageQuery(size=SIZE), Seen(), cancelled)
+        c.budget.credit = 1e9
+        after = c.poll()
+    assert during[0].detail_age_s > 0  # counts only
+    assert during[0].states[TcpState.TIME_WAIT] >= TW  # fresh counts
+    assert after.detail_age_s == 0.0
