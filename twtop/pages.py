@@ -31,8 +31,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from itertools import islice, repeat
-from operator import itemgetter
+from itertools import compress, islice, repeat
+from operator import add, and_, itemgetter, lshift, mul, neg, or_
 from typing import Any, Protocol
 
 from twtop import wire
@@ -385,7 +385,9 @@ def _fast(
     base, sign, xs = value
     if xs is None:  # the age: the first sighting before this pass, in ms
         first, now = seen.first, seen.now
-        xs = [int(f * 1000) for f in map(first.get, cookies, repeat(now))]
+        when = list(map(first.get, cookies, repeat(now)))  # a few distinct values: one a pass
+        ms = {f: int(f * 1000) for f in set(when)}
+        xs = list(map(ms.__getitem__, when))
     _take_columns(
         p, cookies, base, sign, xs, partial(_deadline_row, partial(_unpack, buf, length), at_ms)
     )
@@ -472,20 +474,27 @@ def _take_columns(
     above = n - under - inside
     pairs: list[tuple[int, int]] = []
     below = in_range = 0
-    if inside:
-        worst = (p.best[0][0] if p.largest else p.best[-1][0]) if full else 0
-        for i in idx:
-            k = key(i)
-            if lo is not None and k < lo:
-                below += 1
-                continue
-            if hi is not None and k >= hi:
-                continue
-            in_range += 1
-            if i in out:
-                continue
-            if not full or (k > worst if p.largest else k < worst):
-                pairs.append((k, i))
+    if inside:  # key the window's sockets with C-level maps, sorted; bounds by bisect
+        sel = idx if isinstance(idx, range) else list(idx)
+        vals = map(xs.__getitem__, sel)
+        if sign != 1:
+            vals = map(mul, vals, repeat(sign))
+        vals = map(add, vals, repeat(base))
+        keys = map(or_, map(lshift, vals, repeat(b)), map(cookies.__getitem__, sel))
+        if r < 0:
+            keys = map(neg, keys)
+        pairs = sorted(zip(keys, sel, strict=True))
+        ks = list(map(itemgetter(0), pairs))
+        i0 = 0 if lo is None else bisect_left(ks, lo)
+        i1 = len(ks) if hi is None else bisect_left(ks, hi)
+        below, in_range = i0, max(0, i1 - i0)
+        if full and p.largest:  # only keys that beat the page's worst
+            i0 = max(i0, bisect_right(ks, p.best[0][0]))
+        elif full:
+            i1 = min(i1, bisect_left(ks, p.best[-1][0]))
+        pairs = pairs[i0:i1]
+        if out:
+            pairs = [(k, i) for k, i in pairs if i not in out]
     if p.largest:
         in_range += under
     else:
@@ -495,7 +504,6 @@ def _take_columns(
     p.candidates += in_range - out_in
     if pairs:  # keys are unique: tuples compare by key alone; sorted runs merge in C
         size = q.size
-        pairs.sort()
         won = pairs[-size:] if p.largest else pairs[:size]
         merged = sorted(p.best + [(k, row(i)) for k, i in won])
         p.best = merged[-size:] if p.largest else merged[:size]
@@ -533,7 +541,7 @@ def _window(xs: list[int], lx: int, hx: int, high: bool = False) -> tuple[int, S
     under = n - i1 if high else i0
     if i1 - i0 <= 32:
         return under, _positions(xs, srt[i0:i1])
-    return under, [i for i, x in enumerate(xs) if lx <= x <= hx]
+    return under, list(compress(range(n), map(and_, map(lx.__le__, xs), map(hx.__ge__, xs))))
 
 
 def _positions(xs: list[int], values: list[int]) -> list[int]:
