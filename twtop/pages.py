@@ -23,6 +23,8 @@ is then on neither page going back (it is on the page going forward again).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import heapq
 import struct
 import sys
@@ -104,6 +106,12 @@ class Seen:
         kept = old.keys() & new.keys()
         new.update(zip(kept, map(old.__getitem__, kept), strict=True))
         self.first, self._next = new, {}
+
+    def clear(self) -> None:
+        """Forget everything, the pass under way included (a cancelled pass never reaches
+        ``end``: its cookies stayed in ``_next``, up to MAX_SEEN)."""
+        self.first = {}
+        self._next = {}
 
     def since(self, cookie: int) -> float | None:
         """When ``cookie`` was first seen; None when only the latest pass saw it (unknown age)."""
@@ -608,6 +616,14 @@ class ToSocket(Protocol):
 
     def __call__(self, family: int, r: wire.Row, listeners: Listeners | None = None,
                  addr: AddrCache | None = None) -> Socket: ...  # fmt: skip
+
+
+def give_back() -> None:
+    """Return freed heap to the system (glibc ``malloc_trim``): a drill-down's big dicts come from
+    malloc's heap, which keeps freed pages mapped, so RSS stayed up after Esc (measured: +25-35 MB
+    at 600k TIME_WAITs). Nothing elsewhere."""
+    with contextlib.suppress(AttributeError, OSError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def listeners_of(session: Session) -> Listeners:

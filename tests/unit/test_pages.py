@@ -218,3 +218,13 @@ def check_paging(bufs: list[bytes] | list[pages.Chunk], size: int = 250) -> None
                     break
                 page = _fetch(bufs, next_query(page, BEFORE), seen)
             assert back == want, (sort, reverse, "back")
+
+
+def test_seen_clear_forgets_a_pass_cut_short() -> None:
+    """A cancelled pass (Esc) never reaches end(): clear() lets go of its cookies too."""
+    seen = Seen({1: 1.0})
+    seen.begin(2.0)
+    seen.observe([2, 3])  # the pass is cancelled here
+    seen.clear()
+    seen.end()  # nothing of the cut pass comes back
+    assert seen.first == {}
