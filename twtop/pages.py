@@ -155,8 +155,12 @@ class Page:
 
 def next_query(page: Page, direction: str) -> PageQuery:
     """The query of the page after (AFTER) or before (BEFORE) ``page``; FIRST/LAST any page.
-    Going forward, every socket already shown near the boundary is left out (JITTER_MS)."""
+    Going forward, every socket already shown near the boundary is left out (JITTER_MS). The page
+    before one that starts within a page of the top is the first page (one pass, not a short
+    BEFORE page and then the first: fetch_page)."""
     q = page.query
+    if direction == BEFORE and page.offset <= q.size:
+        direction = FIRST
     if direction not in (AFTER, BEFORE) or not page.keys:
         return PageQuery(q.sort, q.reverse, direction if direction == LAST else FIRST, size=q.size)
     shown = frozenset(page.cookie(i) for i in range(len(page.keys)))

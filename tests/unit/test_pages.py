@@ -68,6 +68,8 @@ def test_before_last_and_first_pages() -> None:
     third = list_page(socks, next_query(second, AFTER), seen, 1.0)
     back = list_page(socks, next_query(third, BEFORE), seen, 1.0)
     assert back.sockets == second.sockets and back.offset == 10
+    top = list_page(socks, next_query(second, BEFORE), seen, 1.0)
+    assert top.query.direction == FIRST and top.sockets == first.sockets  # one pass
     last = list_page(socks, next_query(third, LAST), seen, 1.0)
     assert last.offset == 85 and len(last.sockets) == 10
     assert next_query(third, FIRST).direction == FIRST
@@ -212,6 +214,10 @@ def check_paging(bufs: list[bytes] | list[pages.Chunk], size: int = 250) -> None
             assert got == want, (sort, reverse)
             back, page = [], _fetch(bufs, PageQuery(sort, reverse, LAST, size=size), seen)
             while True:
+                if page.query.direction == FIRST:  # the first page, over the top of the last
+                    assert page.offset == 0 and len(page.keys) == min(size, len(want))
+                    back = list(page.keys) + back[size - (len(want) - len(back)) :]
+                    break
                 assert page.offset + len(page.keys) == len(want) - len(back)
                 back = list(page.keys) + back
                 if page.offset == 0:
