@@ -56,3 +56,55 @@ def test_drill_down_pages_and_sorts_at_80x24(
         pane.wait_re(rf"─ 1-500 of {total.group(1)} ─", 30)
     finally:
         pane.close()
+
+
+def test_q_while_a_drill_down_fetches_is_back_at_the_shell(
+    netns: TestNetns, pop: Population, tmp_path: Any
+) -> None:
+    """Enter and q in one keystroke burst: q arrives while the first page is being read (a
+    worker thread on its own netlink socket). twtop ends with 0, the terminal restored."""
+    netns.sysctl("net.ipv4.tcp_tw_reuse", "0")
+    with netns.inside():
+        web = pop.listener("127.0.0.1", 8080, backlog=4096)
+        pop.established(web, 600)
+    pane = Pane(80, 24)
+    try:
+        env = f"TWTOP_CONFIG=/nonexistent XDG_STATE_HOME={tmp_path}"
+        pane.type(f"env {env} {TWTOP} --netns {netns.name}; echo rc=$?")
+        pane.wait_for("Peers by", 90)
+        pane.tmux("send-keys", "-t", pane.session, "Enter", "q")
+        assert pane.run_status(60) == 0
+        assert pane.show("#{alternate_on} #{cursor_flag}") == "0 1"
+        pane.type("echo back-at-the-shell")
+        pane.wait_for("\nback-at-the-shell")
+    finally:
+        pane.close()
+
+
+HUNG_QUIT = r"""
+import asyncio
+from tui.signals import TerminalGuard
+class Hung:  # an app whose teardown never ends (threads holding the GIL, a stuck loop)
+    def exit(self, result=None, return_code=0, message=None):
+        pass
+guard = TerminalGuard(Hung())
+guard._out = 1  # stdout is a pipe here: the test reads what would go to the terminal
+async def main():
+    guard.quit_soon(0)  # what `q` does (run_app wraps App.exit)
+    await asyncio.sleep(60)
+with guard:
+    asyncio.run(main())
+"""
+
+
+def test_q_ends_twtop_even_when_the_app_does_not() -> None:
+    """After q, if Textual's teardown has not finished within QUIT_S, the terminal is restored
+    directly and the process exits with q's code (0), not 60 s later."""
+    import subprocess
+    import sys
+
+    from tui.signals import RESTORE
+
+    out = subprocess.run([sys.executable, "-c", HUNG_QUIT], capture_output=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == RESTORE.encode()

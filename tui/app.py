@@ -355,12 +355,20 @@ def run_app(settings: dict[str, Any]) -> int:
         cpu_budget=settings.get("cpu_budget"),
     )  # fmt: skip
     app = TwtopApp(collector, settings)
+    guard = TerminalGuard(app)  # SIGTERM/SIGHUP/SIGQUIT: terminal restored, exit 128+N
+    exit_app = app.exit
+
+    def exit_soon(result: Any = None, return_code: int = 0, message: Any = None) -> None:
+        guard.quit_soon(return_code)  # `q` < 1 s, whatever the worker threads are doing
+        exit_app(result, return_code, message)
+
+    app.exit = exit_soon  # type: ignore[method-assign]
     # Our own loop: asyncio.run() would join the worker threads, so `q` would wait for a poll or a
     # drill-down still reading the kernel (5 s at 200k sockets on a loaded machine, measured);
     # the CLI ends the process right after (cli.py), threads and all.
     loop = asyncio.new_event_loop()
     try:
-        with TerminalGuard(app):  # SIGTERM/SIGHUP/SIGQUIT: terminal restored, exit 128+N
+        with guard:
             app.run(mouse=not settings.get("no_mouse"), loop=loop)
     finally:
         collector.close()

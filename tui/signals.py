@@ -6,6 +6,7 @@ then undoes everything it set up: alternate screen, mouse, cursor, keyboard prot
 mode) with return code 128+N, as a shell reports a process killed by signal N. If the app has
 not finished within ``GRACE_S`` (a hung loop, or a terminal gone after SIGHUP), or a second
 signal arrives, the terminal is restored directly and the process exits at once with 128+N.
+``q`` gets the same fallback after QUIT_S (``quit_soon``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ from typing import Any, Protocol
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 #: Seconds the app gets to exit by itself before the terminal is restored directly.
 GRACE_S = 2.0
+#: After ``q``: seconds Textual's own teardown gets before the terminal is restored directly and
+#: the process ends (issue 10: ``q`` < 1 s at any moment, also while a poll or a drill-down is
+#: running Python on other threads).
+QUIT_S = 0.6
+#: The GIL switch interval once quitting (Python's default: 5 ms). The teardown passes many
+#: messages, each a wait for the GIL while a worker thread holds it: up to 5 ms each, seconds in
+#: all with a poll and a drill-down running.
+QUIT_SWITCH_S = 0.0005
 #: Kitty keyboard protocol off, mouse reporting off (all modes), bracketed paste off, focus
 #: events off, leave the alternate screen, cursor visible.
 RESTORE = (
@@ -59,6 +68,8 @@ class TerminalGuard:
         self._in = _fileno(sys.__stdin__)  # and sets the tty mode on stdin
         self._attrs: list[Any] | None = None
         self._previous: dict[int, Any] = {}
+        self._quit: threading.Timer | None = None
+        self._switch = sys.getswitchinterval()
 
     def __enter__(self) -> TerminalGuard:
         if self._in is not None:
@@ -77,6 +88,19 @@ class TerminalGuard:
         for sig, previous in self._previous.items():
             signal.signal(sig, previous)
         self._previous.clear()
+        if self._quit is not None:  # the app finished in time
+            self._quit.cancel()
+            self._quit = None
+            sys.setswitchinterval(self._switch)
+
+    def quit_soon(self, code: int) -> None:
+        """The app was asked to exit with ``code`` (``q``): let its threads hand the GIL back
+        sooner, and if it has not finished within QUIT_S, restore the terminal and exit."""
+        if self._quit is None:
+            sys.setswitchinterval(QUIT_SWITCH_S)
+            self._quit = threading.Timer(QUIT_S, self.restore_and_exit, (code,))
+            self._quit.daemon = True
+            self._quit.start()
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         code = 128 + signum
@@ -104,4 +128,4 @@ class TerminalGuard:
         os._exit(code)
 
 
-__all__ = ["EXIT_SIGNALS", "GRACE_S", "RESTORE", "TerminalGuard"]
+__all__ = ["EXIT_SIGNALS", "GRACE_S", "QUIT_S", "RESTORE", "TerminalGuard"]

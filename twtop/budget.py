@@ -21,6 +21,7 @@ If the counts alone exceed the budget, the detail still runs at least every MAX_
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -56,6 +57,7 @@ class Budget:
         self.detail_cost: float | None = None  # CPU seconds of the last detail poll
         self.detail_at: float | None = None  # when it ran
         self._at: float | None = None
+        self._lock = threading.Lock()  # charge() comes from the drill-down's thread
 
     def _accrue(self) -> float:
         now = self.clock()
@@ -87,6 +89,13 @@ class Budget:
         if detail:
             self.detail_cost = cpu_s
             self.detail_at = now
+
+    def charge(self, cpu_s: float) -> None:
+        """Spend ``cpu_s`` of the budget on work outside the polls (a drill-down's pass), so the
+        next detail poll waits for it: the two together stay within the budget. Thread-safe."""
+        with self._lock:
+            self._accrue()
+            self.credit -= cpu_s
 
     def detail_age(self) -> float:
         """Seconds since the last detail poll (0 before any)."""

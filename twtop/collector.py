@@ -132,7 +132,8 @@ class Collector(SocketLists):
         if self.keep_sockets:
             agg.sockets = []
         budget, last = self.budget, self._detail
-        if wants_full(detail, budget, last, self.plan, agg, counters):
+        paging = self._page_lock.locked()  # a drill-down reads a page: its user waits, not ours
+        if wants_full(detail and not paging, budget, last, self.plan, agg, counters):
             small = self._walk(agg, listeners)  # and the rows the listen queues need
             counts = self._detail = agg.finish()
             # Name the owners of new unowned sockets (procs.py: when, and how it stays bounded).

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from twtop import keys, pages, wire
+from twtop.budget import Budget
 from twtop.build import CloseWaitAges
 from twtop.filter import Plan, compile_filter
 from twtop.keys import AddrCache, Listeners
@@ -33,6 +34,7 @@ class SocketLists:
     plan: Plan
     procs: ProcessMap
     close_wait_ages: CloseWaitAges
+    budget: Budget | None
 
     def _listeners(self) -> Listeners:
         raise NotImplementedError
@@ -84,6 +86,8 @@ class SocketLists:
         with self._page_lock:
             page = pages.fetch_page(self._pages, selection, self.plan.node, query, seen,
                                     self.to_socket, cancelled)  # fmt: skip
+        if self.budget is not None:  # one budget for polls and drill-downs (budget.py)
+            self.budget.charge(page.cpu_s)
         inodes = [s.inode for s in page.sockets if s.inode]
         if inodes and self._lock.acquire(blocking=False):  # never wait for a poll
             try:

@@ -1,11 +1,13 @@
 """One peer group's sockets a page at a time, sorted across the whole group, in bounded memory.
 
-Every page is one streaming pass over the group's kernel-filtered dump. Each receive buffer gives
-only the columns the sort needs (one small ``struct.iter_unpack`` over the raw buffer when its
-messages have one length: no 16-field row per socket), every socket gets one integer sort key
-(the sort value, then the cookie, so no two keys are equal), and a heap keeps the ``size`` best
-keys past the page's anchor. Only the page's rows are decoded into Sockets. Memory: one receive
-buffer, the heap, and the first-seen memory (``Seen``, at most MAX_SEEN cookies).
+Every page is one streaming pass over the group's kernel-filtered dump. Every socket has one
+integer sort key (the sort value, then the cookie, so no two keys are equal) and the page is the
+``size`` best keys past its anchor. A receive buffer whose messages have one length (every
+TIME_WAIT) is read by columns: the sort value's and the cookies, strided memoryview slices read in
+C, and only the few sockets whose value can reach the page are keyed (``_take_columns``); other
+buffers give the sort's columns by ``struct.iter_unpack`` and key every socket (``_take``). Only
+the page's rows are decoded into Sockets. Memory: one receive buffer, the page, and the
+first-seen memory (``Seen``, at most MAX_SEEN cookies).
 
 Pages are anchored by keys (keyset paging), not by offsets: the next page is the ``size``
 smallest keys above the last one shown, so paging through a steady group meets every socket
@@ -13,19 +15,26 @@ exactly once, and the offset shown ("501-1,000 of 1,995") is counted in the same
 are deadlines (receive time + ``idiag_expires``, the ms left), which each dump reads at a slightly
 different moment: timer-ordered pages overlap by JITTER_MS and the cookies already shown near the
 boundary are left out, so a socket on a page boundary is neither lost nor repeated (unless its
-deadline really moved: a TIME_WAIT re-armed by an incoming segment, kernel-facts 4).
+deadline really moved: a TIME_WAIT re-armed by an incoming segment, kernel-facts 4). Going back
+(BEFORE) has no such margin: only the shown page's cookies are known, and a page of a big group
+spans less than JITTER_MS; a socket whose deadline moved over the boundary between the two dumps
+is then on neither page going back (it is on the page going forward again).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import heapq
 import struct
+import sys
 import time
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from itertools import islice
-from operator import itemgetter
+from itertools import compress, islice, repeat
+from operator import add, and_, itemgetter, lshift, mul, neg, or_
 from typing import Any, Protocol
 
 from twtop import wire
@@ -84,7 +93,8 @@ class Seen:
             new.update(dict.fromkeys(cookies, self.now))
             return
         old = self.first  # at the cap: known ones first, then new ones while room is left
-        new.update((c, old[c]) for c in cookies if c in old)
+        known = old.keys() & cookies
+        new.update(zip(known, map(old.__getitem__, known), strict=True))
         for c in cookies:
             if len(new) >= self.cap:
                 break
@@ -96,6 +106,12 @@ class Seen:
         kept = old.keys() & new.keys()
         new.update(zip(kept, map(old.__getitem__, kept), strict=True))
         self.first, self._next = new, {}
+
+    def clear(self) -> None:
+        """Forget everything, the pass under way included (a cancelled pass never reaches
+        ``end``: its cookies stayed in ``_next``, up to MAX_SEEN)."""
+        self.first = {}
+        self._next = {}
 
     def since(self, cookie: int) -> float | None:
         """When ``cookie`` was first seen; None when only the latest pass saw it (unknown age)."""
@@ -139,8 +155,12 @@ class Page:
 
 def next_query(page: Page, direction: str) -> PageQuery:
     """The query of the page after (AFTER) or before (BEFORE) ``page``; FIRST/LAST any page.
-    Going forward, every socket already shown near the boundary is left out (JITTER_MS)."""
+    Going forward, every socket already shown near the boundary is left out (JITTER_MS). The page
+    before one that starts within a page of the top is the first page (one pass, not a short
+    BEFORE page and then the first: fetch_page)."""
     q = page.query
+    if direction == BEFORE and page.offset <= q.size:
+        direction = FIRST
     if direction not in (AFTER, BEFORE) or not page.keys:
         return PageQuery(q.sort, q.reverse, direction if direction == LAST else FIRST, size=q.size)
     shown = frozenset(page.cookie(i) for i in range(len(page.keys)))
@@ -237,8 +257,10 @@ def _plan(q: PageQuery) -> _Pass:
             return _Pass(q, q.anchor, None, False, [], excluded=[])
         zone = q.anchor - NEAR_SPAN * m
         return _Pass(q, q.anchor - m, None, False, [], excluded=[], zone=zone)
-    if q.direction == BEFORE and q.anchor is not None:
-        return _Pass(q, None, q.anchor + m, True, [], excluded=[])
+    if q.direction == BEFORE and q.anchor is not None:  # no margin: above the anchor are the
+        # pages after the one shown, and only that one's cookies are known (a page of a big
+        # group spans less than JITTER_MS: a margin brought back a later page, not this one)
+        return _Pass(q, None, q.anchor, True, [], excluded=[])
     return _Pass(q, None, None, q.direction == LAST, [], excluded=[])
 
 
@@ -332,6 +354,8 @@ def run_pass(
         if cancelled is not None and cancelled():
             raise Cancelled()
         at_ms = int(time.monotonic() * 1000)
+        if length and accept is None and _fast(p, buf, length, at_ms, seen, keep_inode):
+            continue
         cols, row = _columns(buf, length, rows, layout, accept)
         if keep_inode is not None:
             cols, row = _owned(cols, row, pos[wire.OFF_INODE], keep_inode)
@@ -339,6 +363,207 @@ def run_pass(
         keys = sort_keys(q.sort, cols, at_ms, seen, q.reverse)
         _take(p, keys, partial(_deadline_row, row, at_ms))
     return p
+
+
+# -- the fast path: one uniform buffer by columns --------------------------------------------------
+# A buffer of messages of one length L (every TIME_WAIT of a group: no attributes) is a table with
+# a fixed stride, so a column is a strided slice of a memoryview, read in C (``tolist``). Only the
+# sort value's column and the cookies are read; a socket's full key is made only when its sort
+# value could put it on the page or on a bound (the "window" below), which for a big group is a
+# few per buffer. Counts (the offset) come from the sorted column with bisect. Buffers it cannot
+# take (mixed states or timers for these sorts, owned sockets, a filter's Python part) go the
+# general way (``_columns`` and ``_take``), with the same keys.
+
+
+def _fast(
+    p: _Pass, buf: bytes, length: int, at_ms: int, seen: Seen,
+    keep_inode: Callable[[int], bool] | None,
+) -> bool:  # fmt: skip
+    """Fold one uniform buffer into the pass by columns; False: it needs the general way."""
+    if length % 4:
+        return False
+    words = memoryview(buf).cast("I")
+    step = length // 4
+    if keep_inode is not None:
+        if any(words[wire.OFF_INODE // 4 :: step].tolist()):
+            return False  # owned sockets: a test per inode
+        if not keep_inode(0):
+            return True  # none of this buffer is in the group
+    value = _values(p.q.sort, buf, length, words, at_ms)
+    if value is None:
+        return False
+    cookies = _cookies(buf, length, words)
+    seen.observe(cookies)
+    base, sign, xs = value
+    if xs is None:  # the age: the first sighting before this pass, in ms
+        first, now = seen.first, seen.now
+        when = list(map(first.get, cookies, repeat(now)))  # a few distinct values: one a pass
+        ms = {f: int(f * 1000) for f in set(when)}
+        xs = list(map(ms.__getitem__, when))
+    _take_columns(
+        p, cookies, base, sign, xs, partial(_deadline_row, partial(_unpack, buf, length), at_ms)
+    )
+    return True
+
+
+def _unpack(buf: bytes, length: int, i: int) -> wire.Row:
+    return wire.unpack_row(buf, i * length)
+
+
+def _values(
+    sort: str, buf: bytes, length: int, words: memoryview, at_ms: int
+) -> tuple[int, int, list[int] | None] | None:
+    """Each socket's sort value as ``base + sign * x`` (x: a column; None: the age, from the
+    first sightings), or None when the buffer needs the general way."""
+    step = length // 4
+    if sort in ("timer", "state"):
+        timers = buf[wire.OFF_TIMER :: length]
+        base = 0
+        if sort == "state":
+            states = buf[wire.OFF_STATE :: length]
+            if states.count(states[0]) != len(states):
+                return None
+            base = _RANK.get(states[0], _UNRANKED) << 51
+        if 0 not in timers:
+            return base + at_ms, 1, words[wire.OFF_EXPIRES // 4 :: step].tolist()
+        if timers.count(0) == len(timers):
+            return base + NO_TIMER, 1, [0] * len(timers)
+        return None
+    if sort == "age":
+        return 0, 1, None
+    off = wire.OFF_RQUEUE if sort == "rq" else wire.OFF_WQUEUE
+    return QUEUE_MAX, -1, words[off // 4 :: step].tolist()
+
+
+def _cookies(buf: bytes, length: int, words: memoryview) -> list[int]:
+    """The cookie (a native u64 at OFF_COOKIE) of every message of a uniform buffer."""
+    if length % 8 == 0 and wire.OFF_COOKIE % 8 == 4:  # every cookie 4 bytes past an 8-byte slot
+        quads = memoryview(buf)[4 : len(buf) - 4].cast("Q")
+        return quads[(wire.OFF_COOKIE - 4) // 8 :: length // 8].tolist()
+    step = length // 4
+    lo = words[wire.OFF_COOKIE // 4 :: step].tolist()
+    hi = words[wire.OFF_COOKIE // 4 + 1 :: step].tolist()
+    if sys.byteorder == "big":
+        lo, hi = hi, lo
+    return [a | b << 32 for a, b in zip(lo, hi, strict=True)]
+
+
+_INF = 1 << 200  # beyond every sort value
+
+
+def _take_columns(
+    p: _Pass, cookies: list[int], base: int, sign: int, xs: list[int],
+    row: Callable[[int], Any],
+) -> None:  # fmt: skip
+    """``_take`` for a buffer given by columns: socket i's sort value is ``base + sign * xs[i]``
+    and its key ``(value << COOKIE_BITS | cookie)``, negated when reversed.
+
+    With u the value (negated when reversed) and P = X >> COOKIE_BITS for a key bound X, a key is
+    surely below X when u < P and surely not when u > P + 1; only sockets between are keyed. When
+    the whole buffer has one value, u is the key itself (x: the cookie), and bounds are exact."""
+    q, lo, hi = p.q, p.lo, p.hi
+    n = len(xs)
+    p.total += n
+    r = -1 if q.reverse else 1
+    b, slack = COOKIE_BITS, 1
+    if n and xs[0] == min(xs) == max(xs):  # one sort value (no queue, no timer): u is the key
+        base, sign, xs, b, slack = (base + sign * xs[0]) << b, 1, cookies, 0, 0
+    ub, us = r * base, r * sign  # u = ub + us * x
+    full = len(p.best) >= q.size
+
+    def key(i: int) -> int:
+        return r * (((base + sign * xs[i]) << b) | cookies[i])
+
+    out, out_in = _left_out(p, cookies, key)
+    if p.largest:  # window [A, B]: below A surely in range and no winner; above B out of range
+        a = (p.best[0][0] >> b) if full else -_INF
+        z = (hi >> b) + slack if hi is not None else _INF
+    else:  # below A surely under lo; above B surely in range and no winner
+        a = (lo >> b) if lo is not None else -_INF
+        z = (p.best[-1][0] >> b) + slack if full else _INF
+    under, idx = _window(xs, a - ub, z - ub) if us > 0 else _window(xs, ub - z, ub - a, True)
+    inside = len(idx)
+    above = n - under - inside
+    pairs: list[tuple[int, int]] = []
+    below = in_range = 0
+    if inside:  # key the window's sockets with C-level maps, sorted; bounds by bisect
+        sel = idx if isinstance(idx, range) else list(idx)
+        vals = map(xs.__getitem__, sel)
+        if sign != 1:
+            vals = map(mul, vals, repeat(sign))
+        vals = map(add, vals, repeat(base))
+        keys = map(or_, map(lshift, vals, repeat(b)), map(cookies.__getitem__, sel))
+        if r < 0:
+            keys = map(neg, keys)
+        pairs = sorted(zip(keys, sel, strict=True))
+        ks = list(map(itemgetter(0), pairs))
+        i0 = 0 if lo is None else bisect_left(ks, lo)
+        i1 = len(ks) if hi is None else bisect_left(ks, hi)
+        below, in_range = i0, max(0, i1 - i0)
+        if full and p.largest:  # only keys that beat the page's worst
+            i0 = max(i0, bisect_right(ks, p.best[0][0]))
+        elif full:
+            i1 = min(i1, bisect_left(ks, p.best[-1][0]))
+        pairs = pairs[i0:i1]
+        if out:
+            pairs = [(k, i) for k, i in pairs if i not in out]
+    if p.largest:
+        in_range += under
+    else:
+        below += under
+        in_range += above
+    p.below += below
+    p.candidates += in_range - out_in
+    if pairs:  # keys are unique: tuples compare by key alone; sorted runs merge in C
+        size = q.size
+        won = pairs[-size:] if p.largest else pairs[:size]
+        merged = sorted(p.best + [(k, row(i)) for k, i in won])
+        p.best = merged[-size:] if p.largest else merged[:size]
+
+
+def _left_out(p: _Pass, cookies: list[int], key: Callable[[int], int]) -> tuple[set[int], int]:
+    """The buffer's sockets shown already (``PageQuery.exclude``) that this page leaves out, as
+    ``_take`` does, and how many of them have keys in [lo, hi)."""
+    q, lo, hi = p.q, p.lo, p.hi
+    out: set[int] = set()
+    out_in = 0
+    if q.exclude and p.excluded is not None:
+        zone = p.zone if p.zone is not None else (lo if lo is not None else -(1 << 127))
+        for c in q.exclude.intersection(cookies):
+            i = cookies.index(c)
+            k = key(i)
+            if k >= zone:
+                out.add(i)
+                p.excluded.append((k, c))
+                out_in += (lo is None or k >= lo) and (hi is None or k < hi)
+    return out, out_in
+
+
+def _window(xs: list[int], lx: int, hx: int, high: bool = False) -> tuple[int, Sequence[int]]:
+    """How many ``xs`` are under ``lx`` (``high``: over ``hx``), and the indexes of those in
+    [lx, hx]. Most buffers of a big group lie wholly outside the window (min and max, in C)."""
+    n = len(xs)
+    mn, mx = min(xs, default=0), max(xs, default=0)
+    if mx < lx or mn > hx:
+        return (n if (mn > hx if high else mx < lx) else 0), ()
+    if lx <= mn and mx <= hx:
+        return 0, range(n)
+    srt = sorted(xs)
+    i0, i1 = bisect_left(srt, lx), bisect_right(srt, hx)
+    under = n - i1 if high else i0
+    if i1 - i0 <= 32:
+        return under, _positions(xs, srt[i0:i1])
+    return under, list(compress(range(n), map(and_, map(lx.__le__, xs), map(hx.__ge__, xs))))
+
+
+def _positions(xs: list[int], values: list[int]) -> list[int]:
+    """The indexes in ``xs`` of ``values`` (sorted, repeats allowed), by C-speed searches."""
+    out, prev, at = [], None, 0
+    for v in values:
+        at = xs.index(v, at + 1 if v == prev else 0)
+        out.append(at)
+        prev = v
+    return out
 
 
 def _owned(
@@ -395,6 +620,14 @@ class ToSocket(Protocol):
 
     def __call__(self, family: int, r: wire.Row, listeners: Listeners | None = None,
                  addr: AddrCache | None = None) -> Socket: ...  # fmt: skip
+
+
+def give_back() -> None:
+    """Return freed heap to the system (glibc ``malloc_trim``): a drill-down's big dicts come from
+    malloc's heap, which keeps freed pages mapped, so RSS stayed up after Esc (measured: +25-35 MB
+    at 600k TIME_WAITs). Nothing elsewhere."""
+    with contextlib.suppress(AttributeError, OSError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def listeners_of(session: Session) -> Listeners:

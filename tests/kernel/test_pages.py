@@ -4,6 +4,8 @@ first sightings, a cancelled page leaves the session usable."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.helpers import Population, TestNetns
@@ -148,3 +150,71 @@ def test_pages_honour_the_active_filter(crowd: TestNetns) -> None:
         every = c.peer_page(row, PageQuery(size=5000), Seen())
     assert page.total == every.total == TW
     assert {s.state for s in every.sockets} == {TcpState.TIME_WAIT}
+
+
+def test_pages_of_a_real_dump_match_a_plain_sort(
+    netns: TestNetns, pop: Population, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receive buffers of real dumps (v4 and v6 TIME_WAITs: uniform buffers, read by
+    columns; every state: ESTABLISHED, CLOSE_WAIT, LISTEN, FIN_WAIT2 mixed in them) paged through
+    in every sort and direction give exactly a plain decode and full sort of the same buffers."""
+    from tests.unit.test_pages import check_paging
+    from twtop.session import Session
+    from twtop.states import MASK_ALL
+
+    netns.sysctl("net.ipv4.tcp_tw_reuse", "0")
+    with netns.inside():
+        web = pop.listener("127.0.0.1", 8080, backlog=4096)
+        web6 = pop.listener("::1", 8080, backlog=4096)
+        pop.time_wait(web, 1500)
+        pop.time_wait(web6, 700)
+        pop.established(web, 30)
+        pop.established(web6, 20)
+        pop.close_wait(web, 5)
+        session = Session()
+        try:
+            tw = list(session.chunks(1 << TcpState.TIME_WAIT))
+            every = list(session.chunks(MASK_ALL))
+        finally:
+            session.close()
+    assert sum(1 for _b, k, _r in tw if k) >= 2  # the fast path ran on real buffers
+    monkeypatch.setattr(pages.time, "monotonic", lambda: 1000.0)
+    check_paging(tw, size=300)
+    check_paging(every, size=300)
+
+
+def test_a_drill_down_spends_the_collectors_budget(crowd: TestNetns) -> None:
+    """One budget for polls and drill-downs: a page's CPU is charged to the collector's budget,
+    so the next detail poll waits for it (budget.py)."""
+    with crowd.inside(), Collector(cpu_budget=10) as c:
+        row = _row(c)
+        assert c.budget is not None
+        now = time.monotonic()
+        c.budget.clock = lambda: now  # no credit accrues meanwhile
+        c.budget.detail_due()
+        before = c.budget.credit
+        page = c.peer_page(row, PageQuery(size=SIZE), Seen())
+    assert page.cpu_s > 0
+    assert c.budget.credit == pytest.approx(before - page.cpu_s, abs=1e-9)
+
+
+def test_a_poll_while_a_page_is_read_leaves_the_detail_for_later(crowd: TestNetns) -> None:
+    """A detail poll waits while a drill-down reads a page (the user waits for the page; both on
+    one GIL would each take twice as long): the counts stay fresh, the detail comes next poll."""
+    with crowd.inside(), Collector(cpu_budget=10) as c:
+        row = _row(c)
+        assert c.budget is not None
+        during = []
+
+        def cancelled() -> bool:  # called between the page's receive buffers
+            if not during:
+                c.budget.credit = 1e9  # the detail is due
+                during.append(c.poll())
+            return False
+
+        c.peer_page(row, PageQuery(size=SIZE), Seen(), cancelled)
+        c.budget.credit = 1e9
+        after = c.poll()
+    assert during[0].detail_age_s > 0  # counts only
+    assert during[0].states[TcpState.TIME_WAIT] >= TW  # fresh counts
+    assert after.detail_age_s == 0.0

@@ -3,10 +3,15 @@ as a kernel pass), the first-sighting memory, and the drill-down's column layout
 
 from __future__ import annotations
 
+import os
 import socket
+import struct
 from dataclasses import replace
+from typing import Any
 
-from twtop import pages
+import pytest
+
+from twtop import pages, wire
 from twtop.model import Socket
 from twtop.pages import AFTER, BEFORE, FIRST, LAST, PageQuery, Seen, list_page, next_query
 from twtop.states import TcpState
@@ -63,6 +68,8 @@ def test_before_last_and_first_pages() -> None:
     third = list_page(socks, next_query(second, AFTER), seen, 1.0)
     back = list_page(socks, next_query(third, BEFORE), seen, 1.0)
     assert back.sockets == second.sockets and back.offset == 10
+    top = list_page(socks, next_query(second, BEFORE), seen, 1.0)
+    assert top.query.direction == FIRST and top.sockets == first.sockets  # one pass
     last = list_page(socks, next_query(third, LAST), seen, 1.0)
     assert last.offset == 85 and len(last.sockets) == 10
     assert next_query(third, FIRST).direction == FIRST
@@ -104,3 +111,126 @@ def test_a_costly_group_refreshes_less_often() -> None:
 
     assert refresh_after(1.0, 0.45, 10.0) == 4.5  # 0.45 s a pass at 10% of a core
     assert refresh_after(2.0, 0.01, 10.0) == 2.0
+
+
+# -- the column path against a plain decode and sort --------------------------------------------
+HDR = struct.Struct("=IHHII")
+
+
+def _msg(i: int, state: int, timer: int, expires: int, rq: int, pad: int, v6: bool) -> bytes:
+    """One inet_diag_msg (cookie 1000 + i) padded with ``pad`` bytes of attributes."""
+    fam = socket.AF_INET6 if v6 else socket.AF_INET
+    body = struct.pack("=BBBBHH16s16sIQIIIII", fam, state, timer, 0, 1000 + i % 60000, 80,
+                       bytes(16), bytes(16), 0, 1000 + i, expires, rq, 0, 0, 0)  # fmt: skip
+    return HDR.pack(16 + len(body) + pad, wire.SOCK_DIAG_BY_FAMILY, 2, 1, 0) + body + bytes(pad)
+
+
+def _buffers(n: int, kind: str, pad: int, v6: bool) -> list[bytes]:
+    """Buffers of ~700 messages: TIME_WAITs with few distinct timers (ties: the cookie decides),
+    no timers, mixed states and timers (the general way), CLOSE_WAITs with keepalive timers among
+    TIME_WAITs (the state sort goes the general way), or queues."""
+    msgs = []
+    for i in range(n):
+        tw = (6, 3, (i * 7919) % 97 * 13, 0)
+        if kind == "mixed" and i % 5 == 0:
+            tw = (1, 0, 0, i % 11)
+        elif kind == "states" and i % 3 == 0:  # every socket has a timer; states differ
+            tw = (8, 2, (i * 7919) % 89 * 17, 0)
+        elif kind == "notimer":
+            tw = (1, 0, 0, (i * 31) % 7)
+        msgs.append(_msg(i, *tw, pad, v6))
+    return [b"".join(msgs[j : j + 700]) for j in range(0, n, 700)]
+
+
+def _plain(
+    bufs: list[bytes] | list[pages.Chunk], sort: str, reverse: bool, seen: Seen, now_ms: int
+) -> list[int]:
+    """Every key by decoding every row and sorting them all."""
+    keys = []
+    for buf, length, rows in _chunks(bufs):
+        for r in wire.unpack_rows(buf, length) if length else rows or ():
+            t, e, c = r[wire.R_TIMER], r[wire.R_EXPIRES], r[wire.R_COOKIE]
+            deadline = now_ms + e if t else pages.NO_TIMER
+            if sort == "timer":
+                v = deadline
+            elif sort == "state":
+                v = (pages._RANK.get(r[wire.R_STATE], pages._UNRANKED) << 51) | deadline
+            elif sort == "age":
+                v = int(seen.first.get(c, seen.now) * 1000)
+            else:
+                v = pages.QUEUE_MAX - r[wire.R_RQUEUE if sort == "rq" else wire.R_WQUEUE]
+            k = (v << pages.COOKIE_BITS) | c
+            keys.append(-k if reverse else k)
+    return sorted(keys)
+
+
+def _chunks(bufs: list[bytes] | list[pages.Chunk]) -> list[pages.Chunk]:
+    """Receive buffers as the session gives them (a real dump's, or buffers made here)."""
+    return [b if isinstance(b, tuple) else (b, wire.uniform_length(b), None) for b in bufs]
+
+
+def _fetch(bufs: list[bytes] | list[pages.Chunk], q: PageQuery, seen: Seen) -> pages.Page:
+    seen.begin(2000.0)
+    p = pages.run_pass(_chunks(bufs), q, seen, None, None)
+    seen.end()
+    rows = tuple(r for _k, r in p.best)
+    keys = tuple(k for k, _r in p.best)
+    return pages.Page(q, rows, keys, (), pages._offset(p), p.total, 0.0, 0.0,  # type: ignore[arg-type]
+                      pages._near(p), pages._high(p))  # fmt: skip
+
+
+@pytest.mark.parametrize("pad", [0, 4])  # 88 bytes: cookies as u64; 92: as two u32
+@pytest.mark.parametrize("kind", ["tw", "notimer", "mixed", "states"])
+def test_columns_page_like_a_full_sort(kind: str, pad: int, monkeypatch: Any) -> None:
+    """Every sort, both directions, v4 and v6: paging forward from the first page and back from
+    the last gives exactly the full sort's order, offsets and total (the clock stands still)."""
+    monkeypatch.setattr(pages.time, "monotonic", lambda: 1000.0)
+    if os.environ.get("SLOW"):
+        monkeypatch.setattr(pages, "_fast", lambda *a: False)
+    for v6 in (False, True):
+        check_paging(_buffers(2345, kind, pad, v6))
+
+
+def check_paging(bufs: list[bytes] | list[pages.Chunk], size: int = 250) -> None:
+    """Pages forward from the first and back from the last, every sort and direction, against a
+    plain decode and sort of the same buffers (with pages.time.monotonic standing still)."""
+    n = sum(len(wire.unpack_rows(b, k)) if k else len(r or ()) for b, k, r in _chunks(bufs))
+    for sort in pages.SORTS:
+        for reverse in (False, True):
+            cookies = [r[wire.R_COOKIE] for b, k, rs in _chunks(bufs)
+                       for r in (wire.unpack_rows(b, k) if k else rs or ())]  # fmt: skip
+            seen = Seen({c: 1.0 + i % 3 for i, c in enumerate(cookies[::2])})
+            ref = Seen(seen.first)
+            ref.now = 2000.0  # _fetch's
+            want = _plain(bufs, sort, reverse, ref, 1_000_000)
+            assert len(want) == n
+            got, page = [], _fetch(bufs, PageQuery(sort, reverse, size=size), seen)
+            while True:
+                assert page.offset == len(got) and page.total == len(want)
+                got += page.keys
+                if len(got) >= page.total:
+                    break
+                page = _fetch(bufs, next_query(page, AFTER), seen)
+            assert got == want, (sort, reverse)
+            back, page = [], _fetch(bufs, PageQuery(sort, reverse, LAST, size=size), seen)
+            while True:
+                if page.query.direction == FIRST:  # the first page, over the top of the last
+                    assert page.offset == 0 and len(page.keys) == min(size, len(want))
+                    back = list(page.keys) + back[size - (len(want) - len(back)) :]
+                    break
+                assert page.offset + len(page.keys) == len(want) - len(back)
+                back = list(page.keys) + back
+                if page.offset == 0:
+                    break
+                page = _fetch(bufs, next_query(page, BEFORE), seen)
+            assert back == want, (sort, reverse, "back")
+
+
+def test_seen_clear_forgets_a_pass_cut_short() -> None:
+    """A cancelled pass (Esc) never reaches end(): clear() lets go of its cookies too."""
+    seen = Seen({1: 1.0})
+    seen.begin(2.0)
+    seen.observe([2, 3])  # the pass is cancelled here
+    seen.clear()
+    seen.end()  # nothing of the cut pass comes back
+    assert seen.first == {}

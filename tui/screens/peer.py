@@ -84,8 +84,10 @@ class PeerScreen(Screen[None]):
         of the first sightings (up to MAX_SEEN cookies) and the page now, not when the screen
         object is collected."""
         self.workers.cancel_group(self, "peer")
-        self.seen.first.clear()
+        self.seen.clear()
         self.page = None
+        if not self.fetching:  # else the cancelled fetch does it once it has let go
+            pages.give_back()
 
     def _head(self) -> None:
         words = self.words()
@@ -102,10 +104,14 @@ class PeerScreen(Screen[None]):
         """One page from the engine, in a worker (a newer fetch or Esc cancels this one)."""
         worker = get_current_worker()
         try:
-            page = self.twtop.source.peer_page(
-                self.row, query, self.seen, lambda: worker.is_cancelled
-            )
+            page = self.twtop.source.peer_page(  # stops at Esc, a newer fetch, or `q`
+                self.row, query, self.seen,
+                lambda: worker.is_cancelled or self.app.return_code is not None,
+            )  # fmt: skip
         except pages.Cancelled:
+            if not self.is_attached:  # Esc: what the pass held is free now
+                self.seen.clear()
+                pages.give_back()
             return
         except Exception as exc:  # a TwtopError, or a bug: said on screen, never a dead worker
             if not worker.is_cancelled:
