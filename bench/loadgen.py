@@ -184,7 +184,7 @@ def _hold_worker(kind: str, count: int, port: int, ready: mp.Queue, stop_at: flo
         s.close()
 
 
-def _netns_add(name: str, ehash: int) -> None:
+def netns_add(name: str, ehash: int) -> None:
     """Create namespace ``name``; with ``ehash`` > 0 it gets a socket hash table of its own of that
     many buckets (so its sockets are not in the table every other namespace's dumps walk, and
     its own dumps walk only its sockets). The size a namespace gets is the creating namespace's
@@ -204,15 +204,15 @@ def _netns_add(name: str, ehash: int) -> None:
         open(path, "x").close()  # the mount point
         made = subprocess.run(["nsenter", f"--net=/run/netns/{helper}", "unshare", f"--net={path}",
                                "true"], check=False)  # fmt: skip
-        if made.returncode:
+        if made.returncode:  # no nsenter/unshare (util-linux): the host's table, as before
             os.unlink(path)
-            raise RuntimeError(f"could not create namespace {name}")
+            subprocess.run(["ip", "netns", "add", name], check=True)
     finally:
         subprocess.run(["ip", "netns", "del", helper], check=False)
 
 
 def _netns_setup(name: str, tw_buckets: int, ehash: int = 0) -> None:
-    _netns_add(name, ehash)
+    netns_add(name, ehash)
     subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
     for key, value in (
         ("net.ipv4.tcp_tw_reuse", "0"),

@@ -142,3 +142,21 @@ def test_scale_waits_for_the_bench_lock(tmp_path: object) -> None:
         fcntl.flock(held, fcntl.LOCK_UN)
     assert entered.wait(30)
     t.join(30)
+
+
+def test_test_namespaces_walk_only_their_own_sockets() -> None:
+    """TestNetns gets a socket table of its own (a dump there does not walk a benchmark's 1M
+    sockets in another namespace) and the host's tcp_max_tw_buckets."""
+    from tests.helpers import TestNetns
+
+    ns = TestNetns()
+    try:
+        got = subprocess.run(
+            ["ip", "netns", "exec", ns.name, "sysctl", "-n", "net.ipv4.tcp_ehash_entries",
+             "net.ipv4.tcp_max_tw_buckets"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+        with open("/proc/sys/net/ipv4/tcp_max_tw_buckets") as f:
+            assert got == [str(TestNetns.EHASH), f.read().strip()]  # negative: the shared one
+    finally:
+        ns.close()
