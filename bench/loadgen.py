@@ -124,10 +124,14 @@ def sockstat_tw() -> int:
     return 0
 
 
-def _fast_tw(level: int, seconds: float, workers: int) -> list[subprocess.Popen[bytes]]:
+def _fast_tw(
+    level: int, seconds: float, workers: int, nice: int = 0
+) -> list[subprocess.Popen[bytes]]:
     """Start ``workers`` twgen processes sustaining ``level`` TIME_WAITs between them (level/60
     new a second; disjoint destination addresses) for ``seconds``; return once each has run
-    60 s (the level is up if they kept the pace) or died. Their logs: /tmp/twgen-PID-N.log."""
+    60 s (the level is up if they kept the pace) or died. Their logs: /tmp/twgen-PID-N.log.
+    ``nice``: their niceness increment (negative: ahead of the measured tools' share of a busy
+    machine, so the level holds; a tool's CPU time does not depend on it)."""
     exe = build_twgen()
     per = -(-level // workers)
     ndst = min(250 // workers, max(1, -(-per // PER_TUPLE)))
@@ -136,7 +140,8 @@ def _fast_tw(level: int, seconds: float, workers: int) -> list[subprocess.Popen[
         ready.append(f"/tmp/twgen-{os.getpid()}-{i}")
         with open(ready[-1] + ".log", "w") as log:
             cmd = [exe, str(per), str(seconds), str(ndst), str(1 + i * ndst), ready[-1]]
-            procs.append(subprocess.Popen(cmd, stdout=log))
+            renice = (lambda: os.nice(nice)) if nice else None
+            procs.append(subprocess.Popen(cmd, stdout=log, preexec_fn=renice))
     for p, r in zip(procs, ready, strict=True):
         while not os.path.exists(r) and p.poll() is None:
             time.sleep(0.5)
@@ -234,11 +239,13 @@ def running(
     prefix: str = "twtop-pop",
     fast_workers: int = 0,
     ehash: int = 0,
+    nice: int = 0,
 ) -> Iterator[str]:
     """Run this script in the background in a fresh namespace; yield the namespace's name once
     the population is up; stop the script (which deletes the namespace) on exit.
     ``fast_workers``: make the TIME_WAITs with that many twgen processes (--fast); ``ehash``: a
-    socket hash table of that many buckets for the namespace (--ehash)."""
+    socket hash table of that many buckets for the namespace (--ehash); ``nice``: the twgen
+    processes' niceness (--nice)."""
     name = f"{prefix}-{os.getpid()}"
     ready = f"/tmp/{name}.ready"
     cmd = [
@@ -250,6 +257,8 @@ def running(
         cmd += ["--fast", "--workers", str(fast_workers)]
     if ehash:
         cmd += ["--ehash", str(ehash)]
+    if nice:
+        cmd += ["--nice", str(nice)]
     proc = subprocess.Popen(cmd)
     try:
         deadline = time.monotonic() + 600
@@ -281,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         help="TIME_WAIT by a small C program (bench/twgen.c, built with cc): ~1M sustained",
     )  # fmt: skip
     ap.add_argument("--workers", type=int, default=1, help="--fast: twgen processes (max 8)")
+    ap.add_argument("--nice", type=int, default=0, help="--fast: twgen's niceness increment")
     ap.add_argument(
         "--ehash", type=int, default=0, metavar="N",
         help="with --netns: give the namespace its own socket hash table of N buckets (a power of "
@@ -323,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
                 port += 1
         held = sum(ready.get(timeout=300) for _ in workers)
         if args.fast and args.tw:
-            twgen = _fast_tw(args.tw, hold + 60, min(max(args.workers, 1), 8))
+            twgen = _fast_tw(args.tw, hold + 60, min(max(args.workers, 1), 8), args.nice)
         maker = TimeWaitMaker(args.tw) if args.tw and not args.fast else None
         tw = maker.make(args.tw) if maker else sockstat_tw()
         line = (

@@ -314,7 +314,7 @@ def measure(args: argparse.Namespace, name: str, ssp_timeout: float) -> dict[str
     res: dict[str, Any] = {"pops": [population(name)], "uptime_start": _uptime()}
     gens = _generators(name)
     g0 = (_ticks(gens), time.monotonic(), res["pops"][0]["opens"])
-    res["generators"] = len(gens)
+    res["generators"], res["gen_nice"] = len(gens), args.gen_nice
     got = subprocess.run([python, os.path.abspath(__file__), "--inner", name, "--runs",
                           str(args.runs)], capture_output=True, text=True)  # fmt: skip
     try:
@@ -383,7 +383,7 @@ def run_case(args: argparse.Namespace, case: str) -> dict[str, Any]:
         print(f"{case}: building {spec}; {_uptime()}", file=sys.stderr, flush=True)
         hold = 880  # loadgen's limit is 900 s; the measurements stop the population when done
         with running(spec["tw"], spec["estab"], 0, hold, True, "twtop-scale", spec["fast"],
-                     args.ehash) as name:  # fmt: skip
+                     args.ehash, args.gen_nice) as name:  # fmt: skip
             time.sleep(args.settle)
             res = measure(args, name, ssp)
         res["case"], res["spec"] = case, spec
@@ -436,7 +436,8 @@ def table(results: list[dict[str, Any]], twtop: str) -> str:
         "generators: new connections/s, their CPU (per connection)",
         lambda r: (
             f"{r['gen_rate']:,.0f}/s, {r['gen_cpu_pct']:.0f}% of a core "
-            f"({r['gen_cpu_pct'] / 100 / max(r['gen_rate'], 1) * 1e6:.0f} us) by {r['generators']}"
+            f"({r['gen_cpu_pct'] / 100 / max(r['gen_rate'], 1) * 1e6:.0f} us) "
+            f"by {r['generators']} (nice {r.get('gen_nice', 0)})"
         ),
     )
     e = "engine"
@@ -534,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--settle", type=float, default=3.0, help="seconds after the population is up")
     ap.add_argument("--ehash", type=int, default=EHASH,
                     help="namespace's own socket hash buckets (0: share the host's)")  # fmt: skip
+    ap.add_argument("--gen-nice", type=int, default=-5,
+                    help="the generators' niceness (ahead: the level holds)")  # fmt: skip
     ap.add_argument("--ssp-timeout", type=float, help="time ss -tanp, killed after this (s)")
     ap.add_argument("--lock", default=LOCK, help="bench lock file ('' for none)")
     ap.add_argument("--json", help="also write the raw results here")
