@@ -263,11 +263,17 @@ def tui(twtop: str, name: str, args: argparse.Namespace, pops: list[dict[str, in
         out["rss_before_mb"] = proc.memory_info().rss / 2**20
         # g until the peers are grouped by process: the first row is then the biggest group
         t0 = time.monotonic()
-        for _ in range(4):
-            if "by process" in _capture(session):
+
+        def grouping(screen: str) -> str:
+            m = re.search(r"Peers by (.+?) —", screen)
+            return m.group(1) if m else ""
+
+        for _ in range(4):  # ip -> ip:port -> local port -> process; each press seen first
+            now = grouping(_capture(session))
+            if now == "process":
                 break
             _keys(session, "g")
-            time.sleep(0.5)
+            _wait_screen(session, lambda s, now=now: grouping(s) != now, 30)
 
         def grouped(screen: str) -> bool:
             return "by process" in screen and "(no owner)" in screen
@@ -474,8 +480,11 @@ def table(results: list[dict[str, Any]], twtop: str) -> str:
     row("`ss -tanp`: wall / CPU", lambda r: _wc(r.get("ssp")) or "-")
     t = "tui"
     row(
-        "TUI CPU over 60 s, default budget",
-        lambda r: f"**{r[t]['cpu_pct']:.1f}%** of one core (load {r[t]['load']:.1f})",
+        "TUI CPU, default budget (--seconds)",
+        lambda r: (
+            f"**{r[t]['cpu_pct']:.1f}%** of one core over {r[t]['wall_s']:.0f} s "
+            f"(load {r[t]['load']:.1f})"
+        ),
         "<= 15%",
     )
     row(
@@ -484,7 +493,10 @@ def table(results: list[dict[str, Any]], twtop: str) -> str:
         "<= 1 interval (1 s)",
     )
     row("TUI detail age shown, max", lambda r: f"{r[t]['detail_age_max_s']} s")
-    row("TUI `g` x3 (0.5 s apart) -> process grouping on screen", lambda r: _s(r[t]["regroup_s"]))
+    row(
+        "TUI `g` x3 -> process grouping on screen (its biggest group first)",
+        lambda r: _s(r[t]["regroup_s"]),
+    )
     row(
         "TUI Enter on the biggest group -> first page on screen",
         lambda r: _s(r[t]["drill_first_page_s"]),
