@@ -124,10 +124,14 @@ def sockstat_tw() -> int:
     return 0
 
 
-def _fast_tw(level: int, seconds: float, workers: int) -> list[subprocess.Popen[bytes]]:
+def _fast_tw(
+    level: int, seconds: float, workers: int, nice: int = 0
+) -> list[subprocess.Popen[bytes]]:
     """Start ``workers`` twgen processes sustaining ``level`` TIME_WAITs between them (level/60
     new a second; disjoint destination addresses) for ``seconds``; return once each has run
-    60 s (the level is up if they kept the pace) or died. Their logs: /tmp/twgen-PID-N.log."""
+    60 s (the level is up if they kept the pace) or died. Their logs: /tmp/twgen-PID-N.log.
+    ``nice``: their niceness increment (negative: ahead of the measured tools' share of a busy
+    machine, so the level holds; a tool's CPU time does not depend on it)."""
     exe = build_twgen()
     per = -(-level // workers)
     ndst = min(250 // workers, max(1, -(-per // PER_TUPLE)))
@@ -136,7 +140,8 @@ def _fast_tw(level: int, seconds: float, workers: int) -> list[subprocess.Popen[
         ready.append(f"/tmp/twgen-{os.getpid()}-{i}")
         with open(ready[-1] + ".log", "w") as log:
             cmd = [exe, str(per), str(seconds), str(ndst), str(1 + i * ndst), ready[-1]]
-            procs.append(subprocess.Popen(cmd, stdout=log))
+            renice = (lambda: os.nice(nice)) if nice else None
+            procs.append(subprocess.Popen(cmd, stdout=log, preexec_fn=renice))
     for p, r in zip(procs, ready, strict=True):
         while not os.path.exists(r) and p.poll() is None:
             time.sleep(0.5)
@@ -184,8 +189,35 @@ def _hold_worker(kind: str, count: int, port: int, ready: mp.Queue, stop_at: flo
         s.close()
 
 
-def _netns_setup(name: str, tw_buckets: int) -> None:
-    subprocess.run(["ip", "netns", "add", name], check=True)
+def netns_add(name: str, ehash: int) -> None:
+    """Create namespace ``name``; with ``ehash`` > 0 it gets a socket hash table of its own of that
+    many buckets (so its sockets are not in the table every other namespace's dumps walk, and
+    its own dumps walk only its sockets). The size a namespace gets is the creating namespace's
+    ``tcp_child_ehash_entries``, so a helper namespace with that set creates it, and goes."""
+    if ehash <= 0:
+        subprocess.run(["ip", "netns", "add", name], check=True)
+        return
+    helper = f"{name}-mk"
+    subprocess.run(["ip", "netns", "add", helper], check=True)
+    try:
+        subprocess.run(
+            ["ip", "netns", "exec", helper, "sysctl", "-q", "-w",
+             f"net.ipv4.tcp_child_ehash_entries={ehash}"],
+            check=True,
+        )  # fmt: skip
+        path = f"/run/netns/{name}"
+        open(path, "x").close()  # the mount point
+        made = subprocess.run(["nsenter", f"--net=/run/netns/{helper}", "unshare", f"--net={path}",
+                               "true"], check=False)  # fmt: skip
+        if made.returncode:  # no nsenter/unshare (util-linux): the host's table, as before
+            os.unlink(path)
+            subprocess.run(["ip", "netns", "add", name], check=True)
+    finally:
+        subprocess.run(["ip", "netns", "del", helper], check=False)
+
+
+def _netns_setup(name: str, tw_buckets: int, ehash: int = 0) -> None:
+    netns_add(name, ehash)
     subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
     for key, value in (
         ("net.ipv4.tcp_tw_reuse", "0"),
@@ -206,10 +238,14 @@ def running(
     sustain: bool = True,
     prefix: str = "twtop-pop",
     fast_workers: int = 0,
+    ehash: int = 0,
+    nice: int = 0,
 ) -> Iterator[str]:
     """Run this script in the background in a fresh namespace; yield the namespace's name once
     the population is up; stop the script (which deletes the namespace) on exit.
-    ``fast_workers``: make the TIME_WAITs with that many twgen processes (--fast)."""
+    ``fast_workers``: make the TIME_WAITs with that many twgen processes (--fast); ``ehash``: a
+    socket hash table of that many buckets for the namespace (--ehash); ``nice``: the twgen
+    processes' niceness (--nice)."""
     name = f"{prefix}-{os.getpid()}"
     ready = f"/tmp/{name}.ready"
     cmd = [
@@ -219,6 +255,10 @@ def running(
     ] + (["--sustain"] if sustain else [])  # fmt: skip
     if fast_workers:
         cmd += ["--fast", "--workers", str(fast_workers)]
+    if ehash:
+        cmd += ["--ehash", str(ehash)]
+    if nice:
+        cmd += ["--nice", str(nice)]
     proc = subprocess.Popen(cmd)
     try:
         deadline = time.monotonic() + 600
@@ -250,6 +290,12 @@ def main(argv: list[str] | None = None) -> int:
         help="TIME_WAIT by a small C program (bench/twgen.c, built with cc): ~1M sustained",
     )  # fmt: skip
     ap.add_argument("--workers", type=int, default=1, help="--fast: twgen processes (max 8)")
+    ap.add_argument("--nice", type=int, default=0, help="--fast: twgen's niceness increment")
+    ap.add_argument(
+        "--ehash", type=int, default=0, metavar="N",
+        help="with --netns: give the namespace its own socket hash table of N buckets (a power of "
+        "2; 0: share the host's, which every namespace's dumps walk)",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     total = args.tw + 2 * args.estab + 2 * args.close_wait
     if total > MAX_SOCKETS:
@@ -264,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             if os.path.exists(f"/run/netns/{args.netns}"):
                 ap.error(f"namespace {args.netns} exists already; pick a new name")
             created = True
-            _netns_setup(args.netns, max(262144, 2 * args.tw))
+            _netns_setup(args.netns, max(262144, 2 * args.tw), args.ehash)
             from twtop.netns import _setns
 
             fd = os.open(f"/run/netns/{args.netns}", os.O_RDONLY)
@@ -287,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
                 port += 1
         held = sum(ready.get(timeout=300) for _ in workers)
         if args.fast and args.tw:
-            twgen = _fast_tw(args.tw, hold + 60, min(max(args.workers, 1), 8))
+            twgen = _fast_tw(args.tw, hold + 60, min(max(args.workers, 1), 8), args.nice)
         maker = TimeWaitMaker(args.tw) if args.tw and not args.fast else None
         tw = maker.make(args.tw) if maker else sockstat_tw()
         line = (
