@@ -36,6 +36,7 @@ from twtop.knowledge_screen import SCREEN_WORDS
 from twtop.knowledge_ui import UI_WORDS
 from twtop.model import GROUPS, PeerRow, Snapshot, Socket
 from twtop.pages import Page, PageQuery, Seen
+from twtop.schedule import name_thread
 from twtop.tcpinfo import TcpInfo
 from widgets.filter_bar import FilterBar
 from widgets.header import StatusHeader
@@ -153,6 +154,7 @@ class TwtopApp(App[int]):
     def poll_loop(self) -> None:
         """Poll, post the snapshot, wait for the interval; one poll at a time, never overlapping."""
         worker = get_current_worker()
+        name_thread(b"twtop-poll")  # the counts (and, without a budget split, the detail)
         while not worker.is_cancelled:
             started = time.monotonic()
             self.poll_once()

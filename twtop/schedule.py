@@ -19,6 +19,8 @@ Who touches what (collector.py's locks):
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import threading
 import time
 from dataclasses import replace
@@ -42,6 +44,12 @@ def budget_notes(budget: Budget | None) -> tuple[str, ...]:
         f"the counts alone use {used:.0f}% of a core, over the {budget.fraction * 100:g}% "
         f"CPU budget: the detail refreshes only every {MAX_DETAIL_AGE_S:.0f} s",
     )
+
+
+def name_thread(name: bytes) -> None:
+    """Name the calling thread for ``top -H`` and /proc/PID/task/TID/comm (best effort)."""
+    with contextlib.suppress(OSError, AttributeError):  # not this libc: unnamed
+        ctypes.CDLL(None).prctl(15, ctypes.c_char_p(name[:15]), 0, 0, 0)  # PR_SET_NAME
 
 
 def stamp(snap: Snapshot, budget: Budget | None, age: float) -> Snapshot:
@@ -76,11 +84,17 @@ class Live:
         self.detail_at: float | None = None  # clock() when the detail on show began its walk
         self.details = 0  # detail walks kept (tests, bench)
         self.error: Exception | None = None  # the worker's, raised by the next poll
+        self._go = threading.Event()  # set: walk now; cleared by the worker when it is done
+        self._idle = threading.Event()
         self._worker: threading.Thread | None = None
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until no detail walk is under way; False on timeout."""
+        return self._idle.wait(timeout) if self.running() else True
+
     def running(self) -> bool:
-        """A detail walk is under way."""
-        return self._worker is not None and self._worker.is_alive()
+        """A detail walk is under way (or asked for)."""
+        return self._go.is_set()
 
     def poll(self) -> Snapshot:
         """Fresh counts and the last detail; starts a detail walk when one is due."""
@@ -94,6 +108,9 @@ class Live:
             snap = c.poll()
             self.detail_at = started
             return snap
+        budget = c.budget
+        # Asked before this poll is charged: the bank holds one detail's cost, no more.
+        due = not self.running() and (budget is None or budget.detail_due())
         cpu0 = time.thread_time()
         with c._build_lock:
             snap = c._poll(False, c._counts, live=True)
@@ -102,19 +119,27 @@ class Live:
             snap = c.poll()
             self.detail_at = started
             return snap
-        budget = c.budget
         if budget is not None:
             budget.charge(time.thread_time() - cpu0)
         age = 0.0 if self.detail_at is None else max(0.0, self.clock() - self.detail_at)
-        if not self.running() and (budget is None or budget.detail_due()):
+        if due:
             self._start()
         return stamp(snap, budget, age)
 
     def _start(self) -> None:
-        self._worker = threading.Thread(
-            target=self._work, args=(self.c._epoch,), name="twtop-detail", daemon=True
-        )
-        self._worker.start()
+        self._idle.clear()
+        self._go.set()
+        if self._worker is None:  # one thread for the collector's life: `top -H` sees it
+            self._worker = threading.Thread(target=self._loop, name="twtop-detail", daemon=True)
+            self._worker.start()
+
+    def _loop(self) -> None:
+        name_thread(b"twtop-detail")
+        while True:
+            self._go.wait()
+            self._work(self.c._epoch)
+            self._idle.set()  # before: a poll in between sees it running and starts none
+            self._go.clear()
 
     def _work(self, epoch: int) -> None:
         c = self.c

@@ -81,11 +81,11 @@ def test_counts_move_while_a_detail_walk_is_under_way(
             assert "127.0.0.9" not in {p.peer for p in snap.peers}  # the detail is the first's
             assert snap.detail_age_s > 0
         gate.open.set()
-        c.live._worker.join(HANG_S)  # type: ignore[union-attr]
+        assert c.live.wait(HANG_S)
         gate.walking.clear()
         _poll(c)  # picks up the held walk's detail (made before 127.0.0.9 existed) ...
         assert gate.walking.wait(HANG_S)  # ... and starts the next, which sees it
-        c.live._worker.join(HANG_S)  # type: ignore[union-attr]
+        assert c.live.wait(HANG_S)
         snap = _poll(c)
         assert "127.0.0.9" in {p.peer for p in snap.peers}
         assert c.live.details >= 2
@@ -103,7 +103,7 @@ def test_a_walk_under_an_old_grouping_is_dropped(
         assert gate.walking.wait(HANG_S)  # a walk grouped by ip is under way
         c.set_group("lport")
         gate.open.set()
-        c.live._worker.join(HANG_S)  # type: ignore[union-attr]
+        assert c.live.wait(HANG_S)
         assert c.live.details == 0  # dropped: by ip, not by local port
         snap = _poll(c)  # no detail of this grouping yet: one in full, now
         assert snap.group == "lport" and snap.detail_age_s == 0.0
