@@ -4,7 +4,8 @@
     python bench/threads.py --tw 100000 --estab 150000 --seconds 60   # loadgen population
     python bench/threads.py --netns NAME --seconds 60                  # an existing namespace
 
-Runs the installed ``twtop --netns NAME`` in tmux at 120x24 (the header clock is cut at 80 columns) (1 s interval, default --cpu-budget)
+Runs the installed ``twtop --netns NAME`` in tmux at 120x24 (at 80 columns the header clock is
+cut), 1 s interval, default --cpu-budget,
 and reads /proc/PID/task/*/stat before and after --seconds: user and system time per thread
 (named by /proc/PID/task/TID/comm: ``twtop-poll`` counts, ``twtop-detail`` the detail walk, the
 main thread is Textual's UI loop), as % of one core. Once a second the header's clock is

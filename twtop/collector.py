@@ -143,14 +143,14 @@ class Collector(SocketLists):
         age (schedule.py). For a caller that polls every interval (the TUI)."""
         return self.live.poll()
 
-    def _read(self) -> tuple[dict[str, int], dict[str, int], list[str]]:
+    def _read(self) -> tuple[dict[str, str | None], dict[str, int], list[str]]:
         with netns_mod.entered(self.netns_path):
             sysctl = sysinfo.read_sysctls()
             proc_notes: list[str] = []  # what of /proc could not be read
             counters = sysinfo.read_counters(proc_notes)
         return sysctl, counters, proc_notes
 
-    def _aggregator(self, sysctl: dict[str, int], listeners: Listeners) -> Aggregator:
+    def _aggregator(self, sysctl: dict[str, str | None], listeners: Listeners) -> Aggregator:
         young_ms = PortPolicy.from_sysctl(sysctl).young_threshold_ms()
         agg = Aggregator(self.group, self.plan, listeners, self.procs.pid_of(), young_ms,
                          self.made_by.pids())  # fmt: skip

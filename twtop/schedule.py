@@ -103,11 +103,7 @@ class Live:
             error, self.error = self.error, None
             raise error
         if c._detail is None:  # the first picture, or the first of a new filter or grouping:
-            # in full, now (after a walk of the old kind under way, which is dropped)
-            started = self.clock()
-            snap = c.poll()
-            self.detail_at = started
-            return snap
+            return self._full()  # (after a walk of the old kind under way, which is dropped)
         budget = c.budget
         # Asked before this poll is charged: the bank holds one detail's cost, no more.
         due = not self.running() and (budget is None or budget.detail_due())
@@ -115,16 +111,19 @@ class Live:
         with c._build_lock:
             snap = c._poll(False, c._counts, live=True)
         if snap is None:  # a filter, sockets kept, or no detail of this kind: in full, now
-            started = self.clock()
-            snap = c.poll()
-            self.detail_at = started
-            return snap
+            return self._full()
         if budget is not None:
             budget.charge(time.thread_time() - cpu0)
         age = 0.0 if self.detail_at is None else max(0.0, self.clock() - self.detail_at)
         if due:
             self._start()
         return stamp(snap, budget, age)
+
+    def _full(self) -> Snapshot:
+        started = self.clock()
+        snap = self.c.poll()
+        self.detail_at = started
+        return snap
 
     def _start(self) -> None:
         self._idle.clear()
