@@ -125,6 +125,7 @@ def tui(twtop: str, name: str, seconds: float, warmup: float, budget: str) -> di
 
 
 def engine(name: str, runs: int) -> dict[str, Any]:
+    from twtop import schedule
     from twtop.budget import SMALL_MASK
     from twtop.collector import Collector
     from twtop.states import TcpState
@@ -148,13 +149,21 @@ def engine(name: str, runs: int) -> dict[str, Any]:
                 n += length or len(got or ())
         u1, s1 = thread_self()
         dumps.append((time.perf_counter() - w0, u1 - u0, s1 - s0))
+    details = []
+    for _ in range(2):  # the detail walk alone (what the twtop-detail thread does)
+        u0, s0 = thread_self()
+        w0 = time.perf_counter()
+        with c._lock:
+            schedule.detail_counts(c)
+        u1, s1 = thread_self()
+        details.append((time.perf_counter() - w0, u1 - u0, s1 - s0))
     c.close()
 
     def med(xs: list[tuple[float, float, float]], i: int) -> float:
         return statistics.median(x[i] for x in xs) * 1000
 
     return {"counts": [med(rows, i) for i in range(3)], "dumps": [med(dumps, i) for i in range(3)],
-            "load": os.getloadavg()[0]}  # fmt: skip
+            "detail": [med(details, i) for i in range(3)], "load": os.getloadavg()[0]}  # fmt: skip
 
 
 def main() -> int:
@@ -193,6 +202,8 @@ def report(args: argparse.Namespace, twtop: str, name: str) -> int:
           f"{cw:.0f} / {cu:.0f} / {cs:.0f} ms |")  # fmt: skip
     print(f"| its two dumps alone (small states + LISTEN, raw): wall / user / system | "
           f"{dw:.0f} / {du:.0f} / {ds:.0f} ms |")  # fmt: skip
+    print("| the detail walk alone (schedule.detail_counts): wall / user / system | "
+          f"{eng['detail'][0]:.0f} / {eng['detail'][1]:.0f} / {eng['detail'][2]:.0f} ms |")  # fmt: skip
     print(f"| TUI CPU over {ui['wall']:.0f} s (budget {args.budget}%) | "
           f"{ui['total_pct']:.1f}% of one core |")  # fmt: skip
     for comm, tid, u, s in ui["threads"]:
