@@ -202,8 +202,9 @@ def report(args: argparse.Namespace, twtop: str, name: str) -> int:
           f"{cw:.0f} / {cu:.0f} / {cs:.0f} ms |")  # fmt: skip
     print(f"| its two dumps alone (small states + LISTEN, raw): wall / user / system | "
           f"{dw:.0f} / {du:.0f} / {ds:.0f} ms |")  # fmt: skip
+    xw, xu, xs = eng["detail"]
     print("| the detail walk alone (schedule.detail_counts): wall / user / system | "
-          f"{eng['detail'][0]:.0f} / {eng['detail'][1]:.0f} / {eng['detail'][2]:.0f} ms |")  # fmt: skip
+          f"{xw:.0f} / {xu:.0f} / {xs:.0f} ms |")  # fmt: skip
     print(f"| TUI CPU over {ui['wall']:.0f} s (budget {args.budget}%) | "
           f"{ui['total_pct']:.1f}% of one core |")  # fmt: skip
     for comm, tid, u, s in ui["threads"]:
