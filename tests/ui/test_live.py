@@ -91,3 +91,30 @@ async def test_counts_over_the_budget_are_said_in_header_and_status(
             text = screen_text(app)
             assert (header in text.splitlines()[0]) is over, text
             assert (status in text.replace("\n", "")) is over, text
+
+
+async def test_new_counts_repaint_the_cells_without_laying_out_the_screen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every interval brings new counts (and the same detail): the state cells repaint, the
+    screen is not laid out again each time (a Static.update() per cell did that: 11 per poll)."""
+    app = TwtopApp(None, {"interval": 1.0, "lang": "en"}, poll=False)  # type: ignore[arg-type]
+    base = make_snapshot(1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(SnapshotReady(base, tuple(advise(base, "en"))))
+        await settle(pilot)
+        layouts: list[object] = []
+        real = app.main._refresh_layout
+
+        def counted(*a: object, **k: object) -> None:
+            layouts.append(a)
+            real(*a, **k)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(app.main, "_refresh_layout", counted)
+        for i in range(1, 11):
+            states = {**base.states, TcpState.TIME_WAIT: base.count(TcpState.TIME_WAIT) + i}
+            snap = replace(base, states=states, taken_at=base.taken_at + i)
+            app.post_message(SnapshotReady(snap, tuple(advise(base, "en"))))
+            await settle(pilot)
+            assert f"{snap.count(TcpState.TIME_WAIT):,}" in screen_text(app)  # repainted
+        assert len(layouts) <= 2, len(layouts)
