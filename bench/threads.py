@@ -33,6 +33,7 @@ sys.path.insert(0, ROOT)
 from bench.loadgen import running  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
+LIVE_S = 15  # seconds of poll_live without the UI
 
 
 def task_times(pid: int) -> dict[int, tuple[str, float, float]]:
@@ -149,6 +150,16 @@ def engine(name: str, runs: int) -> dict[str, Any]:
                 n += length or len(got or ())
         u1, s1 = thread_self()
         dumps.append((time.perf_counter() - w0, u1 - u0, s1 - s0))
+    # poll_live once a second for LIVE_S, as the TUI's poll thread does, without the UI
+    u0, s0 = thread_self()
+    w0 = time.perf_counter()
+    for _ in range(LIVE_S):
+        t = time.perf_counter()
+        c.poll_live()
+        time.sleep(max(0.0, 1.0 - (time.perf_counter() - t)))
+    u1, s1 = thread_self()
+    span = time.perf_counter() - w0
+    live = ((u1 - u0) / span * 100, (s1 - s0) / span * 100, c.live.details)
     details = []
     for _ in range(2):  # the detail walk alone (what the twtop-detail thread does)
         u0, s0 = thread_self()
@@ -163,7 +174,8 @@ def engine(name: str, runs: int) -> dict[str, Any]:
         return statistics.median(x[i] for x in xs) * 1000
 
     return {"counts": [med(rows, i) for i in range(3)], "dumps": [med(dumps, i) for i in range(3)],
-            "detail": [med(details, i) for i in range(3)], "load": os.getloadavg()[0]}  # fmt: skip
+            "detail": [med(details, i) for i in range(3)], "live": live,
+            "load": os.getloadavg()[0]}  # fmt: skip
 
 
 def main() -> int:
@@ -205,6 +217,9 @@ def report(args: argparse.Namespace, twtop: str, name: str) -> int:
     xw, xu, xs = eng["detail"]
     print("| the detail walk alone (schedule.detail_counts): wall / user / system | "
           f"{xw:.0f} / {xu:.0f} / {xs:.0f} ms |")  # fmt: skip
+    lu, ls, ld = eng["live"]
+    print(f"| poll_live() each second for {LIVE_S} s, no UI: the polling thread's user / system | "
+          f"{lu:.1f}% / {ls:.1f}% ({ld} detail walks) |")  # fmt: skip
     print(f"| TUI CPU over {ui['wall']:.0f} s (budget {args.budget}%) | "
           f"{ui['total_pct']:.1f}% of one core |")  # fmt: skip
     for comm, tid, u, s in ui["threads"]:
