@@ -28,12 +28,15 @@ from tui.screens.main import MainScreen
 from tui.signals import TerminalGuard
 from tui.words import relabel, words
 from twtop.advisor import Finding, advise
+from twtop.budget import MAX_DETAIL_AGE_S
 from twtop.build import NOT_ROOT_NOTE
 from twtop.errors import TwtopError
 from twtop.filter import FilterError, compile_filter
 from twtop.knowledge_screen import SCREEN_WORDS
+from twtop.knowledge_ui import UI_WORDS
 from twtop.model import GROUPS, PeerRow, Snapshot, Socket
 from twtop.pages import Page, PageQuery, Seen
+from twtop.schedule import name_thread
 from twtop.tcpinfo import TcpInfo
 from widgets.filter_bar import FilterBar
 from widgets.header import StatusHeader
@@ -151,6 +154,7 @@ class TwtopApp(App[int]):
     def poll_loop(self) -> None:
         """Poll, post the snapshot, wait for the interval; one poll at a time, never overlapping."""
         worker = get_current_worker()
+        name_thread(b"twtop-poll")  # the counts (and, without a budget split, the detail)
         while not worker.is_cancelled:
             started = time.monotonic()
             self.poll_once()
@@ -160,7 +164,8 @@ class TwtopApp(App[int]):
     def poll_once(self) -> None:
         """One poll through the engine; errors become a PollFailed message (no traceback)."""
         try:
-            snap = self.source.poll()
+            # The engine's counts every interval, its detail beside them (twtop/schedule.py)
+            snap = getattr(self.source, "poll_live", self.source.poll)()
             findings = tuple(advise(snap, self.lang))
         except TwtopError as exc:
             self.post_message(PollFailed(str(exc)))
@@ -230,9 +235,14 @@ class TwtopApp(App[int]):
         age: float | None = None
         if self.last_good and (late := self.clock() - self.last_good) > 2 * self.interval + 1:
             age = late
-        note = None
-        if self.latest is not None and any(n.startswith(NOT_ROOT_NOTE) for n in self.latest.notes):
-            note = SCREEN_WORDS[self.lang]["note_not_root"]
+        notes, snap = [], self.latest
+        if snap is not None and any(n.startswith(NOT_ROOT_NOTE) for n in snap.notes):
+            notes.append(SCREEN_WORDS[self.lang]["note_not_root"])
+        if snap is not None and snap.cpu_over:  # budget.py: the counts alone exceed the budget
+            notes.append(UI_WORDS[self.lang]["st_cpu_over"].format(
+                u=f"{snap.cpu_used_pct or 0:.0f}", p=f"{snap.cpu_budget or 0:g}",
+                s=f"{MAX_DETAIL_AGE_S:.0f}"))  # fmt: skip
+        note = "  ".join(notes) or None
         for bar in self._all(StatusBar):
             bar.paused, bar.error, bar.age_s, bar.note = self.paused, self.error, age, note
 

@@ -14,16 +14,19 @@ per-peer, per-process and per-port aggregation) when the budget has room for it:
   (measured on 6.18 by tests/kernel/test_budget.py, IPv4 and IPv6 alike).
 
 The schedule is a token bucket in CPU seconds: credit accrues at ``fraction`` per wall second
-(banked up to one detail's cost), every poll spends what it cost, and a detail poll runs when the
-credit covers the last measured detail cost. So cost/period <= budget over time, counts included.
-If the counts alone exceed the budget, the detail still runs at least every MAX_DETAIL_AGE_S.
+(banked up to one detail's cost), every poll spends what it cost, and so does every other piece of
+collector work (``charge``: the drill-down's passes), and a detail poll runs when the credit covers
+the last measured detail cost. So cost/period <= budget over time, counts included. If the counts
+(and the rest) alone exceed the budget, ``over_budget`` says so and the detail still runs at least
+every MAX_DETAIL_AGE_S. The counts and the detail run on different threads (schedule.py), and the
+drill-down on a third: every method takes the lock.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
@@ -37,6 +40,8 @@ from twtop.states import MASK_ALL, TcpState, Timer
 DEFAULT_CPU_BUDGET_PCT = 10.0
 #: The detail is never older than this, whatever the counts cost.
 MAX_DETAIL_AGE_S = 120.0
+#: ``usage`` and ``over_budget`` look back this far (wall seconds).
+WINDOW_S = 60.0
 TW = int(TcpState.TIME_WAIT)
 EST = int(TcpState.ESTABLISHED)
 CW = int(TcpState.CLOSE_WAIT)
@@ -57,7 +62,9 @@ class Budget:
         self.detail_cost: float | None = None  # CPU seconds of the last detail poll
         self.detail_at: float | None = None  # when it ran
         self._at: float | None = None
-        self._lock = threading.Lock()  # charge() comes from the drill-down's thread
+        self._start = clock()
+        self._spends: deque[tuple[float, float, bool]] = deque()  # (when, CPU s, a detail)
+        self._lock = threading.Lock()
 
     def _accrue(self) -> float:
         now = self.clock()
@@ -75,31 +82,54 @@ class Budget:
 
     def detail_due(self) -> bool:
         """True when the next poll should be a full one."""
-        now = self._accrue()
-        if self.detail_cost is None or self.detail_at is None:
-            return True
-        return self.credit >= self.detail_cost or now - self.detail_at >= MAX_DETAIL_AGE_S
+        with self._lock:
+            now = self._accrue()
+            if self.detail_cost is None or self.detail_at is None:
+                return True
+            return self.credit >= self.detail_cost or now - self.detail_at >= MAX_DETAIL_AGE_S
 
-    def spent(self, cpu_s: float, detail: bool) -> None:
-        """Account one poll's CPU time (``detail``: it was a full poll)."""
-        now = self._accrue()
-        if detail and self.detail_cost is None:
-            self.credit += cpu_s  # the first picture is on the house: starting asked for it
-        self.credit -= cpu_s
-        if detail:
-            self.detail_cost = cpu_s
-            self.detail_at = now
+    def spent(self, cpu_s: float, detail: bool, at: float | None = None) -> None:
+        """Account one poll's CPU time (``detail``: it was a full poll, whose data is as old as
+        ``at``, the clock when it began; None: now)."""
+        with self._lock:
+            now = self._accrue()
+            if detail and self.detail_cost is None:
+                self.credit += cpu_s  # the first picture is on the house: starting asked for it
+            self.credit -= cpu_s
+            self._record(now, cpu_s, detail)
+            if detail:
+                self.detail_cost = cpu_s
+                self.detail_at = now if at is None else at
 
     def charge(self, cpu_s: float) -> None:
-        """Spend ``cpu_s`` of the budget on work outside the polls (a drill-down's pass), so the
-        next detail poll waits for it: the two together stay within the budget. Thread-safe."""
+        """Spend CPU seconds the collector used on anything but a detail poll (a counts poll,
+        a drill-down pass): the next detail waits for them too."""
+        self.spent(cpu_s, False)
+
+    def _record(self, now: float, cpu_s: float, detail: bool) -> None:
+        self._spends.append((now, cpu_s, detail))
+        while self._spends and self._spends[0][0] < now - WINDOW_S:
+            self._spends.popleft()
+
+    def usage(self) -> tuple[float, float]:
+        """(everything, everything but detail polls) spent over the last WINDOW_S (or since the
+        budget began, when sooner), as fractions of one core."""
         with self._lock:
-            self._accrue()
-            self.credit -= cpu_s
+            now = self.clock()
+            span = max(1.0, min(WINDOW_S, now - self._start))
+            spends = [(c, d) for t, c, d in self._spends if t >= now - WINDOW_S]
+        return sum(c for c, _d in spends) / span, sum(c for c, d in spends if not d) / span
+
+    def over_budget(self) -> bool:
+        """The counts (and the other work ``charge``d), without any detail, use more than the
+        budget: the detail then refreshes only every MAX_DETAIL_AGE_S."""
+        return self.usage()[1] > self.fraction
 
     def detail_age(self) -> float:
         """Seconds since the last detail poll (0 before any)."""
-        return 0.0 if self.detail_at is None else max(0.0, self.clock() - self.detail_at)
+        with self._lock:
+            at = self.detail_at
+        return 0.0 if at is None else max(0.0, self.clock() - at)
 
 
 def counts_suffice(plan: Plan, agg: Aggregator, counters: dict[str, int]) -> bool:

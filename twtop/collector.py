@@ -12,13 +12,12 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from twtop import keys, queues, sysinfo, wire
 from twtop import netns as netns_mod
 from twtop.aggregate import Aggregator
-from twtop.budget import Budget, counts_only, wants_full
+from twtop.budget import Budget, counts_only, counts_suffice, wants_full
 from twtop.build import CloseWaitAges, PollEnv, Rates, build_snapshot, poll_notes, socket_of
 from twtop.errors import UsageError
 from twtop.filter import compile_filter
@@ -29,6 +28,7 @@ from twtop.model import GROUPS, Listener, Snapshot, Socket
 from twtop.ports import PortPolicy, PortTracker
 from twtop.procs import CookieOwners, ProcessMap
 from twtop.queues import Keep
+from twtop.schedule import Live, stamp
 from twtop.session import Session
 from twtop.states import MASK_ALL, TcpState
 
@@ -55,6 +55,8 @@ class Collector(SocketLists):
         self.netns_spec = netns
         self.budget = Budget(cpu_budget / 100) if cpu_budget else None  # percent of one core
         self._detail: Counts | None = None  # the last full poll's counts
+        self._detail_lock = threading.Lock()
+        self._epoch = 0  # bumped when the detail's meaning changes (filter, group, namespace)
         self.netns_path = netns_mod.resolve(netns) if netns else None
         self.plan = compile_filter(filter)
         self.set_group(group)
@@ -66,8 +68,16 @@ class Collector(SocketLists):
         self.close_wait_ages = CloseWaitAges()
         self.port_tracker = PortTracker()
         self.held = HeldPorts(sysinfo.kernel_release())
-        self._generation = 0
-        self._lock = threading.RLock()  # one netlink conversation at a time
+        self._generation = 0  # bumped when a builder session follows a new namespace
+        self._ns: int | None = None  # the namespace (inode) the trackers follow
+        # Threads (schedule.py): ``_lock`` is self.session's (the detail walk, --once, listings)
+        # and the only one under which procs and made_by are written; ``_build_lock`` guards the
+        # trackers a Snapshot is built with (rates, CLOSE_WAIT ages, ports, held); the counts
+        # thread takes only it, on a session of its own.
+        self._lock = threading.RLock()
+        self._build_lock = threading.Lock()
+        self._counts = Session(self.netns_path)  # poll_live's counts polls
+        self.live = Live(self)
         self._pages = Session(self.netns_path)  # the drill-down's, apart from the polls'
         self._page_lock = threading.Lock()
 
@@ -75,18 +85,24 @@ class Collector(SocketLists):
     def set_filter(self, expr: str | None) -> None:
         """Replace the filter (raises FilterError and keeps the old one when it does not parse)."""
         self.plan = compile_filter(expr)
-        self._detail = None  # counted under the old filter
+        self._forget_detail()  # counted under the old filter
 
     def set_group(self, group: str) -> None:
         """Choose how peers are grouped: ip, ipport, lport or process."""
         if group not in GROUPS:
             raise UsageError(f"--group must be one of {', '.join(GROUPS)}, not '{group}'")
         self.group = group
-        self._detail = None
+        self._forget_detail()
+
+    def _forget_detail(self) -> None:
+        with self._detail_lock:  # a detail walk running now is of the old kind: dropped
+            self._detail = None
+            self._epoch += 1
 
     def close(self) -> None:
         """Close the netlink sockets."""
         self.session.close()
+        self._counts.close()
         self._pages.close()
 
     def __enter__(self) -> Collector:
@@ -95,57 +111,82 @@ class Collector(SocketLists):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _listeners(self) -> Listeners:
+    def _listeners(self, session: Session | None = None) -> Listeners:
         listeners = Listeners()
-        for rows in self.session.rows(LISTEN_BIT):
+        for rows in (session or self.session).rows(LISTEN_BIT):
             for r in rows:
                 if r[wire.R_STATE] == LISTEN:
                     listeners.add(r[wire.R_FAMILY], r)
-        if self.session.generation != self._generation:  # a new namespace: no deltas across
-            self._generation = self.session.generation
+        return listeners
+
+    def _follow(self, session: Session) -> None:
+        """A builder session in a new namespace: no deltas across (under ``_build_lock``). By the
+        namespace's inode: the counts' and --once's sessions are in the same one."""
+        if session._sock_ns != self._ns:
+            self._ns = session._sock_ns
+            self._generation += 1
             self.rates.reset()
             self.close_wait_ages.reset()
             self.port_tracker.reset()
-            self._detail = None
-        return listeners
+            self._forget_detail()
 
     # -- polling ---------------------------------------------------------------------------------
     def poll(self, detail: bool = True) -> Snapshot:
-        """One Snapshot (thread-safe, never overlapping); detail=False: counts only (budget.py)."""
-        with self._lock:
-            return self._poll(detail)
+        """One Snapshot (thread-safe, never overlapping); detail=False: counts only (budget.py).
+        With a budget, detail=True still defers the detail when the budget says so."""
+        with self._lock, self._build_lock:
+            return self._poll(detail, self.session)  # type: ignore[return-value]
 
-    def _poll(self, detail: bool) -> Snapshot:
-        t0, cpu0 = time.perf_counter(), time.thread_time()
-        now = time.time()
-        self.session.reset_stats()
+    def poll_live(self) -> Snapshot:
+        """Fresh counts now, on their own session; the detail walks in a worker thread when the
+        budget allows, never delaying the counts; the Snapshot carries the last detail and its
+        age (schedule.py). For a caller that polls every interval (the TUI)."""
+        return self.live.poll()
+
+    def _read(self) -> tuple[dict[str, str | None], dict[str, int], list[str]]:
         with netns_mod.entered(self.netns_path):
             sysctl = sysinfo.read_sysctls()
             proc_notes: list[str] = []  # what of /proc could not be read
             counters = sysinfo.read_counters(proc_notes)
-        listeners = self._listeners()
-        if detail:
-            self.procs.refresh(r[wire.R_INODE] for _f, r in listeners.rows)
+        return sysctl, counters, proc_notes
+
+    def _aggregator(self, sysctl: dict[str, str | None], listeners: Listeners) -> Aggregator:
         young_ms = PortPolicy.from_sysctl(sysctl).young_threshold_ms()
         agg = Aggregator(self.group, self.plan, listeners, self.procs.pid_of(), young_ms,
                          self.made_by.pids())  # fmt: skip
         if self.keep_sockets:
             agg.sockets = []
+        return agg
+
+    def _poll(self, detail: bool, session: Session, live: bool = False) -> Snapshot | None:
+        """One poll on ``session`` (under ``_build_lock``; self.session: under ``_lock`` too).
+        ``live``: counts only, or None when they cannot stand in (the caller polls in full)."""
+        t0, cpu0 = time.perf_counter(), time.thread_time()
+        now = time.time()
+        session.reset_stats()
+        sysctl, counters, proc_notes = self._read()
+        listeners = self._listeners(session)
+        self._follow(session)
+        if detail:
+            self.procs.refresh(r[wire.R_INODE] for _f, r in listeners.rows)
+        agg = self._aggregator(sysctl, listeners)
         budget, last = self.budget, self._detail
+        if live and (last is None or not counts_suffice(self.plan, agg, counters)):
+            return None  # no detail of this kind yet (a new filter or grouping), or a filter
         paging = self._page_lock.locked()  # a drill-down reads a page: its user waits, not ours
-        if wants_full(detail and not paging, budget, last, self.plan, agg, counters):
+        if not live and wants_full(detail and not paging, budget, last, self.plan, agg, counters):
             small = self._walk(agg, listeners)  # and the rows the listen queues need
             counts = self._detail = agg.finish()
             # Name the owners of new unowned sockets (procs.py: when, and how it stays bounded).
             self.procs.after_poll(counts.unowned, counts.unowned_cw)
             self.made_by.remember(agg.owned_cookies, agg.owned_pids, self.procs.owner)
         else:  # counts only (budget.py): the small states and the kernel's counters
-            counts, small = counts_only(self.session.rows, agg, listeners, counters, last)
+            counts, small = counts_only(session.rows, agg, listeners, counters, last)
         addr = AddrCache()
         # A dump too: before its stats and time are read.
-        bound = self.held.read(self.session.rows, listeners, addr, self._generation)
+        bound = self.held.read(session.rows, listeners, addr, self._generation)
         found = self._queues(tuple(self._listener(f, r, addr) for f, r in listeners.rows),
-                             addr, small)  # fmt: skip
+                             addr, small, session)  # fmt: skip
         env = PollEnv(
             now=now,
             collect_ms=(time.perf_counter() - t0) * 1000,
@@ -157,10 +198,10 @@ class Collector(SocketLists):
             filter=self.plan.text,
             notes=(
                 *proc_notes,
-                *poll_notes(self.procs.unreadable, os.geteuid() == 0, self.session.stats),
+                *poll_notes(self.procs.unreadable, os.geteuid() == 0, session.stats),
                 *self.procs.notes(len(counts.unowned)),
             ),
-            malformed=sum(s.malformed for s in self.session.stats),
+            malformed=sum(s.malformed for s in session.stats),
             owner=self.procs.owner,
             made_by=self.made_by.owner,
             listeners=found,
@@ -169,18 +210,18 @@ class Collector(SocketLists):
             bound_only_known=self.held.bound_only_known,
         )
         snap = build_snapshot(counts, env, self.rates, self.close_wait_ages, self.port_tracker)
-        if budget is None:
-            return snap
+        if budget is None or live:
+            return snap  # live: schedule.py charges the budget and says how old the detail is
         fresh = counts is self._detail
         budget.spent(time.thread_time() - cpu0, fresh)
-        age = 0.0 if fresh else budget.detail_age()
-        return replace(snap, cpu_budget=budget.fraction * 100, detail_age_s=age)
+        return stamp(snap, budget, 0.0 if fresh else budget.detail_age())
 
     def _queues(
-        self, found: tuple[Listener, ...], addr: AddrCache, small: list[wire.Row] | None
-    ) -> tuple[Listener, ...]:
+        self, found: tuple[Listener, ...], addr: AddrCache, small: list[wire.Row] | None,
+        session: Session,
+    ) -> tuple[Listener, ...]:  # fmt: skip
         """Listeners with SYN_RECV, unaccepted CLOSE_WAIT: ``small`` (the poll's rows), or dumps."""
-        rows = queues.dumped_queue_rows(self.session.rows, found) if small is None else small
+        rows = queues.dumped_queue_rows(session.rows, found) if small is None else small
         return queues.listener_queues(found, [self.to_socket(r[wire.R_FAMILY], r, None, addr)
                                        for r in queues.queue_rows(found, rows)])  # fmt: skip
 

@@ -37,6 +37,11 @@ UI_WORDS: dict[str, dict[str, str]] = {
         "hdr_every": "every {s}s",
         "hdr_filter": "filter: {f}",
         "hdr_cpu": " cpu≤{p}%",
+        "hdr_cpu_over": " cpu>{p}%!",
+        "st_cpu_over": (
+            "twtop uses {u}% of a core, over its {p}% budget (--cpu-budget): the counts alone "
+            "exceed it, so the per-peer detail refreshes only every {s}s"
+        ),
         # status line
         "st_paused": "‖ PAUSED",
         "st_paused_hint": " (space resumes; collection continues)  ",
@@ -196,6 +201,11 @@ UI_WORDS: dict[str, dict[str, str]] = {
         "hdr_every": "每 {s} 秒",
         "hdr_filter": "过滤：{f}",
         "hdr_cpu": " CPU≤{p}%",
+        "hdr_cpu_over": " CPU>{p}%！",
+        "st_cpu_over": (
+            "twtop 占用一个核的 {u}%，超出 {p}% 的预算（--cpu-budget）：仅状态计数就已超出，"
+            "所以按对端的明细每 {s} 秒才刷新一次"
+        ),
         "st_paused": "‖ 已暂停",
         "st_paused_hint": "（按 space 继续；采集不停）  ",
         "st_age": "数据已 {age}未更新  ",

@@ -400,6 +400,10 @@ class Snapshot:
     close_wait_unread: int = 0  # CLOSE_WAITs with unread bytes in the receive queue
     cpu_budget: float | None = None  # percent of one core the collector may use (None: no limit)
     detail_age_s: float = 0.0  # age of peers, processes, port tuples, IPv4/IPv6 split (budget.py)
+    #: Percent of one core the collector used over the last minute, everything it spends (counts,
+    #: detail, drill-down), and whether the counts and the rest alone exceed ``cpu_budget``.
+    cpu_used_pct: float | None = None
+    cpu_over: bool = False
     #: Of ``tw_counted`` TIME_WAITs (the detail poll's), how many twtop attributed to the process
     #: that made them, having seen their sockets live (by cookie: procs.CookieOwners).
     tw_attributed: int = 0

@@ -29,11 +29,13 @@ class ExplainerStrip(Static):
     """
 
     _shown: tuple[PeerRow | None, Snapshot | None, str] | None = None
+    _text: Text | None = None
 
     def show(self, row: PeerRow | None, snap: Snapshot | None, lang: str) -> None:
         """Explain ``row`` (or nothing)."""
         self._shown = (row, snap, lang)
         if row is None or snap is None:
+            self._text = None
             self.update("")
             return
         shown = 2 if self.app.size.height >= 30 else 1
@@ -48,7 +50,9 @@ class ExplainerStrip(Static):
         hint = SCREEN_WORDS[lang]["strip_hint"]  # with its language's brackets
         if cols(body[-1]) + cols(hint) <= width:
             text.append(hint, style="dim")
-        self.update(text)
+        if text != self._text:  # update() re-lays out the screen: not every poll for nothing
+            self._text = text
+            self.update(text)
 
     def on_resize(self) -> None:
         """Wrap again at the new width."""

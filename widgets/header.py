@@ -43,8 +43,10 @@ class StatusHeader(Widget):
             if snap.detail_age_s >= 1:  # budget.py: counts are fresh, the per-peer detail is not
                 t.append(" " + w["hdr_detail"].format(s=f"{snap.detail_age_s:.0f}"), style="bold")
             t.append("  " + w["hdr_every"].format(s=f"{self.interval:g}"))
-            if snap.cpu_budget:
-                t.append(w["hdr_cpu"].format(p=f"{snap.cpu_budget:g}"))
+            if snap.cpu_budget:  # over: the counts alone spend more (the status line says more)
+                over = "hdr_cpu_over" if snap.cpu_over else "hdr_cpu"
+                t.append(w[over].format(p=f"{snap.cpu_budget:g}"),
+                         style="bold reverse" if snap.cpu_over else "")  # fmt: skip
             t.append(f"  {time.strftime('%H:%M:%S', time.localtime(snap.taken_at))}")
             t.append(f"  {snap.collect_ms:.0f}ms")
             if snap.filter:

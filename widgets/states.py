@@ -12,7 +12,6 @@ from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Static
 
 from twtop.knowledge_screen import SCREEN_WORDS
 from twtop.knowledge_ui import UI_WORDS
@@ -38,12 +37,24 @@ class Spark(Widget):
         return Text(sparkline(list(self.series), self.size.width), no_wrap=True)
 
 
+class Line(Widget):
+    """One line of text; a new text repaints it, an equal one does nothing. (A Static's update()
+    re-lays out the whole screen every time: 11 cells a second at every poll, measured.)"""
+
+    text: reactive[Text] = reactive(Text, layout=False)
+    """What the line says."""
+
+    def render(self) -> Text:
+        """The text."""
+        return self.text
+
+
 class StateCell(Widget):
     """One state: name, count, change per second, sparkline."""
 
     DEFAULT_CSS = """
     StateCell { layout: horizontal; height: 1; }
-    StateCell > Static { width: 29; }
+    StateCell > Line { width: 29; height: 1; }
     StateCell > Spark { width: 1fr; min-width: 4; }
     """
 
@@ -52,7 +63,7 @@ class StateCell(Widget):
         self.state = state
 
     def compose(self) -> ComposeResult:
-        yield Static(id="label")
+        yield Line(id="label")
         yield Spark()
 
     def show(self, n: int, r: float | None, series: tuple[float, ...]) -> None:
@@ -62,7 +73,7 @@ class StateCell(Widget):
         text.append(f"{self.state.name:<11}", style=style)
         text.append(f"{count(n):>8}", style=style)
         text.append(f" {rate(r):>8}")
-        self.query_one("#label", Static).update(text)
+        self.query_one("#label", Line).text = text
         self.query_one(Spark).series = series
 
 

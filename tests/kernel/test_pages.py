@@ -218,3 +218,29 @@ def test_a_poll_while_a_page_is_read_leaves_the_detail_for_later(crowd: TestNetn
     assert during[0].detail_age_s > 0  # counts only
     assert during[0].states[TcpState.TIME_WAIT] >= TW  # fresh counts
     assert after.detail_age_s == 0.0
+
+
+def test_a_live_poll_while_a_page_is_read_starts_no_detail_walk(crowd: TestNetns) -> None:
+    """The TUI polls with poll_live (schedule.py): a detail walk due while a drill-down reads a
+    page is not started then (both on one GIL), the counts still come; it starts next poll."""
+    with crowd.inside(), Collector(cpu_budget=10) as c:
+        c.poll_live()  # the first picture, in full
+        row = _row(c)
+        assert c.budget is not None
+        during: list[bool] = []
+
+        def cancelled() -> bool:  # called between the page's receive buffers
+            if not during:
+                c.budget.credit = 1e9  # the detail is due
+                snap = c.poll_live()
+                during.append(c.live.running())
+                assert snap.states[TcpState.TIME_WAIT] >= TW  # fresh counts meanwhile
+            return False
+
+        c.peer_page(row, PageQuery(size=SIZE), Seen(), cancelled)
+        c.budget.credit = 1e9
+        c.poll_live()
+        after = c.live.running() or c.live.details > 0
+        c.live.wait(30)
+    assert during == [False]
+    assert after

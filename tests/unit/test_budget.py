@@ -119,3 +119,77 @@ def test_the_cli_takes_a_budget_in_percent_and_refuses_nonsense() -> None:
     for bad in (-1.0, 101.0, float("nan")):
         with pytest.raises(UsageError, match="--cpu-budget"):
             Settings(cpu_budget=bad)
+
+
+def test_charge_spends_credit_so_the_next_detail_waits_for_it() -> None:
+    """The drill-down's passes and the counts polls are charged: the detail waits longer."""
+    for charged, due_at in ((0.0, 5), (0.3, 8)):
+        clock = Clock()
+        b = Budget(0.10, clock)
+        assert b.detail_due()
+        b.spent(0.5, True)  # a detail of 0.5 s: due again when 0.5 s of credit is back
+        clock.t += 2
+        b.charge(charged)
+        waited = 2
+        while not b.detail_due():
+            clock.t += 1
+            waited += 1
+        assert waited == due_at, charged
+        assert b.usage()[1] == pytest.approx(charged / waited)  # charged: not a detail
+
+
+def test_charges_and_readings_from_many_threads() -> None:
+    """The counts thread, the detail worker and the drill-down charge the one budget while the
+    counts thread reads its usage: every charge counted, no reading sees a half-made change."""
+    import sys
+    import threading
+
+    clock = Clock()  # frozen: no accrual, so the credit is minus the charges
+    b = Budget(0.10, clock)
+    each, n, threads = 2.0**-10, 20_000, 4  # exact in binary: the sums have no rounding
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def read() -> None:
+        try:
+            while not done.is_set():
+                b.usage()
+                b.over_budget()
+        except BaseException as exc:
+            errors.append(exc)
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        reader = threading.Thread(target=read)
+        reader.start()
+        ts = [threading.Thread(target=lambda: [b.charge(each) for _ in range(n)])
+              for _ in range(threads)]  # fmt: skip
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        done.set()
+        reader.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert not errors, errors
+    assert b.credit == -each * n * threads
+    assert b.usage()[1] == each * n * threads  # over a span of 1 s (the clock never moved)
+
+
+def test_counts_alone_over_the_budget_are_said() -> None:
+    from twtop.schedule import budget_notes
+
+    for counts_s, over in ((0.005, False), (0.05, True)):  # per 1 s poll, against 1% of a core
+        clock = Clock()
+        b = Budget(0.01, clock)
+        b.spent(0.2, True)
+        for _ in range(30):
+            clock.t += 1
+            b.charge(counts_s)
+        assert b.over_budget() is over
+        notes = budget_notes(b)
+        assert bool(notes) is over
+        if over:
+            assert notes[0].startswith("the counts alone use 5% of a core, over the 1% CPU budget")
