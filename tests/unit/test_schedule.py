@@ -51,6 +51,7 @@ class Fake:
         self._lock, self._build_lock, self._detail_lock = (threading.RLock(), threading.Lock(),
                                                            threading.Lock())  # fmt: skip
         self._epoch = 0
+        self._page_lock = threading.Lock()  # no drill-down here
         self._detail: object = "first"
         self.kernel = 0  # what a counts poll counts
         self._counts = object()
