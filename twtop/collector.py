@@ -184,7 +184,7 @@ class Collector(SocketLists):
             counts, small = counts_only(session.rows, agg, listeners, counters, last)
         addr = AddrCache()
         # A dump too: before its stats and time are read.
-        bound = self.held.read(session.rows, listeners, addr, self._generation)
+        bound = self.held.read(session.rows, listeners, addr, self._generation, not live)
         found = self._queues(tuple(self._listener(f, r, addr) for f, r in listeners.rows),
                              addr, small, session)  # fmt: skip
         env = PollEnv(

@@ -34,15 +34,19 @@ class HeldPorts:
         self._cache: tuple[float, int, tuple[Bound, ...]] | None = None  # when, netns, rows
 
     def read(
-        self, dump: Dump, listeners: Listeners, addr: AddrCache, generation: int
-    ) -> tuple[Bound, ...]:
+        self, dump: Dump, listeners: Listeners, addr: AddrCache, generation: int,
+        refresh: bool = True,
+    ) -> tuple[Bound, ...]:  # fmt: skip
         """Every listener's port, and the bound-only sockets (re-dumped when the cache is older
-        than BOUND_REFRESH_S or the namespace changed)."""
+        than BOUND_REFRESH_S or the namespace changed; ``refresh`` False -- the TUI's counts
+        polls -- re-dumps only when there is no cache of this namespace: the detail walk
+        refreshes it, as the budget allows)."""
         out = [Bound(addr(r[wire.R_SRC], f), wire.port(r[wire.R_SPORT]), True)
                for f, r in listeners.rows]  # fmt: skip
         if self.bound_only_known:
             now, cache = time.monotonic(), self._cache
-            if cache is None or now - cache[0] >= BOUND_REFRESH_S or cache[1] != generation:
+            stale = refresh and now - cache[0] >= BOUND_REFRESH_S if cache else True
+            if cache is None or stale or cache[1] != generation:
                 rows = [r for chunk in dump(BOUND_BIT) for r in chunk
                         if r[wire.R_STATE] in _BOUND_STATES]  # fmt: skip
                 found = tuple(Bound(addr(r[wire.R_SRC], r[wire.R_FAMILY]),

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from twtop import wire
 from twtop.budget import MAX_DETAIL_AGE_S, Budget
+from twtop.keys import AddrCache
 
 if TYPE_CHECKING:
     from twtop.build import Counts
@@ -70,6 +71,8 @@ def detail_counts(c: Collector) -> Counts:
     agg = c._aggregator(sysctl, listeners)
     c._walk(agg, listeners)
     counts = agg.finish()
+    # The bound-only dump walks every bound socket (TIME_WAITs too): here, not every interval.
+    c.held.read(c.session.rows, listeners, AddrCache(), c._generation)
     c.procs.after_poll(counts.unowned, counts.unowned_cw)
     c.made_by.remember(agg.owned_cookies, agg.owned_pids, c.procs.owner)
     return counts

@@ -126,3 +126,37 @@ def test_the_budget_is_charged_for_counts_and_details_and_says_when_counts_overr
         assert not c.live.running()  # the credit is gone: no detail walk starts
         assert snap.cpu_over  # the counts alone are over 0.001%
         assert any("counts alone use" in n for n in snap.notes)
+
+
+def test_counts_polls_leave_the_bound_only_dump_to_the_detail_walk(
+    netns: TestNetns, pop: Population, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound-only dump walks every bound socket, TIME_WAITs included: the counts polls reuse
+    the last one (whatever its age) and the detail walk refreshes it."""
+    from twtop import held
+
+    with netns.inside():
+        pop.listener("127.0.0.1", 8080)
+    with netns.inside(), Collector(cpu_budget=10) as c:
+        assert c.held.bound_only_known, "this kernel cannot dump bound-only sockets"
+        c.poll_live()  # the first picture, in full (the bound-only sockets read once)
+        monkeypatch.setattr(held, "BOUND_REFRESH_S", 0.0)  # every cache stale from now on
+        masks: list[int] = []
+        real = c._counts.rows
+
+        def rows(states: int, prog: bytes = b""):  # type: ignore[no-untyped-def]
+            masks.append(states)
+            return real(states, prog)
+
+        monkeypatch.setattr(c._counts, "rows", rows)
+        assert c.budget is not None
+        c.budget.credit = -1e9  # no detail due
+        for _ in range(3):
+            c.poll_live()
+        assert masks and not any(m & held.BOUND_BIT for m in masks)
+        cache = c.held._cache
+        assert cache is not None
+        c.budget.credit = 1e9  # a detail walk now: it re-reads them
+        c.poll_live()
+        assert c.live.wait(HANG_S)
+        assert c.held._cache is not None and c.held._cache[0] > cache[0]
