@@ -226,7 +226,9 @@ def test_unprivileged_run_says_why_process_is_empty(
         drop = "setpriv --reuid=65534 --regid=65534 --clear-groups --"
         env = "TWTOP_CONFIG=/nonexistent HOME=/tmp LANG=C.UTF-8"
         pane.type(f"ip netns exec {netns.name} {drop} env {env} {' '.join(cmd)} --no-mouse")
-        screen = pane.wait_for("not root", timeout=60)
+        # The note's wrapped second line can lag its first by a frame (the bar grows on the next
+        # layout): wait for its last words, then check it is whole and where it belongs.
+        screen = pane.wait_re(r"needs\s+root\)", timeout=60)
         note = " ".join(screen.split("not root", 1)[1].splitlines()[:3])
         words = " ".join(note.split())
         assert "PROCESS is empty for other users' sockets" in words, screen

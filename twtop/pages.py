@@ -486,27 +486,10 @@ def _take_columns(
     above = n - under - inside
     pairs: list[tuple[int, int]] = []
     below = in_range = 0
-    if inside:  # key the window's sockets with C-level maps, sorted; bounds by bisect
+    if inside:
         sel = idx if isinstance(idx, range) else list(idx)
-        vals = map(xs.__getitem__, sel)
-        if sign != 1:
-            vals = map(mul, vals, repeat(sign))
-        vals = map(add, vals, repeat(base))
-        keys = map(or_, map(lshift, vals, repeat(b)), map(cookies.__getitem__, sel))
-        if r < 0:
-            keys = map(neg, keys)
-        pairs = sorted(zip(keys, sel, strict=True))
-        ks = list(map(itemgetter(0), pairs))
-        i0 = 0 if lo is None else bisect_left(ks, lo)
-        i1 = len(ks) if hi is None else bisect_left(ks, hi)
-        below, in_range = i0, max(0, i1 - i0)
-        if full and p.largest:  # only keys that beat the page's worst
-            i0 = max(i0, bisect_right(ks, p.best[0][0]))
-        elif full:
-            i1 = min(i1, bisect_left(ks, p.best[-1][0]))
-        pairs = pairs[i0:i1]
-        if out:
-            pairs = [(k, i) for k, i in pairs if i not in out]
+        keys = _window_keys(sel, xs, cookies, base, sign, b, r)
+        pairs, below, in_range = _window_winners(p, keys, sel, full, out)
     if p.largest:
         in_range += under
     else:
@@ -519,6 +502,40 @@ def _take_columns(
         won = pairs[-size:] if p.largest else pairs[:size]
         merged = sorted(p.best + [(k, row(i)) for k, i in won])
         p.best = merged[-size:] if p.largest else merged[:size]
+
+
+def _window_keys(
+    sel: Sequence[int], xs: list[int], cookies: list[int], base: int, sign: int, b: int, r: int
+) -> Iterator[int]:
+    """The keys of the window's sockets ``sel``: ``r * ((base + sign * x) << b | cookie)``, by
+    C-level maps (no Python frame per socket)."""
+    vals = map(xs.__getitem__, sel)
+    if sign != 1:
+        vals = map(mul, vals, repeat(sign))
+    vals = map(add, vals, repeat(base))
+    keys = map(or_, map(lshift, vals, repeat(b)), map(cookies.__getitem__, sel))
+    return map(neg, keys) if r < 0 else keys
+
+
+def _window_winners(
+    p: _Pass, keys: Iterator[int], sel: Sequence[int], full: bool, out: set[int]
+) -> tuple[list[tuple[int, int]], int, int]:
+    """The window's (key, index) pairs that can reach the page, sorted; with how many keys fall
+    below the page's range and within it (bounds by bisect over the sorted keys)."""
+    lo, hi = p.lo, p.hi
+    pairs = sorted(zip(keys, sel, strict=True))
+    ks = list(map(itemgetter(0), pairs))
+    i0 = 0 if lo is None else bisect_left(ks, lo)
+    i1 = len(ks) if hi is None else bisect_left(ks, hi)
+    below, in_range = i0, max(0, i1 - i0)
+    if full and p.largest:  # only keys that beat the page's worst
+        i0 = max(i0, bisect_right(ks, p.best[0][0]))
+    elif full:
+        i1 = min(i1, bisect_left(ks, p.best[-1][0]))
+    pairs = pairs[i0:i1]
+    if out:
+        pairs = [(k, i) for k, i in pairs if i not in out]
+    return pairs, below, in_range
 
 
 def _left_out(p: _Pass, cookies: list[int], key: Callable[[int], int]) -> tuple[set[int], int]:
