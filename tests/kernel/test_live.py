@@ -160,3 +160,23 @@ def test_counts_polls_leave_the_bound_only_dump_to_the_detail_walk(
         c.poll_live()
         assert c.live.wait(HANG_S)
         assert c.held._cache is not None and c.held._cache[0] > cache[0]
+
+
+def test_freed_heap_goes_back_after_each_detail(
+    netns: TestNetns, pop: Population, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replaced detail at ~1M is 100+ MB of freed heap that glibc keeps mapped: the first
+    picture (inline, as a regrouping) and every detail walk give it back (malloc_trim)."""
+    calls: list[str] = []
+    monkeypatch.setattr(schedule, "give_back", lambda: calls.append("trim"))
+    with netns.inside():
+        pop.listener("127.0.0.1", 8080)
+    with netns.inside(), Collector(cpu_budget=10) as c:
+        c.poll_live()  # the first picture, inline
+        assert calls == ["trim"]
+        assert c.budget is not None
+        c.budget.credit = 1e9  # a detail walk in the worker
+        c.poll_live()
+        assert c.live.wait(HANG_S)
+        assert c.live.details == 1
+        assert calls == ["trim", "trim"]
