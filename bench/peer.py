@@ -99,18 +99,13 @@ def engine(name: str | None, runs: int) -> int:
         w, u = _median(lambda s=sort: c.peer_page(row, pages.PageQuery(s), seen), runs)
         print(f"| first page, sort {sort} | {w:.0f} | {u:.0f} |")
     page = c.peer_page(row, pages.PageQuery(), seen)
-    nxt = []
-    for _ in range(runs):
-        c0 = time.process_time()
-        page = c.peer_page(row, pages.next_query(page, pages.AFTER), seen)
-        nxt.append((time.process_time() - c0) * 1000)
-    print(f"| next page (PgDn), {runs} in a row | | {statistics.median(nxt):.0f} |")
-    back = []
-    for _ in range(runs):
-        c0 = time.process_time()
-        page = c.peer_page(row, pages.next_query(page, pages.BEFORE), seen)
-        back.append((time.process_time() - c0) * 1000)
-    print(f"| page before (PgUp), {runs} in a row | | {statistics.median(back):.0f} |")
+    for way, what in ((pages.AFTER, "next page (PgDn)"), (pages.BEFORE, "page before (PgUp)")):
+        cpu = []
+        for _ in range(runs):  # one after the other: each page moves on from the last
+            c0 = time.process_time()
+            page = c.peer_page(row, pages.next_query(page, way), seen)
+            cpu.append((time.process_time() - c0) * 1000)
+        print(f"| {what}, {runs} in a row | | {statistics.median(cpu):.0f} |")
     w, u = _median(lambda: c.peer_sockets(row, 500), runs)
     print(f"| before: peer_sockets(row, limit=500) | {w:.0f} | {u:.0f} |")
     del page

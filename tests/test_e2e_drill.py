@@ -22,9 +22,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_drill_down_pages_and_sorts_at_80x24(
-    netns: TestNetns, pop: Population, tmp_path: Any
-) -> None:
+def _twtop_on_600_connections(netns: TestNetns, pop: Population, tmp_path: Any, tail: str) -> Pane:
+    """600 ESTABLISHED connections (1,200 sockets) to 127.0.0.1:8080 and the installed twtop on
+    them in tmux at 80x24 (``tail``: the rest of the shell command line)."""
     netns.sysctl("net.ipv4.tcp_tw_reuse", "0")
     with netns.inside():
         web = pop.listener("127.0.0.1", 8080, backlog=4096)
@@ -32,7 +32,18 @@ def test_drill_down_pages_and_sorts_at_80x24(
     pane = Pane(80, 24)
     try:
         env = f"TWTOP_CONFIG=/nonexistent XDG_STATE_HOME={tmp_path}"
-        pane.type(f"env {env} {TWTOP} --netns {netns.name} --no-mouse")
+        pane.type(f"env {env} {TWTOP} --netns {netns.name} {tail}")
+    except BaseException:
+        pane.close()
+        raise
+    return pane
+
+
+def test_drill_down_pages_and_sorts_at_80x24(
+    netns: TestNetns, pop: Population, tmp_path: Any
+) -> None:
+    pane = _twtop_on_600_connections(netns, pop, tmp_path, "--no-mouse")
+    try:
         pane.wait_for("Peers by", 90)  # the first poll: slow on a loaded machine
         pane.tmux("send-keys", "-t", pane.session, "Enter")
         screen = pane.wait_re(r"1-500 of 1,2\d\d", 60)
@@ -63,14 +74,8 @@ def test_q_while_a_drill_down_fetches_is_back_at_the_shell(
 ) -> None:
     """Enter and q in one keystroke burst: q arrives while the first page is being read (a
     worker thread on its own netlink socket). twtop ends with 0, the terminal restored."""
-    netns.sysctl("net.ipv4.tcp_tw_reuse", "0")
-    with netns.inside():
-        web = pop.listener("127.0.0.1", 8080, backlog=4096)
-        pop.established(web, 600)
-    pane = Pane(80, 24)
+    pane = _twtop_on_600_connections(netns, pop, tmp_path, "; echo rc=$?")
     try:
-        env = f"TWTOP_CONFIG=/nonexistent XDG_STATE_HOME={tmp_path}"
-        pane.type(f"env {env} {TWTOP} --netns {netns.name}; echo rc=$?")
         pane.wait_for("Peers by", 90)
         pane.tmux("send-keys", "-t", pane.session, "Enter", "q")
         assert pane.run_status(60) == 0
