@@ -99,9 +99,13 @@ def test_timers_match_ss_o(netns: TestNetns, pop: Population) -> None:
     with netns.inside():
         lst = pop.listener("127.0.0.1", 8080)
         pop.time_wait(lst, 3)
+    t0 = time.monotonic()
     with Collector(netns=netns.name) as c:
         socks = c.sockets("state time-wait")
     ss_out = netns.ss("-tano", "state", "time-wait")
+    # ss reads after twtop: its timers are lower by the time between the reads (seconds on a
+    # loaded machine), and it prints whole seconds. Allowed: that gap, plus one second either way.
+    gap = time.monotonic() - t0
     timers = {}
     for line in ss_out.splitlines()[1:]:
         parts = line.split()
@@ -114,7 +118,8 @@ def test_timers_match_ss_o(netns: TestNetns, pop: Population) -> None:
     for s in socks:
         assert s.timer_name == "timewait"
         assert 0 < s.expires_ms <= 60000
-        assert abs(s.expires_ms / 1000 - timers[(s.local_ep, s.remote_ep)]) <= 1.0
+        ahead = s.expires_ms / 1000 - timers[(s.local_ep, s.remote_ep)]
+        assert -1.0 <= ahead <= gap + 1.0, (s.expires_ms, timers, gap)
 
 
 def test_ipv4_mapped_shown_as_ipv4(netns: TestNetns, pop: Population) -> None:
@@ -426,12 +431,16 @@ def test_new_close_wait_pile_is_named_within_two_polls(netns: TestNetns, pop: Po
         snap = c.poll()
         mine = [p for p in snap.processes if p.pid == os.getpid()]
         assert mine and mine[0].states.get(TcpState.CLOSE_WAIT) == 3
-        scans = c.procs.scans
+        from twtop.procs import CW_RESCAN_COST, CW_RESCAN_MIN_S
+
+        scans, scanned_at = c.procs.scans, c.procs.scanned_at
         with netns.inside():
             pop.close_wait(lst, 2)
         c.poll()
-        assert c.procs.scans == scans  # within CW_RESCAN_MIN_S of the last one: not yet
-        from twtop.procs import CW_RESCAN_COST, CW_RESCAN_MIN_S
+        # Within CW_RESCAN_MIN_S of the last scan: not yet. (On a loaded machine the poll may
+        # end later than that; then a rescan is allowed and this check has nothing to say.)
+        if time.monotonic() - scanned_at < CW_RESCAN_MIN_S:
+            assert c.procs.scans == scans
 
         time.sleep(max(CW_RESCAN_MIN_S, CW_RESCAN_COST * c.procs.scan_ms / 1000))
         c.poll()
