@@ -29,3 +29,27 @@ async def test_findings_before_the_first_poll_wait_then_fill(lang: str) -> None:
         assert waiting not in text, text
         title = FINDINGS["en"]["close_wait_leak"]["title"].split("{")[0]
         assert title == "CLOSE_WAIT piling up" and title in text, text
+
+
+async def test_findings_view_follows_later_polls() -> None:
+    """The findings view is live like the rest: a poll that lands while it is open redraws it
+    with that poll's evidence (it kept the numbers of the moment `f` was pressed)."""
+    app, _src = app_with()
+    async with app.run_test(size=(80, 24)) as pilot:
+        feed(app, 1)
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, FindingsScreen)
+        scroller = app.screen.query_one("#findings-scroll")
+        await pilot.press("down")
+        await settle(pilot)
+        assert scroller.scroll_y == 1  # the reader has scrolled: a redraw must keep the place
+        before = screen_text(app)
+        feed(app, 40)  # 12,000 more TIME_WAITs towards the same peer
+        await settle(pilot)
+        after = screen_text(app)
+        assert isinstance(app.screen, FindingsScreen)
+        assert after != before
+        assert scroller.scroll_y == 1
+        assert "33,000" in after, after

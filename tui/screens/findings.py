@@ -44,23 +44,26 @@ class FindingsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Draw the list (or, before the first poll has landed, say so and fill it when it
-        lands); focus the scroller so the arrows and PgUp/PgDn scroll it."""
+        """Draw the list (or, before the first poll has landed, say so); follow every later
+        poll shown on the main screen, as the rest of twtop does (not while paused); focus the
+        scroller so the arrows and PgUp/PgDn scroll it."""
         self.twtop.init_chrome(self)
         view = self.query_one(FindingsView)
         if self.findings or self.twtop.main.snapshot is not None:
             view.show(self.findings, self.twtop.lang)
         else:
             view.wait(UI_WORDS[self.twtop.lang]["findings_waiting"])
-            self.watch(self.twtop.main, "snapshot", self._landed, init=False)
+        self.watch(self.twtop.main, "snapshot", self._landed, init=False)
         self.query_one("#findings-scroll").focus()
 
     def _landed(self, snap: Snapshot | None) -> None:
-        """The first snapshot is on display: its findings are set right after it (MainScreen.show),
+        """A new snapshot is on display: its findings are set right after it (MainScreen.show),
         so read them once this message is done."""
-        if snap is not None and not self.findings:
+        if snap is not None:
             self.call_later(self._fill)
 
     def _fill(self) -> None:
-        self.findings = self.twtop.main.findings
-        self.query_one(FindingsView).show(self.findings, self.twtop.lang)
+        findings = self.twtop.main.findings
+        if findings != self.findings or not self.findings:
+            self.findings = findings
+            self.query_one(FindingsView).show(findings, self.twtop.lang)
