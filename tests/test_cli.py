@@ -46,6 +46,24 @@ def test_version() -> None:
     assert out.returncode == 0 and out.stdout.startswith("twtop ")
 
 
+def test_json_listeners_carry_their_inbound_time_waits(netns: TestNetns, pop: Population) -> None:
+    """`--once --json`: each listener says how many TIME_WAITs sit on its port (connections its
+    service closed first), 0 for a quiet one; the text report and the JSON agree."""
+    with netns.inside():
+        web = pop.listener("127.0.0.1", 8080)
+        pop.listener("127.0.0.1", 2222)
+        pop.server_time_wait(web, 4)
+    out = run("--once", "--json", "--netns", netns.name)
+    assert out.returncode == 0, out.stderr
+    got = {x["local"]: x["time_wait_on_port"] for x in json.loads(out.stdout)["listeners"]}
+    assert got == {"127.0.0.1:8080": 4, "127.0.0.1:2222": 0}, got
+    text = run("--once", "--netns", netns.name).stdout.splitlines()
+    header = next(line for line in text if line.startswith("LISTENER"))
+    assert header.split()[-2:] == ["TW_IN", "PROCESS"], header
+    rows = {line.split()[0]: line.split()[-2] for line in text if line.startswith("127.0.0.1:")}
+    assert rows == {"127.0.0.1:8080": "4", "127.0.0.1:2222": "0"}, text
+
+
 def test_json_document(netns: TestNetns, pop: Population) -> None:
     with netns.inside():
         lst = pop.listener("127.0.0.1", 8080)

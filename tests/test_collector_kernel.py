@@ -450,3 +450,24 @@ def test_new_close_wait_pile_is_named_within_two_polls(netns: TestNetns, pop: Po
         snap = c.poll()
     mine = [p for p in snap.processes if p.pid == os.getpid()]
     assert mine and mine[0].states.get(TcpState.CLOSE_WAIT) == 5
+
+
+@pytest.mark.parametrize("keep", [False, True], ids=["bytes", "rows"])
+def test_inbound_time_waits_are_counted_per_listening_port(
+    netns: TestNetns, pop: Population, keep: bool
+) -> None:
+    """A TIME_WAIT keeps its local port: those this host's services closed first are counted on
+    their listener's port (IPv4 and IPv6); a client's TIME_WAIT towards a listener is not."""
+    with netns.inside():
+        web = pop.listener("127.0.0.1", 8080)
+        api = pop.listener("::1", 9090)
+        quiet = pop.listener("127.0.0.1", 22)
+        pop.server_time_wait(web, 7)
+        pop.server_time_wait(api, 3)
+        pop.time_wait(web, 2)  # the client closes first: the TIME_WAIT is the client's (outbound)
+    with Collector(netns=netns.name, keep_sockets=keep) as c:
+        snap = c.poll()
+    assert snap.count(TcpState.TIME_WAIT) == 12
+    on_port = {x.lport: x.tw_on_port for x in snap.listeners}
+    assert on_port == {8080: 7, 9090: 3, 22: 0}, on_port
+    assert quiet.getsockname()[1] == 22

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -52,6 +52,8 @@ PORT_RATIO_WARN = 0.5
 PORT_ETA_CRIT_S = 300.0
 #: Inbound TIME_WAITs worth pointing out (memory ~256 B each; 10k is ~2.5 MB, kernel-facts 10).
 SERVER_TW_INFO = 10_000
+#: Listening ports tw_server_side names one by one (with their inbound TIME_WAITs and owner).
+PORTS_NAMED = 3
 #: Outbound TIME_WAIT towards non-loopback destinations above which tcp_tw_reuse matters.
 TW_REUSE_INFO = 5_000
 #: An ephemeral range narrower than this is called narrow (the default has 28232 ports).
@@ -357,12 +359,23 @@ def inbound_time_wait(snap: Snapshot) -> int | None:
     return max(0, snap.count(S.TIME_WAIT) - outbound)
 
 
+def tw_by_port(snap: Snapshot) -> list[tuple[int, int]]:
+    """(listening port, inbound TIME_WAITs on it), most first, when the poll counted them per
+    port (Listener.tw_on_port); [] when it did not."""
+    counted = {x.lport: x.tw_on_port for x in snap.listeners if x.tw_on_port is not None}
+    return sorted(((p, n) for p, n in counted.items() if n), key=lambda pn: (-pn[1], pn[0]))
+
+
 def server_side_listeners(snap: Snapshot) -> tuple[tuple[int, ...], tuple[Listener, ...]]:
     """The listening ports the inbound TIME_WAITs are on, and the listeners there, when that can
     be told: a TIME_WAIT keeps its local port, and twtop calls it inbound only when that port is
-    a listener's, so with ONE listening port every inbound TIME_WAIT is on it. With several the
-    poll does not count inbound TIME_WAITs per local port: the ports are all returned, and the
-    listeners only when one process owns them all (else none: which service is unknown)."""
+    a listener's. Counted per port (tw_by_port): the ports that hold them, most first, and their
+    listeners. Not counted, with ONE listening port every inbound TIME_WAIT is on it; with
+    several the ports are all returned, and the listeners only when one process owns them all
+    (else none: which service is unknown)."""
+    if by_port := tw_by_port(snap):
+        ports = tuple(p for p, _n in by_port)
+        return ports, tuple(x for p in ports for x in snap.listeners if x.lport == p)
     ports = tuple(sorted({x.lport for x in snap.listeners}))
     if len(ports) == 1:
         return ports, snap.listeners
@@ -372,11 +385,39 @@ def server_side_listeners(snap: Snapshot) -> tuple[tuple[int, ...], tuple[Listen
     return ports, ()
 
 
+def _owners(listeners: Iterable[Listener]) -> list[str]:
+    return list(dict.fromkeys(f"{x.owner.name}[{x.owner.pid}]" for x in listeners if x.owner))
+
+
+def _by_port_clause(snap: Snapshot, ctx: Context, by_port: list[tuple[int, int]]) -> str:
+    """``:80 9800 (nginx[12]); :8080 200 (owner unknown: ...)``: each port, its inbound
+    TIME_WAITs and who listens there."""
+    items = []
+    for port, n in by_port[:PORTS_NAMED]:
+        here = [x for x in snap.listeners if x.lport == port]
+        owners = _owners(here)
+        if not owners or any(x.owner is None for x in here):
+            owners = [_word(ctx, "owner_unknown", reason=owner_reason(ctx))]
+        items.append(_word(ctx, "tw_port_item", port=port, n=n, owner=", ".join(owners)))
+    more = len(by_port) - PORTS_NAMED
+    return _word(ctx, "tw_server_by_port", items=_word(ctx, "tw_port_sep").join(items),
+                 more=_word(ctx, "tw_ports_more", n=more) if more > 0 else "")  # fmt: skip
+
+
 def _server_side_who(snap: Snapshot, ctx: Context) -> tuple[str, str]:
     """(who for the title, the listener clause for the evidence) of tw_server_side."""
     ports, listeners = server_side_listeners(snap)
+    by_port = tw_by_port(snap)
+    if len(by_port) > 1:  # the title names the port holding most; the evidence every port
+        top = [x for x in listeners if x.lport == by_port[0][0]]
+        owners = _owners(top)
+        clause = _by_port_clause(snap, ctx, by_port)
+        if not owners or any(x.owner is None for x in top):
+            return _word(ctx, "tw_server_host"), clause
+        who = _word(ctx, "tw_server_who", owner=", ".join(owners), ports=f":{by_port[0][0]}")
+        return who, clause
     where = ", ".join(f":{p}" for p in ports)
-    owners = list(dict.fromkeys(f"{x.owner.name}[{x.owner.pid}]" for x in listeners if x.owner))
+    owners = _owners(listeners)
     if not ports:
         return _word(ctx, "tw_server_host"), ""
     if not listeners:

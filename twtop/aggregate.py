@@ -202,13 +202,14 @@ class Aggregator:
         # One Counter over the dimensions every view needs; the ephemeral side's port is left out
         # (0) wherever no view needs it, so sockets of one peer collapse into a few keys.
         # pa: the remote port for outbound sockets (their port tuple), or for every socket when
-        # grouping by remote IP:port; pb: the local port when grouping by it.
+        # grouping by remote IP:port; pb: the local port when grouping by it, else the local
+        # port of inbound sockets only (few: the listening ports; tw_in_ports).
         outbound = list(map(operator.not_, inbound))
         if self.group == "ipport":
             pa: Sequence[int] = dports
         else:
             pa = list(map(operator.mul, dports, outbound))
-        pb: Iterable[int] = sports if self.group == "lport" else repeat(0, n)
+        pb: Iterable[int] = sports if self.group == "lport" else map(operator.mul, sports, inbound)
         self.sockets_by_key.update(
             zip(fam, repeat(tag, n), states, inbound, srcs, dsts, pa, pb, pids, strict=False)
         )
@@ -454,6 +455,8 @@ class Aggregator:
                     counts.tuples_tw[tkey] += c
                 elif pid is not None:  # a tuple's live sockets name their processes
                     counts.tuple_pids[(tkey, pid)] += c
+            elif st == TW:
+                counts.tw_in_ports[wire.port(pb)] += c
         for (fam, tag, src, dst, pa), c in self.tuples_recent.items():
             counts.tuples_recent[self._tuple_key(fam, tag, src, dst, wire.port(pa))] += c
         for (fam, tag, src, dst, pa), c in self.tuples_young.items():
@@ -521,7 +524,9 @@ class Aggregator:
         else:
             key = PeerKey("ip", family, d)
         counts.groups[(key, TW, inbound)] += c
-        if not inbound:
+        if inbound:  # the port is the local one (_tw_struct): the service's
+            counts.tw_in_ports[int.from_bytes(port, "big")] += c
+        else:
             counts.tuples[tkey] += c
             counts.tuples_tw[tkey] += c
 

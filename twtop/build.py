@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from twtop import ports as port_model
 from twtop import sysinfo, wire
@@ -74,6 +74,9 @@ class Counts:
     tw_attributed: int = 0  # TIME_WAITs (either direction) whose maker twtop saw live
     tw_counted: int = 0  # TIME_WAITs this detail poll counted (the base of tw_attributed)
     tw_bound_dev: int = 0  # TIME_WAITs bound to a device (SO_BINDTODEVICE), fast path only
+    #: TIME_WAITs of inbound connections by their local port (a TIME_WAIT keeps it, kernel-facts
+    #: 6): the listening port of the service that closed first.
+    tw_in_ports: Counter[int] = field(default_factory=Counter)
 
 
 @dataclass(frozen=True)
@@ -356,7 +359,9 @@ def build_snapshot(
     churn = Churn(
         CHURN_WINDOW_S, counts.recent_tw / CHURN_WINDOW_S, deltas.tw_counter, deltas.tw_delta
     )
-    listeners = sorted(env.listeners, key=lambda x: (-x.queued, x.lport, x.local))
+    on_port = counts.tw_in_ports
+    listeners = sorted((replace(x, tw_on_port=on_port.get(x.lport, 0)) for x in env.listeners),
+                       key=lambda x: (-x.queued, x.lport, x.local))  # fmt: skip
     return Snapshot(
         taken_at=env.now,
         host=env.host,

@@ -1083,6 +1083,11 @@ VALUE_WORDS = {
         "({reason})",
         "tw_server_ports": "; on {n} listening ports ({ports}), not counted per port: which "
         "service is unknown",
+        "tw_server_by_port": "; by listening port: {items}{more}",
+        "tw_port_item": ":{port} {n} ({owner})",
+        "tw_ports_more": "; {n} more ports",
+        "tw_port_sep": "; ",
+        "owner_unknown": "owner unknown: {reason}",
     },
     "zh": {
         "unknown": "未知",
@@ -1099,6 +1104,11 @@ VALUE_WORDS = {
         "tw_server_listener": "；它们保留本地端口 {ports}，在该端口监听的是 {owner}",
         "tw_server_unowned": "；它们保留本地端口 {ports}，有进程在该端口监听（{reason}）",
         "tw_server_ports": "；分布在 {n} 个监听端口（{ports}）上，未按端口计数：无法确定是哪个服务",
+        "tw_server_by_port": "；按监听端口：{items}{more}",
+        "tw_port_item": ":{port} {n} 个（{owner}）",
+        "tw_ports_more": "；另有 {n} 个端口",
+        "tw_port_sep": "；",
+        "owner_unknown": "属主未知：{reason}",
     },
 }
 

@@ -352,6 +352,10 @@ class Listener:
     owner: Owner | None
     syn_recv: int | None = None  # request sockets on this listener (None: not counted)
     unaccepted_close_wait: int | None = None  # CLOSE_WAITs in its accept queue (inode 0)
+    #: TIME_WAITs of inbound connections on this listener's port, whatever its address (None:
+    #: not counted); a TIME_WAIT keeps its local port, so these are the connections this
+    #: service closed first.
+    tw_on_port: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -361,6 +365,7 @@ class Listener:
             "backlog": self.backlog,
             "syn_recv": self.syn_recv,
             "unaccepted_close_wait": self.unaccepted_close_wait,
+            "time_wait_on_port": self.tw_on_port,
             "pid": self.owner.pid if self.owner else None,
             "process": self.owner.name if self.owner else None,
             **(self.owner.to_dict() if self.owner else NO_OWNER_FIELDS),

@@ -160,18 +160,30 @@ def _ports(snap: Snapshot, top: int, w: Callable[[str], None], r: dict[str, str]
 
 
 def _listeners(snap: Snapshot, top: int, w: Callable[[str], None], r: dict[str, str]) -> None:
+    """The listeners table, 80 columns: the address column as wide as its longest (at most 28);
+    an owner that does not fit goes on a line of its own under its listener."""
     if not snap.listeners:
         return
     unknown = r["unknown"]
+    shown = snap.listeners[:top]
+    where = [endpoint(x.local, x.lport) for x in shown]
+    width = min(28, max(cols(r["h_listener"]), *map(cols, where)))
     w("")
-    w(f"{_ljust(r['h_listener'], 28)} {_rjust(r['h_queued'], 6)} {_rjust(r['h_backlog'], 7)} "
-      f"{'SYN_RECV':>8} {_rjust(r['h_unacc'], 8)}  {r['h_process']}")  # fmt: skip
-    for x in snap.listeners[:top]:
+    w(f"{_ljust(r['h_listener'], width)} {_rjust(r['h_queued'], 6)} {_rjust(r['h_backlog'], 7)} "
+      f"{'SYN_RECV':>8} {_rjust(r['h_unacc'], 8)} {_rjust(r['h_tw_in'], 7)}  "
+      f"{r['h_process']}")  # fmt: skip
+    for x, at in zip(shown, where, strict=True):
         syn = unknown if x.syn_recv is None else x.syn_recv
         cw = unknown if x.unaccepted_close_wait is None else x.unaccepted_close_wait
+        tw = unknown if x.tw_on_port is None else x.tw_on_port
         owner = f"{x.owner.name}[{x.owner.pid}]" if x.owner else "-"
-        w(f"{endpoint(x.local, x.lport):<28} {x.queued:>6} {x.backlog:>7} "
-          f"{_rjust(str(syn), 8)} {_rjust(str(cw), 8)}  {owner}")  # fmt: skip
+        line = (f"{_ljust(at, width)} {x.queued:>6} {x.backlog:>7} "
+                f"{_rjust(str(syn), 8)} {_rjust(str(cw), 8)} {_rjust(str(tw), 7)}")  # fmt: skip
+        if cols(line) + 2 + cols(owner) <= 80:
+            w(f"{line}  {owner}")
+        else:
+            w(line)
+            w(f"{'':4}{owner}")
 
 
 def _processes_and_sysctls(snap: Snapshot, top: int, w: Callable[[str], None],

@@ -255,3 +255,35 @@ def test_every_rule_renders_in_every_language(lang: str) -> None:
     assert ids == (fired - {"port_pressure"}) | {"tw_port_pressure"}
     for fid in ids | {"all_clear"}:
         assert fid in FINDINGS[lang]
+
+
+def test_server_side_time_wait_counted_per_port_names_each_service() -> None:
+    """Counted per local port (Listener.tw_on_port, from the poll), the pile is put on the
+    services that hold it, however many listen: sshd beside a service does not hide the
+    service, and two services each get their count and owner."""
+    from twtop.model import Listener, Owner
+
+    legacy, nginx = Owner(113, "legacy-http.py", "www"), Owner(12, "nginx", "www")
+    sshd = Listener("0.0.0.0", 22, 0, 128, Owner(7, "sshd", "root"), tw_on_port=0)
+    http = Listener("0.0.0.0", 8080, 0, 4096, legacy, tw_on_port=12_000)
+    f = _by_id(snapshot({S.TIME_WAIT: 12_000}, listeners=(sshd, http)))["tw_server_side"]
+    assert f.title.startswith("legacy-http.py[113] on :8080 closes inbound connections first")
+    assert "the local port :8080, where legacy-http.py[113] listens" in f.evidence
+    assert "sshd" not in f.title + f.evidence
+    web = Listener("0.0.0.0", 80, 0, 4096, nginx, tw_on_port=9_000)
+    http = replace(http, tw_on_port=3_000)
+    f = _by_id(snapshot({S.TIME_WAIT: 12_000}, listeners=(sshd, http, web)))["tw_server_side"]
+    assert f.title.startswith("nginx[12] on :80 closes inbound connections first"), f.title
+    want = "by listening port: :80 9000 (nginx[12]); :8080 3000 (legacy-http.py[113])"
+    assert want in f.evidence, f.evidence
+    zh = _by_id(snapshot({S.TIME_WAIT: 12_000}, listeners=(sshd, http, web)),
+                replace(ROOT, lang="zh"))["tw_server_side"]  # fmt: skip
+    assert zh.title.startswith(":80 上的 nginx[12] 先关闭"), zh.title
+    assert (
+        "按监听端口：:80 9000 个（nginx[12]）；:8080 3000 个（legacy-http.py[113]）" in zh.evidence
+    )
+    # a port whose listener's owner is unknown: said, with why; the title names nobody
+    hidden = replace(web, owner=None)
+    f = _by_id(snapshot({S.TIME_WAIT: 12_000}, listeners=(http, hidden)))["tw_server_side"]
+    assert f.title.startswith("This host closes"), f.title
+    assert ":80 9000 (owner unknown: " in f.evidence, f.evidence
