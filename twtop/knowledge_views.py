@@ -16,13 +16,15 @@ VIEW_WORDS: dict[str, dict[str, str]] = {
         "col_listen": "LISTENING ON",
         "col_queue": "ACCEPT Q/BACKLOG",
         "col_syn": "SYN_RECV",
-        "col_unaccepted": "CW UNACCEPTED",
+        "col_unaccepted": "UNACC CW",
+        "col_tw_in": "TW IN",
         "col_owner": "OWNER",
         "queue": "{queued}/{backlog}",
         "full": "full",
         "listeners_help": "A queue holds backlog + 1 at most; 'full' = more queued than the "
-        "backlog: new connections are dropped (ListenOverflows). CW UNACCEPTED: peers that gave "
-        "up before accept().",
+        "backlog: new connections are dropped (ListenOverflows). UNACC CW: CLOSE_WAITs of peers "
+        "that gave up before accept(). TW IN: TIME_WAITs on the port, connections its service "
+        "closed first.",
         # counters view
         "counters_title": "Kernel TCP counters ({n})",
         "counters_none": "No counter could be read (/proc/net/netstat, snmp, sockstat).",
@@ -106,14 +108,16 @@ VIEW_WORDS: dict[str, dict[str, str]] = {
         "listen_rates": "ListenOverflows 每秒 {overflows}，ListenDrops 每秒 {drops}"
         "（整个命名空间）",
         "col_listen": "监听地址",
-        "col_queue": "全连接队列/BACKLOG",
+        "col_queue": "队列/BACKLOG",
         "col_syn": "SYN_RECV",
-        "col_unaccepted": "未 ACCEPT 的 CW",
+        "col_unaccepted": "未ACCEPT CW",
+        "col_tw_in": "入站TW",
         "col_owner": "属主",
         "queue": "{queued}/{backlog}",
         "full": "已满",
         "listeners_help": "队列最多容纳 backlog + 1 个；「已满」= 排队数超过 backlog：新连接被丢弃"
-        "（ListenOverflows）。未 ACCEPT 的 CW：在 accept() 之前就放弃的对端。",
+        "（ListenOverflows）。未ACCEPT CW：在 accept() 之前就放弃的对端留下的 CLOSE_WAIT。入站TW："
+        "该端口上的 TIME_WAIT，即其服务先关闭的连接。",
         "counters_title": "内核 TCP 计数器（{n}）",
         "counters_none": "无法读取任何计数器（/proc/net/netstat、snmp、sockstat）。",
         "counters_sampling": "速率基于 {s} 秒；有变化的排在前面",

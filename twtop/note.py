@@ -134,9 +134,10 @@ def _process_table(snap: Snapshot, w: dict[str, str], top: int) -> list[str]:
 
 def _listener_table(snap: Snapshot, w: dict[str, str], lang: str, top: int) -> list[str]:
     lines = listener_lines(snap, lang)[:top]
-    rows = [(x.where, x.queue, x.syn, x.unaccepted, x.owner) for x in lines]
-    head = [w["col_listen"], w["col_queue"], w["col_syn"], w["col_unaccepted"], w["col_owner"]]
-    out = _section(w, head, rows, [False, True, True, True, False])
+    rows = [(x.where, x.queue, x.syn, x.unaccepted, x.tw_in, x.owner) for x in lines]
+    head = [w["col_listen"], w["col_queue"], w["col_syn"], w["col_unaccepted"], w["col_tw_in"],
+            w["col_owner"]]  # fmt: skip
+    out = _section(w, head, rows, [False, True, True, True, True, False])
     if rows and (why := unknown_owners(snap, lang)):
         out += ["", md(why)]
     return out

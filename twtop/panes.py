@@ -48,6 +48,7 @@ class ListenerLine:
     full: bool
     syn: str  # a count, or "unknown"
     unaccepted: str
+    tw_in: str  # TIME_WAITs on the port (connections its service closed first), or "unknown"
     owner: str
 
 
@@ -69,7 +70,7 @@ def listener_lines(
             listener=x, where=endpoint(x.local, x.lport),
             queue=f"{queue} {words['full']}" if full else queue, full=full,
             syn=num(x.syn_recv), unaccepted=num(x.unaccepted_close_wait),
-            owner=owner_text(x.owner, lang),
+            tw_in=num(x.tw_on_port), owner=owner_text(x.owner, lang),
         ))  # fmt: skip
     return out
 

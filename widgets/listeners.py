@@ -17,17 +17,24 @@ OWNER_MIN = 14
 
 _COLUMNS = (("where", "col_listen", "left"), ("queue", "col_queue", "right"),
             ("syn", "col_syn", "right"), ("unaccepted", "col_unaccepted", "right"),
-            ("owner", "col_owner", "left"))  # fmt: skip
+            ("tw_in", "col_tw_in", "right"), ("owner", "col_owner", "left"))  # fmt: skip
+#: Columns given up, in this order, when the owner would get less than OWNER_MIN: the ones with
+#: nothing to say (every value 0) first, then the others; address, queue and owner always stay.
+_OPTIONAL = ("unaccepted", "syn", "tw_in")
 
 
-def _texts(lines: list[ListenerLine]) -> tuple[list[str], ...]:
-    """The texts of the columns before OWNER, column by column."""
-    return ([x.where for x in lines], [x.queue for x in lines], [x.syn for x in lines],
-            [x.unaccepted for x in lines])  # fmt: skip
+def _values(line: ListenerLine, key: str) -> str:
+    return str(getattr(line, key))
+
+
+def _zero(lines: list[ListenerLine], key: str) -> bool:
+    raw = {"syn": "syn_recv", "unaccepted": "unaccepted_close_wait", "tw_in": "tw_on_port"}[key]
+    return all(not getattr(x.listener, raw) for x in lines)
 
 
 class ListenerTable(WordsTable):
-    """One row per listener; the cursor stays on its listener across refreshes."""
+    """One row per listener; the cursor stays on its listener across refreshes. Narrow, it
+    gives up the columns with nothing to say first, so the owner keeps its PID on screen."""
 
     COLUMNS = _COLUMNS
 
@@ -39,19 +46,46 @@ class ListenerTable(WordsTable):
         super().__init__(cursor_type="row", id="listeners")
 
     _last: tuple[list[ListenerLine], str] | None = None
+    _shown: tuple[str, ...] = ()
 
-    def owner_width(self, lines: list[ListenerLine], lang: str) -> int:
-        """What the OWNER column has left of the table's width once the other columns (as wide
-        as their widest cell or header) took theirs: the owner is fitted to it (name elided,
-        PID whole) instead of running off the right edge (``legacy-http.py[113`` at 80)."""
-        width = self.size.width or self.app.size.width - 2  # before the first layout: border
-        words = VIEW_WORDS[lang]
-        pad = 2 * self.cell_padding
+    def _used(self, lines: list[ListenerLine], lang: str, keys: tuple[str, ...]) -> int:
+        """Columns the non-owner columns ``keys`` take (as wide as their widest cell/header)."""
+        words, pad = VIEW_WORDS[lang], 2 * self.cell_padding
         scrollbar = 1 if len(lines) + 1 > self.size.height else 0  # rows and the header
         used = scrollbar + pad  # the owner's own padding
-        for (_key, label, _j), values in zip(_COLUMNS[:-1], _texts(lines), strict=True):
-            used += pad + max([cols(words[label]), *(cols(v) for v in values)])
-        return max(OWNER_MIN, min(OWNER_WIDTH, width - used))
+        for key, label, _j in _COLUMNS[:-1]:
+            if key in keys:
+                used += pad + max([cols(words[label]), *(cols(_values(x, key)) for x in lines)])
+        return used
+
+    def fit(self, lines: list[ListenerLine], lang: str) -> tuple[tuple[str, ...], int]:
+        """(the columns to show, the owner's width): the owner is fitted to what the others
+        leave (name elided, PID whole) instead of running off the right edge; below OWNER_MIN,
+        optional columns are given up (_OPTIONAL), the all-zero ones first."""
+        width = self.size.width or self.app.size.width - 2  # before the first layout: border
+        keys = tuple(k for k, _l, _j in _COLUMNS)
+        order = sorted(_OPTIONAL, key=lambda k: not _zero(lines, k))  # stable: zero ones first
+        for drop in (None, *order):
+            if drop is not None:
+                keys = tuple(k for k in keys if k != drop)
+            room = width - self._used(lines, lang, keys)
+            if room >= OWNER_MIN:
+                break
+        return keys, max(OWNER_MIN, min(OWNER_WIDTH, room))
+
+    def owner_width(self, lines: list[ListenerLine], lang: str) -> int:
+        """The owner's width with the columns ``fit`` keeps."""
+        return self.fit(lines, lang)[1]
+
+    def _columns_for(self, lang: str, keys: tuple[str, ...]) -> None:
+        if self._lang == lang and self._shown == keys:
+            return
+        self.clear(columns=True)
+        words = VIEW_WORDS[lang]
+        for key, label, justify in _COLUMNS:
+            if key in keys:
+                self.add_column(Text(words[label], justify=justify), key=key)  # type: ignore[arg-type]
+        self._lang, self._shown = lang, keys
 
     def on_resize(self) -> None:
         """Fit the owners to the new width."""
@@ -61,22 +95,22 @@ class ListenerTable(WordsTable):
     def show(self, lines: list[ListenerLine], lang: str) -> None:
         """Replace the rows, keeping the cursor on the same listener when it is still there."""
         self._last = (lines, lang)
-        self._columns(lang)
-        owner_w = self.owner_width(lines, lang)
+        keys, owner_w = self.fit(lines, lang)
+        self._columns_for(lang, keys)
         selected = self._selected_key()
         self.clear()
         for line in lines:
             x = line.listener
-            key = line.where
             queue = Text(line.queue, justify="right", style="bold reverse" if line.full else "")
-            self.add_row(
-                Cell(key, line.where),
-                Cell(x.queued, queue),
-                Cell(x.syn_recv or 0, line.syn, "right"),
-                Cell(x.unaccepted_close_wait or 0, line.unaccepted, "right"),
-                Cell(line.owner, x.owner.fit(owner_w) if x.owner else line.owner),
-                key=key,
-            )
+            cells = {
+                "where": Cell(line.where, line.where),
+                "queue": Cell(x.queued, queue),
+                "syn": Cell(x.syn_recv or 0, line.syn, "right"),
+                "unaccepted": Cell(x.unaccepted_close_wait or 0, line.unaccepted, "right"),
+                "tw_in": Cell(x.tw_on_port or 0, line.tw_in, "right"),
+                "owner": Cell(line.owner, x.owner.fit(owner_w) if x.owner else line.owner),
+            }
+            self.add_row(*(cells[k] for k in keys), key=line.where)
         if selected is not None and selected in self.rows:
             self.move_cursor(row=self.get_row_index(selected), animate=False)
 

@@ -94,3 +94,50 @@ async def test_listener_owner_keeps_its_pid_at_80(lang: str, pid: int) -> None:
         row = next(ln for ln in text.splitlines() if "127.0.0.1:8080" in ln)
         m = re.search(rf"\s(\S+)\[{pid}\]\s*│$", row)  # the PID whole, before the border
         assert m and m[1].startswith("le") and "…" in m[1] and m[1].endswith("py"), text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_narrow_listeners_give_up_empty_columns_not_the_owner(lang: str) -> None:
+    """At 60 columns the listeners view ran OWNER off the right edge. Now the columns with
+    nothing to say (SYN_RECV and unaccepted CLOSE_WAIT all 0) go first: the inbound TIME_WAITs
+    (not 0) and the owner with its whole PID stay on screen."""
+    from twtop.knowledge_views import VIEW_WORDS
+    from twtop.model import Listener, Owner
+
+    owner = Owner(4_194_304, "legacy-http.py", "www")
+    app = app_en(lang)
+    async with app.run_test(size=(60, 20)) as pilot:
+        snap = make_snapshot(1)
+        lst = Listener("127.0.0.1", 8080, 0, 4096, owner, syn_recv=0, unaccepted_close_wait=0,
+                       tw_on_port=12_345)  # fmt: skip
+        await show(app, replace(snap, listeners=(lst,)))
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        text = screen_text(app)
+    words = VIEW_WORDS[lang]
+    header = next(ln for ln in text.splitlines() if words["col_listen"] in ln)
+    assert words["col_tw_in"] in header and words["col_owner"] in header, text
+    assert words["col_syn"] not in header and words["col_unaccepted"] not in header, text
+    row = next(ln for ln in text.splitlines() if "127.0.0.1:8080" in ln)
+    assert re.search(r"\s12,345\s+le\S*py\[4194304\]\s*│$", row), text  # name elided, PID whole
+
+
+async def test_narrow_listeners_keep_the_column_that_has_something_to_say() -> None:
+    """At 70 columns two of the three optional columns fit: the one all 0 (SYN_RECV here) goes,
+    the unaccepted CLOSE_WAITs (3) stay, whatever the fixed order would drop first."""
+    from twtop.model import Listener, Owner
+
+    app = app_en("en")
+    async with app.run_test(size=(70, 20)) as pilot:
+        lst = Listener("127.0.0.1", 8080, 0, 4096, Owner(77, "orders-api.py", "www"),
+                       syn_recv=0, unaccepted_close_wait=3, tw_on_port=0)  # fmt: skip
+        await show(app, replace(make_snapshot(1), listeners=(lst,)))
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        text = screen_text(app)
+    header = next(ln for ln in text.splitlines() if "LISTENING ON" in ln)
+    assert "UNACC CW" in header and "SYN_RECV" not in header and "OWNER" in header, text
+    row = next(ln for ln in text.splitlines() if "127.0.0.1:8080" in ln)
+    assert re.search(r"\s3\s+0\s+\S+py\[77\]\s*│$", row), text

@@ -103,7 +103,7 @@ def test_incident_note_content() -> None:
     )
     assert "| 10.4.0.5 -> 10.4.14.24:80 |" in note  # the tuples
     assert "| api-server\\[4242\\] | www | ESTABLISHED 430, CLOSE_WAIT 2,900 |" in note
-    assert "| 127.0.0.1:7070 | 3/2 full | 5 | 3 | orders-api.py\\[77\\] |" in note
+    assert "| 127.0.0.1:7070 | 3/2 full | 5 | 3 | unknown | orders-api.py\\[77\\] |" in note
     assert "| \\[::\\]:9090 | 2/2 | unknown | unknown | unknown |" in note
     assert "owner unknown" in note  # and why
     assert "| TWRecycled | 100 | 50 |" in note and "| EstabResets |" not in note  # moved only
